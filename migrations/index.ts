@@ -1,0 +1,12 @@
+import type { Migration } from 'kysely';
+import * as foundation from './2026-11-23T1800_foundation.js';
+import * as ledger from './2026-11-23T1830_ledger.js';
+
+/**
+ * Every migration, by its date-prefixed name, applied in name order. Listed here rather than
+ * discovered on disk so that the same list works under Node, tsx and Vitest alike.
+ */
+export const migrations: Record<string, Migration> = {
+  '2026-11-23T1800_foundation': foundation,
+  '2026-11-23T1830_ledger': ledger,
+};

@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+/**
+ * The process environment, parsed once against a schema and frozen. No secret has a default
+ * here: the admin password and the token key are generated on first start and kept.
+ */
+const Environment = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATA_DIR: Type.String({ minLength: 1, default: './.data' }),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 10 })),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  /** log2 of the scrypt cost for passwords; only tests lower it, to keep the suite fast. */
+  PASSWORD_HASH_COST: Type.Integer({ minimum: 10, maximum: 20, default: 15 }),
+  /** Seconds an access token lives; the contract caps it at 24 h. */
+  TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 8 * 3600 }),
+  /** Database connections per API process. */
+  DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
+});
+
+export type Config = Readonly<Static<typeof Environment> & { DATA_DIR: string }>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Only the variables we know, with blanks treated as unset, so `PORT=` means the default.
+  const known = Object.fromEntries(
+    Object.keys(Environment.properties)
+      .filter((name) => env[name] !== undefined && env[name] !== '')
+      .map((name) => [name, env[name]]),
+  );
+  const withDefaults = Value.Default(Environment, Value.Convert(Environment, known));
+  if (!Value.Check(Environment, withDefaults)) {
+    const problems = [...Value.Errors(Environment, withDefaults)]
+      .map((e) => `${e.instancePath || '(root)'} ${e.message}`)
+      .join('; ');
+    throw new Error(`Invalid environment: ${problems}`);
+  }
+  const parsed = withDefaults as Static<typeof Environment>;
+  return Object.freeze({ ...parsed, DATA_DIR: path.resolve(parsed.DATA_DIR) });
+}

@@ -1,0 +1,166 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * The tables as Kysely sees them. numeric columns are strings (exact), bigint columns are
+ * numbers (see database.ts), timestamps are Dates. Ledger tables are written only by the
+ * `ledger_post` function and read here.
+ */
+type Numeric = ColumnType<string, string, string>;
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+
+export interface UsersTable {
+  id: string;
+  username: string;
+  display_name: string;
+  password_hash: string;
+  is_platform_admin: Generated<boolean>;
+  created_at: CreatedAt;
+}
+
+export interface AppSecretsTable {
+  name: string;
+  value: string;
+  created_at: CreatedAt;
+}
+
+export interface AuthThrottleTable {
+  subject: string;
+  window_start: Date;
+  failures: number;
+}
+
+export interface CommunitiesTable {
+  id: string;
+  number: Generated<number>;
+  name: string;
+  management_fee_rate: Numeric;
+  timezone: string;
+  required_approvals: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface MembershipsTable {
+  community_id: string;
+  user_id: string;
+  roles: string[];
+  signing_password_hash: string | null;
+  created_at: CreatedAt;
+}
+
+export interface UnitsTable {
+  community_id: string;
+  id: string;
+  code: string;
+  building: string;
+  area_m2: Numeric;
+  created_at: CreatedAt;
+}
+
+export interface UnitOwnersTable {
+  community_id: string;
+  unit_id: string;
+  user_id: string;
+}
+
+export interface CommunityHeadsTable {
+  community_id: string;
+  entry_seq: Generated<number>;
+  entry_hash: string;
+  feed_seq: Generated<number>;
+  spend_seq: Generated<number>;
+}
+
+export interface AccountsTable {
+  community_id: string;
+  code: string;
+  name: string;
+  type: 'asset' | 'liability' | 'equity' | 'income' | 'expense';
+  balance: ColumnType<string, string | undefined, string>;
+  reserved: ColumnType<string, string | undefined, string>;
+  has_floor: Generated<boolean>;
+  created_at: CreatedAt;
+}
+
+export interface EntriesTable {
+  community_id: string;
+  seq: number;
+  id: string;
+  kind: string;
+  memo: string;
+  source_type: string | null;
+  source_id: string | null;
+  occurred_at: Date;
+  recorded_at: Date;
+  reverses_seq: number | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface PostingsTable {
+  community_id: string;
+  entry_seq: number;
+  line: number;
+  account_code: string;
+  debit: Numeric;
+  credit: Numeric;
+}
+
+export interface AccountMonthsTable {
+  community_id: string;
+  account_code: string;
+  month: ColumnType<string, string, string>;
+  debit: Numeric;
+  credit: Numeric;
+}
+
+export interface FeedItemsTable {
+  community_id: string;
+  seq: number;
+  type: string;
+  at: Date;
+  amount: string | null;
+  account: string | null;
+  summary: string;
+  ref: string;
+}
+
+export interface IncomesTable {
+  community_id: string;
+  id: string;
+  entry_seq: number;
+  category: string;
+  amount: Numeric;
+  payer: string;
+  received_at: Date;
+  reference: string | null;
+  memo: string | null;
+  recorded_by: string;
+  created_at: CreatedAt;
+}
+
+export interface IdempotencyKeysTable {
+  community_id: string;
+  key: string;
+  request_hash: string;
+  status_code: number;
+  response_body: string;
+  created_at: CreatedAt;
+}
+
+export interface DB {
+  users: UsersTable;
+  app_secrets: AppSecretsTable;
+  auth_throttle: AuthThrottleTable;
+  communities: CommunitiesTable;
+  memberships: MembershipsTable;
+  units: UnitsTable;
+  unit_owners: UnitOwnersTable;
+  community_heads: CommunityHeadsTable;
+  accounts: AccountsTable;
+  entries: EntriesTable;
+  postings: PostingsTable;
+  account_months: AccountMonthsTable;
+  feed_items: FeedItemsTable;
+  incomes: IncomesTable;
+  idempotency_keys: IdempotencyKeysTable;
+}

@@ -1,0 +1,51 @@
+import type { Database, Tx } from './database.js';
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Runs `work` in a READ COMMITTED transaction, retrying it whole when PostgreSQL reports a
+ * serialization failure or a deadlock, so that a client never sees either as a 500 and
+ * nothing is posted twice (the failed attempt rolled back). `work` must therefore be safe to
+ * run again: it may not have side effects outside the transaction.
+ */
+export async function inTransaction<T>(db: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      let callbacks: Array<() => void> = [];
+      const result = await db.transaction().execute(async (tx) => {
+        callbacks = [];
+        commitCallbacks.set(tx, callbacks);
+        return work(tx);
+      });
+      for (const callback of callbacks) callback();
+      return result;
+    } catch (error) {
+      if (attempt >= MAX_ATTEMPTS || !RETRYABLE.has(pgCode(error) ?? '')) throw error;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+    }
+  }
+}
+
+const commitCallbacks = new WeakMap<object, Array<() => void>>();
+
+/**
+ * Runs `callback` once the transaction commits (never if it rolls back). On an executor that
+ * is not a transaction opened by `inTransaction` (a single autocommit statement), the caller
+ * must call it itself after the statement; here it then runs at once.
+ */
+export function afterCommit(executor: object, callback: () => void): void {
+  const callbacks = commitCallbacks.get(executor);
+  if (callbacks) callbacks.push(callback);
+  else queueMicrotask(callback);
+}
+
+export function pgCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+export function pgConstraint(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'constraint' in error
+    ? String((error as { constraint: unknown }).constraint)
+    : undefined;
+}

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { sql } from 'kysely';
+import type { Database } from '../../db/database.js';
+import { AppError } from '../../shared/errors.js';
+
+const ISSUER = 'xinyi-ledger';
+const AUDIENCE = 'xinyi-ledger-api';
+/** Tokens for EventSource, which cannot send headers, are valid only for the stream. */
+const STREAM_AUDIENCE = 'xinyi-ledger-stream';
+const ALGORITHM = 'HS256';
+const KEY_NAME = 'jwt_hs256_key';
+
+export interface TokenClaims {
+  userId: string;
+  isPlatformAdmin: boolean;
+}
+
+export interface Tokens {
+  issue(claims: TokenClaims, ttlSeconds: number, audience?: 'api' | 'stream'): Promise<string>;
+  /** Throws `unauthenticated` for anything but a valid, unexpired token of this service. */
+  verify(token: string, audience?: 'api' | 'stream'): Promise<TokenClaims>;
+}
+
+/**
+ * The signing key is generated on first start and kept in the database, so every API process
+ * shares it and restarts keep tokens valid. HS256 with a 256-bit key; verification pins the
+ * algorithm, issuer and audience and requires `exp` (jose would accept a token without it).
+ */
+export async function loadTokens(db: Database): Promise<Tokens> {
+  await sql`INSERT INTO app_secrets (name, value) VALUES (${KEY_NAME}, ${randomBytes(32).toString('base64url')})
+            ON CONFLICT (name) DO NOTHING`.execute(db);
+  const row = await db.selectFrom('app_secrets').select('value').where('name', '=', KEY_NAME).executeTakeFirstOrThrow();
+  const key = Buffer.from(row.value, 'base64url');
+  if (key.length < 32) throw new Error('token signing key is too short');
+
+  return {
+    async issue(claims, ttlSeconds, audience = 'api') {
+      return new SignJWT({ adm: claims.isPlatformAdmin })
+        .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+        .setSubject(claims.userId)
+        .setIssuer(ISSUER)
+        .setAudience(audience === 'api' ? AUDIENCE : STREAM_AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(key);
+    },
+    async verify(token, audience = 'api') {
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: [ALGORITHM],
+          issuer: ISSUER,
+          audience: audience === 'api' ? AUDIENCE : STREAM_AUDIENCE,
+          requiredClaims: ['exp', 'sub', 'iat'],
+          maxTokenAge: '24h',
+        });
+        if (typeof payload.sub !== 'string' || payload.sub === '') throw new AppError('unauthenticated', 'Invalid token');
+        return { userId: payload.sub, isPlatformAdmin: payload.adm === true };
+      } catch (error) {
+        if (error instanceof AppError) throw error;
+        if (error instanceof joseErrors.JWTExpired) throw new AppError('unauthenticated', 'The token has expired');
+        throw new AppError('unauthenticated', 'Invalid token');
+      }
+    },
+  };
+}

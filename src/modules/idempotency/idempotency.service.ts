@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { Database, Executor, Tx } from '../../db/database.js';
+import { inTransaction } from '../../db/transaction.js';
+import { AppError } from '../../shared/errors.js';
+
+export interface Outcome<T> {
+  status: number;
+  body: T;
+  /** True when this is the stored answer to an earlier request with the same key. */
+  replayed?: boolean;
+}
+
+export interface IdempotencyScope {
+  communityId: string;
+  key: string | undefined;
+  /** What the request asked for: route and body. Same key, other fingerprint: 422. */
+  fingerprint: string;
+}
+
+/** A stable fingerprint of a request: its route and its body with keys in sorted order. */
+export function fingerprint(route: string, body: unknown): string {
+  return createHash('sha256').update(`${route}\n${stableJson(body)}`).digest('hex');
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * Runs a money-moving `work` at most once per Idempotency-Key. The key is claimed in the
+ * same transaction as the work: a racing request with the same key waits on the claim, then
+ * replays the stored answer; if the first request failed (rolled back), the key was never
+ * claimed and the retry does the work. Only successful answers are stored.
+ * Without a key, `work` simply runs in a transaction.
+ */
+export async function runOnce<T>(db: Database, scope: IdempotencyScope, work: (tx: Tx) => Promise<Outcome<T>>): Promise<Outcome<T>> {
+  const key = scope.key;
+  if (key === undefined) return inTransaction(db, work);
+  return inTransaction(db, async (tx) => {
+    const claimed = await tx
+      .insertInto('idempotency_keys')
+      .values({ community_id: scope.communityId, key, request_hash: scope.fingerprint, status_code: 0, response_body: '' })
+      .onConflict((oc) => oc.columns(['community_id', 'key']).doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    if (!claimed) return replay<T>(tx, scope.communityId, key, scope.fingerprint);
+    const outcome = await work(tx);
+    await tx
+      .updateTable('idempotency_keys')
+      .set({ status_code: outcome.status, response_body: JSON.stringify(outcome.body) })
+      .where('community_id', '=', scope.communityId)
+      .where('key', '=', key)
+      .execute();
+    return outcome;
+  });
+}
+
+async function replay<T>(db: Executor, communityId: string, key: string, requestHash: string): Promise<Outcome<T>> {
+  const row = await db
+    .selectFrom('idempotency_keys')
+    .select(['request_hash', 'status_code', 'response_body'])
+    .where('community_id', '=', communityId)
+    .where('key', '=', key)
+    .executeTakeFirstOrThrow();
+  if (row.request_hash !== requestHash) {
+    throw new AppError('idempotency_conflict', 'This Idempotency-Key was already used with a different request');
+  }
+  return { status: row.status_code, body: JSON.parse(row.response_body) as T, replayed: true };
+}

@@ -1,0 +1,216 @@
+import { sql } from 'kysely';
+import type { Executor, Tx } from '../../db/database.js';
+import { DEFAULT_CHART, FUND_ACCOUNT, GENESIS_HASH, type AccountType } from './ledger.chart.js';
+
+export interface PostingLine {
+  account: string;
+  debit: string;
+  credit: string;
+}
+
+/** A feed item written with the entry, in the same transaction (the outbox). */
+export interface FeedDraft {
+  type: string;
+  amount: string | null;
+  account: string | null;
+  summary: string;
+  ref: string;
+}
+
+export interface EntryDraft {
+  communityId: string;
+  id: string;
+  kind: string;
+  memo: string;
+  sourceType: string | null;
+  sourceId: string | null;
+  occurredAt: Date;
+  reversesSeq: number | null;
+  postings: PostingLine[];
+  feed: FeedDraft | null;
+}
+
+export interface Posted {
+  seq: number;
+  hash: string;
+  recorded_at: Date;
+  feed_seq: number | null;
+}
+
+function postCall(d: EntryDraft) {
+  return sql`ledger_post(${d.communityId}, ${d.id}, ${d.kind}, ${d.memo}, ${d.sourceType}, ${d.sourceId},
+    ${d.occurredAt}, ${d.reversesSeq}::bigint, ${JSON.stringify(d.postings)}::jsonb,
+    ${d.feed === null ? null : JSON.stringify(d.feed)}::jsonb)`;
+}
+
+/** Posts one entry (see the `ledger_post` function for what it checks and raises). */
+export async function postEntry(db: Executor, draft: EntryDraft): Promise<Posted> {
+  const { rows } = await sql<Posted>`SELECT * FROM ${postCall(draft)}`.execute(db);
+  return rows[0]!;
+}
+
+export async function publishFeedItem(tx: Tx, communityId: string, feed: FeedDraft): Promise<number> {
+  const { rows } = await sql<{ seq: number }>`SELECT feed_publish(${communityId}, ${JSON.stringify(feed)}::jsonb) AS seq`.execute(tx);
+  return rows[0]!.seq;
+}
+
+export interface IncomeRow {
+  id: string;
+  category: string;
+  amount: string;
+  payer: string;
+  receivedAt: Date;
+  reference: string | null;
+  memo: string | null;
+  recordedBy: string;
+}
+
+/**
+ * Records an income and its entry in one statement: one round trip, so the community's
+ * head and fund rows stay locked only for the statement and its commit.
+ */
+export async function insertIncome(db: Executor, draft: EntryDraft, income: IncomeRow): Promise<Posted> {
+  const { rows } = await sql<Posted>`
+    WITH posted AS (SELECT * FROM ${postCall(draft)}),
+    saved AS (
+      INSERT INTO incomes (community_id, id, entry_seq, category, amount, payer, received_at, reference, memo, recorded_by)
+      SELECT ${draft.communityId}, ${income.id}, posted.seq, ${income.category}, ${income.amount}, ${income.payer},
+             ${income.receivedAt}, ${income.reference}, ${income.memo}, ${income.recordedBy}
+        FROM posted
+      RETURNING entry_seq
+    )
+    SELECT posted.* FROM posted JOIN saved ON saved.entry_seq = posted.seq`.execute(db);
+  return rows[0]!;
+}
+
+export async function insertDefaultChart(tx: Tx, communityId: string): Promise<void> {
+  await tx.insertInto('community_heads').values({ community_id: communityId, entry_hash: GENESIS_HASH }).execute();
+  await tx
+    .insertInto('accounts')
+    .values(
+      DEFAULT_CHART.map((a) => ({ community_id: communityId, code: a.code, name: a.name, type: a.type, has_floor: a.code === FUND_ACCOUNT })),
+    )
+    .execute();
+}
+
+export function insertAccount(tx: Tx, communityId: string, account: { code: string; name: string; type: AccountType }) {
+  return tx
+    .insertInto('accounts')
+    .values({ community_id: communityId, code: account.code, name: account.name, type: account.type })
+    .returning(['code', 'name', 'type', 'balance'])
+    .executeTakeFirstOrThrow();
+}
+
+export function listAccounts(db: Executor, communityId: string) {
+  return db
+    .selectFrom('accounts')
+    .select(['code', 'name', 'type', 'balance', 'reserved'])
+    .where('community_id', '=', communityId)
+    .orderBy('code')
+    .execute();
+}
+
+export function findAccount(db: Executor, communityId: string, code: string) {
+  return db
+    .selectFrom('accounts')
+    .select(['code', 'name', 'type', 'balance', 'reserved'])
+    .where('community_id', '=', communityId)
+    .where('code', '=', code)
+    .executeTakeFirst();
+}
+
+/** The fund account and the ledger head, read together in one snapshot. */
+export function readFund(db: Executor, communityId: string) {
+  return db
+    .selectFrom('accounts as a')
+    .innerJoin('community_heads as h', 'h.community_id', 'a.community_id')
+    .select(['a.balance', 'a.reserved', 'h.entry_seq', 'h.entry_hash', sql<Date>`now()`.as('as_of')])
+    .where('a.community_id', '=', communityId)
+    .where('a.code', '=', FUND_ACCOUNT)
+    .executeTakeFirst();
+}
+
+/**
+ * Locks the community's head row: the first lock of every writer, which fixes the lock order
+ * (head, then accounts by code) and serializes the community's writers.
+ */
+export async function lockHead(tx: Tx, communityId: string) {
+  return tx
+    .selectFrom('community_heads')
+    .selectAll()
+    .where('community_id', '=', communityId)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Moves money between the fund's balance and its reservations. The database refuses a
+ * reservation above what is available (constraint available_not_negative).
+ */
+export async function changeReserved(tx: Tx, communityId: string, delta: string): Promise<void> {
+  await sql`UPDATE accounts SET reserved = reserved + ${delta}::numeric
+             WHERE community_id = ${communityId} AND code = ${FUND_ACCOUNT}`.execute(tx);
+}
+
+export function entriesPage(db: Executor, communityId: string, afterSeq: number, limit: number) {
+  return db
+    .selectFrom('entries as e')
+    .leftJoin('entries as r', (join) => join.onRef('r.community_id', '=', 'e.community_id').onRef('r.seq', '=', 'e.reverses_seq'))
+    .select([
+      'e.seq', 'e.id', 'e.kind', 'e.memo', 'e.source_type', 'e.source_id', 'e.occurred_at', 'e.recorded_at',
+      'e.reverses_seq', 'e.prev_hash', 'e.hash', 'r.id as reverses_id',
+    ])
+    .where('e.community_id', '=', communityId)
+    .where('e.seq', '>', afterSeq)
+    .orderBy('e.seq')
+    .limit(limit)
+    .execute();
+}
+
+export function postingsOf(db: Executor, communityId: string, fromSeq: number, toSeq: number) {
+  return db
+    .selectFrom('postings')
+    .select(['entry_seq', 'line', 'account_code', 'debit', 'credit'])
+    .where('community_id', '=', communityId)
+    .where('entry_seq', '>=', fromSeq)
+    .where('entry_seq', '<=', toSeq)
+    .orderBy('entry_seq')
+    .orderBy('line')
+    .execute();
+}
+
+export function findEntryById(db: Executor, communityId: string, id: string) {
+  return db
+    .selectFrom('entries')
+    .select(['seq', 'id', 'kind', 'source_type', 'source_id'])
+    .where('community_id', '=', communityId)
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+export function findReversalOf(db: Executor, communityId: string, seq: number) {
+  return db
+    .selectFrom('entries')
+    .select(['seq', 'id'])
+    .where('community_id', '=', communityId)
+    .where('reverses_seq', '=', seq)
+    .executeTakeFirst();
+}
+
+/** Monthly aggregates that disagree with the postings they summarise (should be none). */
+export async function monthlyMismatches(db: Executor, communityId: string) {
+  const { rows } = await sql<{ account_code: string; month: string }>`
+    WITH tz AS (SELECT timezone FROM communities WHERE id = ${communityId}),
+    actual AS (
+      SELECT p.account_code, date_trunc('month', e.occurred_at AT TIME ZONE (SELECT timezone FROM tz))::date AS month,
+             sum(p.debit) AS debit, sum(p.credit) AS credit
+        FROM postings p JOIN entries e ON e.community_id = p.community_id AND e.seq = p.entry_seq
+       WHERE p.community_id = ${communityId}
+       GROUP BY 1, 2
+    ),
+    kept AS (SELECT account_code, month, debit, credit FROM account_months WHERE community_id = ${communityId})
+    SELECT coalesce(a.account_code, k.account_code) AS account_code, coalesce(a.month, k.month)::text AS month
+      FROM actual a FULL JOIN kept k ON k.account_code = a.account_code AND k.month = a.month
+     WHERE a.debit IS DISTINCT FROM k.debit OR a.credit IS DISTINCT FROM k.credit`.execute(db);
+  return rows;
+}

@@ -1,0 +1,144 @@
+import { Readable } from 'node:stream';
+import { Type } from 'typebox';
+import type { App } from '../../http/app-types.js';
+import { CommunityParams, IdempotencyHeaders, Page, PageQuery, problems } from '../../shared/schemas.js';
+import { fingerprint } from '../idempotency/idempotency.service.js';
+import {
+  Account,
+  AccountList,
+  CreateAccountBody,
+  Entry,
+  EntryParams,
+  ExportQuery,
+  Fund,
+  Income,
+  RecordIncomeBody,
+  ReversalBody,
+  Verification,
+} from './ledger.schemas.js';
+
+export async function ledgerRoutes(app: App): Promise<void> {
+  const { ledger, communities } = app.services;
+  const tags = ['ledger'];
+
+  app.get(
+    '/v1/communities/:cid/accounts',
+    {
+      schema: { tags, summary: 'The chart of accounts with balances', params: CommunityParams, response: { 200: AccountList, ...problems(401, 404) } },
+    },
+    async (request) => ledger.accounts(request.params.cid, request.principal),
+  );
+
+  app.post(
+    '/v1/communities/:cid/accounts',
+    {
+      schema: {
+        tags,
+        summary: 'Add an account to the chart (community admin)',
+        params: CommunityParams,
+        body: CreateAccountBody,
+        response: { 201: Account, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await ledger.addAccount(request.params.cid, request.principal, request.body)),
+  );
+
+  app.get(
+    '/v1/communities/:cid/fund',
+    {
+      schema: {
+        tags,
+        summary: 'The fund balance, what open spend requests reserve, and what is available',
+        params: CommunityParams,
+        response: { 200: Fund, ...problems(401, 404) },
+      },
+    },
+    async (request) => ledger.fund(request.params.cid, request.principal),
+  );
+
+  app.post(
+    '/v1/communities/:cid/income',
+    {
+      schema: {
+        tags,
+        summary: 'Record public income (manager): Dr 1001, Cr 4101/4102/4103/4199',
+        params: CommunityParams,
+        headers: IdempotencyHeaders,
+        body: RecordIncomeBody,
+        response: { 201: Income, ...problems(400, 401, 403, 404, 422) },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await ledger.recordIncome(request.params.cid, request.principal, request.body, {
+        key: request.headers['idempotency-key'],
+        fingerprint: fingerprint('POST /income', request.body),
+      });
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(outcome.status as 201).send(outcome.body);
+    },
+  );
+
+  app.get(
+    '/v1/communities/:cid/entries',
+    {
+      schema: {
+        tags,
+        summary: 'Journal entries, oldest first',
+        params: CommunityParams,
+        querystring: PageQuery,
+        response: { 200: Page(Entry), ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => ledger.entries(request.params.cid, request.principal, request.query.after, request.query.limit ?? 100),
+  );
+
+  app.post(
+    '/v1/communities/:cid/entries/:id/reversal',
+    {
+      schema: {
+        tags,
+        summary: 'Reverse an entry with a mirrored entry (cosigner, with signing password)',
+        description: 'An entry is reversed at most once; payouts, fee and remuneration entries are not reversed this way.',
+        params: EntryParams,
+        body: ReversalBody,
+        response: { 201: Entry, ...problems(400, 401, 403, 404, 409, 429) },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .code(201)
+        .send(await ledger.reverse(request.params.cid, request.principal, request.params.id, request.body, communities.checkSigningPassword)),
+  );
+
+  app.get(
+    '/v1/communities/:cid/ledger/verify',
+    {
+      schema: {
+        tags,
+        summary: 'Recompute the hash chain, the balance of every entry, and every stored total',
+        params: CommunityParams,
+        response: { 200: Verification, ...problems(401, 404) },
+      },
+    },
+    async (request) => ledger.verify(request.params.cid, request.principal),
+  );
+
+  app.get(
+    '/v1/communities/:cid/ledger/export',
+    {
+      schema: {
+        tags,
+        summary: 'The books as an hledger journal with a balance assertion per account',
+        params: CommunityParams,
+        querystring: ExportQuery,
+        produces: ['text/plain'],
+        response: { 200: Type.String({ description: 'An hledger journal' }), ...problems(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const community = await communities.getCommunity(request.params.cid, request.principal);
+      const chunks = ledger.exportHledger(request.params.cid, request.principal, community);
+      return reply.type('text/plain; charset=utf-8').send(Readable.from(chunks) as unknown as string);
+    },
+  );
+}

@@ -1,0 +1,18 @@
+import type { Config } from './config.js';
+import { createChangeSignal } from './db/change-signal.js';
+import type { Database } from './db/database.js';
+import { createAuthService } from './modules/auth/auth.service.js';
+import type { Tokens } from './modules/auth/auth.tokens.js';
+import { createCommunitiesService } from './modules/communities/communities.service.js';
+import { createLedgerService } from './modules/ledger/ledger.service.js';
+
+/** The composition root: every service built once, each handed only what it needs. */
+export function createServices(db: Database, config: Config, tokens: Tokens) {
+  const signal = createChangeSignal(db);
+  const ledger = createLedgerService(db, signal);
+  const communities = createCommunitiesService(db, config, ledger);
+  const auth = createAuthService(db, tokens, config);
+  return { auth, communities, ledger, tokens, signal };
+}
+
+export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,67 @@
+/**
+ * The closed list of error codes a client may rely on (API.md, Conventions), each with the
+ * HTTP status it always carries. An expected failure is thrown as an `AppError`; anything
+ * else is a broken invariant and becomes a logged 500 whose details never leave the server.
+ */
+export const ERROR_STATUS = {
+  validation_failed: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  self_approval: 403,
+  bad_signing_password: 403,
+  not_found: 404,
+  already_decided: 409,
+  digest_mismatch: 409,
+  invalid_state: 409,
+  insufficient_funds: 409,
+  payload_too_large: 413,
+  idempotency_conflict: 422,
+  rate_limited: 429,
+  internal_error: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+const TITLES: Record<ErrorCode, string> = {
+  validation_failed: 'The request is not valid',
+  unauthenticated: 'Authentication is required',
+  forbidden: 'Your role does not allow this',
+  self_approval: 'The submitter of a request cannot approve it',
+  bad_signing_password: 'The signing password is wrong',
+  not_found: 'Not found',
+  already_decided: 'You have already decided on this',
+  digest_mismatch: 'The digest does not match what is being approved',
+  invalid_state: 'This action does not fit the current status',
+  insufficient_funds: 'The fund does not have enough available money',
+  payload_too_large: 'The request body is too large',
+  idempotency_conflict: 'This Idempotency-Key was used with another request',
+  rate_limited: 'Too many failed attempts',
+  internal_error: 'Internal error',
+};
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly title: string;
+
+  constructor(
+    readonly code: ErrorCode,
+    detail?: string,
+    /** Extra response headers, such as Retry-After. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? TITLES[code]);
+    this.name = 'AppError';
+    this.status = ERROR_STATUS[code];
+    this.title = TITLES[code];
+  }
+}
+
+export const notFound = (what = 'resource') => new AppError('not_found', `No such ${what}`);
+export const forbidden = (detail?: string) => new AppError('forbidden', detail);
+export const invalidState = (detail: string) => new AppError('invalid_state', detail);
+export const validationFailed = (detail: string) => new AppError('validation_failed', detail);
+
+/** Throws a 500 (logged, never detailed to the client) when an invariant does not hold. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`Invariant broken: ${message}`);
+}

@@ -1,0 +1,36 @@
+import { Decimal } from 'decimal.js';
+
+/**
+ * Money arithmetic. A clone of Decimal with enough precision that sums of any number of
+ * valid amounts stay exact (the contract forbids overflow), rounding half-up to the fen as
+ * Chinese accounting does. Money never becomes a JS number.
+ */
+export const Money = Decimal.clone({ precision: 1_000, rounding: Decimal.ROUND_HALF_UP, toExpNeg: -1_000, toExpPos: 1_000 });
+export type Money = InstanceType<typeof Money>;
+
+/** The money rule of the contract: up to 13 integer digits and 2 fractional, no sign. */
+export const MONEY_PATTERN = '^(0|[1-9][0-9]{0,12})(\\.[0-9]{1,2})?$';
+
+export const ZERO = new Money(0);
+
+export function money(value: string | Money): Money {
+  return new Money(value);
+}
+
+/** Rounds half-up to the fen and prints exactly two fractional digits. */
+export function formatMoney(value: string | Money): string {
+  return new Money(value).toDecimalPlaces(2, Money.ROUND_HALF_UP).toFixed(2);
+}
+
+/** A ratio with four fractional digits, half-up, or null where the denominator is zero. */
+export function formatRate(numerator: string | Money, denominator: string | Money): string | null {
+  const d = new Money(denominator);
+  if (d.isZero()) return null;
+  return new Money(numerator).div(d).toDecimalPlaces(4, Money.ROUND_HALF_UP).toFixed(4);
+}
+
+export function sum(values: Iterable<string | Money>): Money {
+  let total = ZERO;
+  for (const v of values) total = total.plus(v);
+  return total;
+}
