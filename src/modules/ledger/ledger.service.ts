@@ -80,6 +80,12 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
     /** Takes the community's first lock; every writer calls this (or posts) before others. */
     lockHead: (tx: Tx, communityId: string) => repo.lockHead(tx, communityId),
 
+    /** The community's next spend-request number (gapless), taken under the head lock. */
+    async nextSpendSeq(tx: Tx, communityId: string): Promise<number> {
+      await repo.lockHead(tx, communityId);
+      return repo.nextSpendSeq(tx, communityId);
+    },
+
     /** Holds `amount` of the fund for an open spend request; `insufficient_funds` if not available. */
     async reserve(tx: Tx, communityId: string, amount: string): Promise<void> {
       assert(new Money(amount).gt(0), 'a reservation is positive');
