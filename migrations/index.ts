@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as foundation from './2026-11-23T1800_foundation.js';
 import * as ledger from './2026-11-23T1830_ledger.js';
+import * as fees from './2026-11-23T1910_fees.js';
 
 /**
  * Every migration, by its date-prefixed name, applied in name order. Listed here rather than
@@ -9,4 +10,5 @@ import * as ledger from './2026-11-23T1830_ledger.js';
 export const migrations: Record<string, Migration> = {
   '2026-11-23T1800_foundation': foundation,
   '2026-11-23T1830_ledger': ledger,
+  '2026-11-23T1910_fees': fees,
 };

@@ -11,6 +11,7 @@ import { validatorCompiler } from './http/validation.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { loadTokens } from './modules/auth/auth.tokens.js';
 import { communitiesRoutes } from './modules/communities/communities.routes.js';
+import { feesRoutes } from './modules/fees/fees.routes.js';
 import { ledgerRoutes } from './modules/ledger/ledger.routes.js';
 import { createServices } from './services.js';
 import { AppError } from './shared/errors.js';
@@ -54,5 +55,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(authRoutes);
   await app.register(communitiesRoutes);
   await app.register(ledgerRoutes);
+  await app.register(feesRoutes);
   return app;
 }

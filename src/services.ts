@@ -4,6 +4,7 @@ import type { Database } from './db/database.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import type { Tokens } from './modules/auth/auth.tokens.js';
 import { createCommunitiesService } from './modules/communities/communities.service.js';
+import { createFeesService } from './modules/fees/fees.service.js';
 import { createLedgerService } from './modules/ledger/ledger.service.js';
 
 /** The composition root: every service built once, each handed only what it needs. */
@@ -12,7 +13,8 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
   const ledger = createLedgerService(db, signal);
   const communities = createCommunitiesService(db, config, ledger);
   const auth = createAuthService(db, tokens, config);
-  return { auth, communities, ledger, tokens, signal };
+  const fees = createFeesService(db, ledger, communities);
+  return { auth, communities, ledger, fees, tokens, signal };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,245 @@
+import { sql } from 'kysely';
+import type { Executor, Tx } from '../../db/database.js';
+
+/** Every SQL statement of the fees module. Functions that lock rows demand a transaction. */
+
+export function insertSchedule(tx: Tx, row: { communityId: string; id: string; effectiveFrom: string; ratePerM2: string; setBy: string }) {
+  return tx
+    .insertInto('fee_schedules')
+    .values({ community_id: row.communityId, id: row.id, effective_from: row.effectiveFrom, rate_per_m2: row.ratePerM2, set_by: row.setBy })
+    .execute();
+}
+
+export function listSchedules(db: Executor, communityId: string) {
+  return db
+    .selectFrom('fee_schedules')
+    .select(['effective_from', 'rate_per_m2', 'set_at', 'set_by'])
+    .where('community_id', '=', communityId)
+    .orderBy('effective_from', 'desc')
+    .orderBy('set_at', 'desc')
+    .execute();
+}
+
+export function findRunByPeriod(db: Executor, communityId: string, period: string) {
+  return db.selectFrom('billing_runs').select('id').where('community_id', '=', communityId).where('period', '=', period).executeTakeFirst();
+}
+
+/** Every unit with what it holds in advance; read under the head lock by a billing run. */
+export function unitsWithAdvances(tx: Tx, communityId: string) {
+  return tx
+    .selectFrom('units as u')
+    .leftJoin('unit_fee_advances as a', (join) => join.onRef('a.community_id', '=', 'u.community_id').onRef('a.unit_id', '=', 'u.id'))
+    .select(['u.id', 'u.area_m2', sql<string>`coalesce(a.advance, 0)`.as('advance')])
+    .where('u.community_id', '=', communityId)
+    .orderBy('u.id')
+    .execute();
+}
+
+export interface RunRow {
+  communityId: string;
+  id: string;
+  period: string;
+  ratePerM2: string;
+  bills: number;
+  total: string;
+  advanceApplied: string;
+  remuneration: string;
+  entrySeq: number;
+  createdBy: string;
+}
+
+export function insertRun(tx: Tx, r: RunRow) {
+  return tx
+    .insertInto('billing_runs')
+    .values({
+      community_id: r.communityId,
+      id: r.id,
+      period: r.period,
+      rate_per_m2: r.ratePerM2,
+      bills: r.bills,
+      total: r.total,
+      advance_applied: r.advanceApplied,
+      remuneration: r.remuneration,
+      entry_seq: r.entrySeq,
+      created_by: r.createdBy,
+    })
+    .returning('created_at')
+    .executeTakeFirstOrThrow();
+}
+
+export interface NewBill {
+  id: string;
+  unit_id: string;
+  area_m2: string;
+  amount: string;
+}
+
+/** Inserts a run's bills in one statement, however many units the community has. */
+export async function insertBills(tx: Tx, communityId: string, runId: string, period: string, ratePerM2: string, bills: NewBill[]) {
+  await sql`
+    INSERT INTO bills (community_id, id, run_id, unit_id, period, area_m2, rate_per_m2, amount, paid)
+    SELECT ${communityId}, b.id, ${runId}, b.unit_id, ${period}, b.area_m2, ${ratePerM2}::numeric, b.amount, 0
+      FROM jsonb_to_recordset(${JSON.stringify(bills)}::jsonb) AS b(id text, unit_id text, area_m2 numeric, amount numeric)`.execute(tx);
+}
+
+/** The unit's unpaid bills, oldest first, locked until the transaction ends. */
+export function lockUnpaidBills(tx: Tx, communityId: string, unitId: string) {
+  return tx
+    .selectFrom('bills')
+    .select(['id', 'period', 'amount', 'paid'])
+    .where('community_id', '=', communityId)
+    .where('unit_id', '=', unitId)
+    .where(sql<boolean>`paid < amount`)
+    .orderBy('period')
+    .forUpdate()
+    .execute();
+}
+
+export interface SettlementRow {
+  id: string;
+  bill_id: string;
+  payment_id: string | null;
+  run_id: string | null;
+  amount: string;
+  remuneration: string;
+}
+
+/** Records settlements and adds them to their bills' `paid` (the CHECK refuses over-settling). */
+export async function insertSettlements(tx: Tx, communityId: string, settledAt: Date, rows: SettlementRow[]) {
+  if (rows.length === 0) return;
+  const json = JSON.stringify(rows);
+  await sql`
+    UPDATE bills b SET paid = b.paid + s.total
+      FROM (SELECT x.bill_id, sum(x.amount) AS total
+              FROM jsonb_to_recordset(${json}::jsonb) AS x(bill_id text, amount numeric) GROUP BY 1) s
+     WHERE b.community_id = ${communityId} AND b.id = s.bill_id`.execute(tx);
+  await sql`
+    INSERT INTO bill_settlements (community_id, id, bill_id, payment_id, run_id, amount, remuneration, settled_at)
+    SELECT ${communityId}, x.id, x.bill_id, x.payment_id, x.run_id, x.amount, x.remuneration, ${settledAt}
+      FROM jsonb_to_recordset(${json}::jsonb)
+           AS x(id text, bill_id text, payment_id text, run_id text, amount numeric, remuneration numeric)`.execute(tx);
+}
+
+/** Adds to a unit's advance (a payment's rest). */
+export async function addAdvance(tx: Tx, communityId: string, unitId: string, amount: string) {
+  await tx
+    .insertInto('unit_fee_advances')
+    .values({ community_id: communityId, unit_id: unitId, advance: amount })
+    .onConflict((oc) => oc.columns(['community_id', 'unit_id']).doUpdateSet({ advance: sql`unit_fee_advances.advance + excluded.advance` }))
+    .execute();
+}
+
+/** Takes applied advances off units (the CHECK refuses a negative advance). */
+export async function consumeAdvances(tx: Tx, communityId: string, rows: Array<{ unit_id: string; amount: string }>) {
+  if (rows.length === 0) return;
+  await sql`
+    UPDATE unit_fee_advances a SET advance = a.advance - x.amount
+      FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(unit_id text, amount numeric)
+     WHERE a.community_id = ${communityId} AND a.unit_id = x.unit_id`.execute(tx);
+}
+
+export interface PaymentRow {
+  communityId: string;
+  id: string;
+  unitId: string;
+  amount: string;
+  method: string;
+  reference: string | null;
+  paidAt: Date;
+  toBills: string;
+  toAdvance: string;
+  remuneration: string;
+  entrySeq: number;
+  recordedBy: string;
+}
+
+export function insertPayment(tx: Tx, p: PaymentRow) {
+  return tx
+    .insertInto('fee_payments')
+    .values({
+      community_id: p.communityId,
+      id: p.id,
+      unit_id: p.unitId,
+      amount: p.amount,
+      method: p.method,
+      reference: p.reference,
+      paid_at: p.paidAt,
+      to_bills: p.toBills,
+      to_advance: p.toAdvance,
+      remuneration: p.remuneration,
+      entry_seq: p.entrySeq,
+      recorded_by: p.recordedBy,
+    })
+    .execute();
+}
+
+/** What the unit owes and holds in advance. */
+export async function unitBalance(db: Executor, communityId: string, unitId: string) {
+  const { rows } = await sql<{ due: string; advance: string }>`
+    SELECT (SELECT coalesce(sum(amount - paid), 0) FROM bills
+             WHERE community_id = ${communityId} AND unit_id = ${unitId} AND paid < amount) AS due,
+           (SELECT coalesce(sum(advance), 0) FROM unit_fee_advances
+             WHERE community_id = ${communityId} AND unit_id = ${unitId}) AS advance`.execute(db);
+  return rows[0]!;
+}
+
+export function billsOf(db: Executor, communityId: string, unitId: string) {
+  return db
+    .selectFrom('bills')
+    .select(['period', 'amount', 'paid', 'rate_per_m2'])
+    .where('community_id', '=', communityId)
+    .where('unit_id', '=', unitId)
+    .orderBy('period')
+    .execute();
+}
+
+export function paymentsOf(db: Executor, communityId: string, unitId: string) {
+  return db
+    .selectFrom('fee_payments')
+    .select(['id', 'amount', 'method', 'reference', 'paid_at', 'to_bills', 'to_advance'])
+    .where('community_id', '=', communityId)
+    .where('unit_id', '=', unitId)
+    .orderBy('paid_at')
+    .orderBy('created_at')
+    .execute();
+}
+
+/** A period's bills per building: how many, how much billed, how much settled. */
+export function summaryByBuilding(db: Executor, communityId: string, period: string) {
+  return db
+    .selectFrom('bills as b')
+    .innerJoin('units as u', (join) => join.onRef('u.community_id', '=', 'b.community_id').onRef('u.id', '=', 'b.unit_id'))
+    .select([
+      'u.building',
+      sql<number>`count(*)::int`.as('units'),
+      sql<string>`sum(b.amount)`.as('billed'),
+      sql<string>`sum(b.paid)`.as('collected'),
+    ])
+    .where('b.community_id', '=', communityId)
+    .where('b.period', '=', period)
+    .groupBy('u.building')
+    .orderBy('u.building')
+    .execute();
+}
+
+/** Units that owe money, by unit code, one page (fetch limit + 1 to know if more follow). */
+export function arrearsPage(db: Executor, communityId: string, afterCode: string | undefined, limit: number) {
+  let query = db
+    .selectFrom('bills as b')
+    .innerJoin('units as u', (join) => join.onRef('u.community_id', '=', 'b.community_id').onRef('u.id', '=', 'b.unit_id'))
+    .select([
+      'u.id',
+      'u.code',
+      'u.building',
+      sql<string>`sum(b.amount - b.paid)`.as('due'),
+      sql<number>`count(*)::int`.as('unpaid_bills'),
+      sql<string>`min(b.period)`.as('oldest_period'),
+    ])
+    .where('b.community_id', '=', communityId)
+    .where(sql<boolean>`b.paid < b.amount`)
+    .groupBy(['u.id', 'u.code', 'u.building'])
+    .orderBy('u.code')
+    .limit(limit);
+  if (afterCode !== undefined) query = query.where('u.code', '>', afterCode);
+  return query.execute();
+}

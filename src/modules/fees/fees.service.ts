@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import type { Database, Tx } from '../../db/database.js';
+import { inTransaction, pgCode, pgConstraint } from '../../db/transaction.js';
+import type { Principal } from '../../http/app-types.js';
+import { assert, invalidState, notFound, validationFailed } from '../../shared/errors.js';
+import { formatMoney, Money, sum } from '../../shared/money.js';
+import { localMonth } from '../../shared/time.js';
+import type { CommunitiesService } from '../communities/communities.service.js';
+import { memberOf, requireRole, type Member } from '../communities/communities.access.js';
+import { runOnce, type Outcome } from '../idempotency/idempotency.service.js';
+import { pastOrPresent, positiveAmount, type LedgerService } from '../ledger/ledger.service.js';
+import { billAmount, settleOldestFirst, type Settlement } from './fees.allocation.js';
+import * as reports from './fees.reports.js';
+import * as repo from './fees.repository.js';
+import { formatRatePerM2, rateInEffect, requirePeriod } from './fees.schedule.js';
+import type { BillingRun, BillingRunBody, FeePayment, FeePaymentBody, FeeSchedule, FeeScheduleBody } from './fees.schemas.js';
+
+const RECEIVABLE = '1101';
+const ADVANCE = '2101';
+const FUND = '1001';
+const FEE_INCOME = '4001';
+const REMUNERATION_EXPENSE = '5001';
+const REMUNERATION_PAYABLE = '2201';
+
+interface Idempotency {
+  key: string | undefined;
+  fingerprint: string;
+}
+
+export type FeesService = ReturnType<typeof createFeesService>;
+
+export function createFeesService(db: Database, ledger: LedgerService, communities: CommunitiesService) {
+  async function communityOf(communityId: string) {
+    const community = await communities.findCommunity(db, communityId);
+    if (!community) throw notFound('community');
+    return community;
+  }
+
+  /** Posts Dr 5001 / Cr 2201 for what settlements accrued; nothing when it rounds to zero. */
+  async function accrueRemuneration(tx: Tx, communityId: string, amount: Money, source: { type: string; id: string }, at: Date, memo: string) {
+    if (amount.isZero()) return;
+    await ledger.post(tx, {
+      communityId,
+      kind: 'remuneration',
+      memo,
+      source,
+      occurredAt: at,
+      lines: [
+        { account: REMUNERATION_EXPENSE, debit: amount },
+        { account: REMUNERATION_PAYABLE, credit: amount },
+      ],
+    });
+  }
+
+  function settlementRows(settlements: Settlement[], source: { payment_id: string | null; run_id: string | null }): repo.SettlementRow[] {
+    return settlements.map((s) => ({
+      id: randomUUID(),
+      bill_id: s.billId,
+      ...source,
+      amount: s.amount.toFixed(2),
+      remuneration: s.remuneration.toFixed(2),
+    }));
+  }
+
+  /** Issues the period's bills and applies advances, under the community's head lock. */
+  async function bill(tx: Tx, communityId: string, period: string, feeRate: string, principal: Principal): Promise<BillingRun> {
+    await ledger.lockHead(tx, communityId);
+    if (await repo.findRunByPeriod(tx, communityId, period)) throw invalidState(`The period ${period} is billed already`);
+    const schedule = rateInEffect(await repo.listSchedules(tx, communityId), period);
+    if (!schedule) throw invalidState('Set a fee schedule before the first billing run');
+    const rate = schedule.rate_per_m2;
+    const runId = randomUUID();
+    const bills: repo.NewBill[] = [];
+    const applied: Array<{ unit_id: string; settlement: Settlement }> = [];
+    for (const unit of await repo.unitsWithAdvances(tx, communityId)) {
+      const amount = billAmount(unit.area_m2, rate);
+      if (amount.isZero()) continue;
+      const billId = randomUUID();
+      bills.push({ id: billId, unit_id: unit.id, area_m2: unit.area_m2, amount: amount.toFixed(2) });
+      if (new Money(unit.advance).gt(0)) {
+        const { settlements } = settleOldestFirst([{ id: billId, period, amount: amount.toFixed(2), paid: '0' }], new Money(unit.advance), feeRate);
+        applied.push({ unit_id: unit.id, settlement: settlements[0]! });
+      }
+    }
+    if (bills.length === 0) throw invalidState('The community has no units to bill');
+    const total = sum(bills.map((b) => b.amount));
+    const advanceApplied = sum(applied.map((a) => a.settlement.amount));
+    const remuneration = sum(applied.map((a) => a.settlement.remuneration));
+    const now = new Date();
+    const entry = await ledger.post(tx, {
+      communityId,
+      kind: 'fee_bill',
+      memo: `Property fees for ${period}: ${bills.length} bills at ${rate} CNY/m²`,
+      source: { type: 'billing_run', id: runId },
+      occurredAt: now,
+      lines: [
+        { account: RECEIVABLE, debit: total },
+        { account: FEE_INCOME, credit: total },
+        ...(advanceApplied.gt(0) ? [{ account: ADVANCE, debit: advanceApplied }, { account: RECEIVABLE, credit: advanceApplied }] : []),
+      ],
+    });
+    const common = { communityId, id: runId, period, ratePerM2: rate, bills: bills.length, createdBy: principal.userId };
+    const run = await repo.insertRun(tx, {
+      ...common,
+      total: total.toFixed(2),
+      advanceApplied: advanceApplied.toFixed(2),
+      remuneration: remuneration.toFixed(2),
+      entrySeq: entry.seq,
+    });
+    await repo.insertBills(tx, communityId, runId, period, rate, bills);
+    await repo.insertSettlements(tx, communityId, now, settlementRows(applied.map((a) => a.settlement), { payment_id: null, run_id: runId }));
+    await repo.consumeAdvances(tx, communityId, applied.map((a) => ({ unit_id: a.unit_id, amount: a.settlement.amount.toFixed(2) })));
+    await accrueRemuneration(tx, communityId, remuneration, { type: 'billing_run', id: runId }, now, `Steward remuneration on advances applied to ${period} fees`);
+    return {
+      id: runId,
+      period,
+      bills: bills.length,
+      total: formatMoney(total),
+      ratePerM2: formatRatePerM2(rate),
+      advanceApplied: formatMoney(advanceApplied),
+      remuneration: formatMoney(remuneration),
+      entryId: entry.id,
+      createdAt: run.created_at.toISOString(),
+    };
+  }
+
+  interface PaymentInput {
+    communityId: string;
+    unit: { id: string; building: string };
+    amount: Money;
+    paidAt: Date;
+    feeRate: string;
+    body: FeePaymentBody;
+    principal: Principal;
+  }
+
+  /** Settles the unit's oldest bills first; the rest becomes its advance. */
+  async function pay(tx: Tx, input: PaymentInput): Promise<FeePayment> {
+    const { communityId, unit, amount, paidAt } = input;
+    // The head first, then the unit's bills: the one lock order of every writer.
+    await ledger.lockHead(tx, communityId);
+    const open = await repo.lockUnpaidBills(tx, communityId, unit.id);
+    const allocation = settleOldestFirst(open, amount, input.feeRate);
+    assert(allocation.toBills.plus(allocation.rest).eq(amount), 'a payment splits exactly into bills and advance');
+    const paymentId = randomUUID();
+    const text = formatMoney(amount);
+    const entry = await ledger.post(tx, {
+      communityId,
+      kind: 'fee_payment',
+      memo: `Property fee payment by ${input.body.method} (building ${unit.building})`,
+      source: { type: 'fee_payment', id: paymentId },
+      occurredAt: paidAt,
+      lines: [
+        { account: FUND, debit: amount },
+        ...(allocation.toBills.gt(0) ? [{ account: RECEIVABLE, credit: allocation.toBills }] : []),
+        ...(allocation.rest.gt(0) ? [{ account: ADVANCE, credit: allocation.rest }] : []),
+      ],
+      feed: { type: 'fee.paid', amount: text, account: FUND, summary: `Property fee received: ${text} CNY (building ${unit.building})`, ref: paymentId },
+    });
+    await repo.insertPayment(tx, {
+      communityId,
+      id: paymentId,
+      unitId: unit.id,
+      amount: text,
+      method: input.body.method,
+      reference: input.body.reference ?? null,
+      paidAt,
+      toBills: allocation.toBills.toFixed(2),
+      toAdvance: allocation.rest.toFixed(2),
+      remuneration: allocation.remuneration.toFixed(2),
+      entrySeq: entry.seq,
+      recordedBy: input.principal.userId,
+    });
+    await repo.insertSettlements(tx, communityId, paidAt, settlementRows(allocation.settlements, { payment_id: paymentId, run_id: null }));
+    if (allocation.rest.gt(0)) await repo.addAdvance(tx, communityId, unit.id, allocation.rest.toFixed(2));
+    await accrueRemuneration(tx, communityId, allocation.remuneration, { type: 'fee_payment', id: paymentId }, paidAt, 'Steward remuneration on property fees collected');
+    const balance = await repo.unitBalance(tx, communityId, unit.id);
+    return {
+      id: paymentId,
+      entryId: entry.id,
+      unitId: unit.id,
+      amount: text,
+      method: input.body.method,
+      reference: input.body.reference ?? null,
+      paidAt: paidAt.toISOString(),
+      toBills: formatMoney(allocation.toBills),
+      toAdvance: formatMoney(allocation.rest),
+      remuneration: formatMoney(allocation.remuneration),
+      settled: allocation.settlements.map((s) => ({ period: s.period, amount: formatMoney(s.amount) })),
+      unitDue: formatMoney(balance.due),
+      unitAdvance: formatMoney(balance.advance),
+    };
+  }
+
+  async function schedule(communityId: string, timezone: string): Promise<FeeSchedule> {
+    const rows = await repo.listSchedules(db, communityId);
+    const current = rateInEffect(rows, localMonth(new Date(), timezone));
+    return {
+      ratePerM2: current ? formatRatePerM2(current.rate_per_m2) : null,
+      effectiveFrom: current?.effective_from ?? null,
+      history: rows.map((r) => ({ ratePerM2: formatRatePerM2(r.rate_per_m2), effectiveFrom: r.effective_from, setAt: r.set_at.toISOString(), setBy: r.set_by })),
+    };
+  }
+
+  return {
+    async getSchedule(communityId: string, principal: Principal): Promise<FeeSchedule> {
+      await memberOf(db, communityId, principal);
+      return schedule(communityId, (await communityOf(communityId)).timezone);
+    },
+
+    async setSchedule(communityId: string, principal: Principal, body: FeeScheduleBody): Promise<FeeSchedule> {
+      requireSteward(await memberOf(db, communityId, principal));
+      const rate = new Money(body.ratePerM2);
+      if (rate.lte(0)) throw validationFailed('ratePerM2 must be positive');
+      const community = await communityOf(communityId);
+      const effectiveFrom = body.effectiveFrom === undefined ? localMonth(new Date(), community.timezone) : requirePeriod(body.effectiveFrom, 'effectiveFrom');
+      await inTransaction(db, (tx) =>
+        repo.insertSchedule(tx, { communityId, id: randomUUID(), effectiveFrom, ratePerM2: rate.toFixed(4), setBy: principal.userId }),
+      );
+      return schedule(communityId, community.timezone);
+    },
+
+    async runBilling(communityId: string, principal: Principal, body: BillingRunBody, idempotency: Idempotency): Promise<Outcome<BillingRun>> {
+      requireRole(await memberOf(db, communityId, principal), 'manager');
+      const period = requirePeriod(body.period, 'period');
+      const community = await communityOf(communityId);
+      return runOnce(db, { communityId, ...idempotency }, async (tx) => ({
+        status: 201,
+        body: await bill(tx, communityId, period, community.management_fee_rate, principal),
+      })).catch((error: unknown) => {
+        // The head lock makes the check above decisive; the unique constraint is the backstop.
+        if (pgCode(error) === '23505' && pgConstraint(error) === 'billing_runs_period_once') throw invalidState(`The period ${period} is billed already`);
+        throw error;
+      });
+    },
+
+    async recordPayment(communityId: string, principal: Principal, body: FeePaymentBody, idempotency: Idempotency): Promise<Outcome<FeePayment>> {
+      requireRole(await memberOf(db, communityId, principal), 'manager');
+      const amount = new Money(positiveAmount(body.amount));
+      const paidAt = pastOrPresent(body.paidAt, 'paidAt');
+      const community = await communityOf(communityId);
+      const unit = await communities.findUnit(db, communityId, body.unitId);
+      if (!unit) throw notFound('unit');
+      const input = { communityId, unit, amount, paidAt, feeRate: community.management_fee_rate, body, principal };
+      return runOnce(db, { communityId, ...idempotency }, async (tx) => ({ status: 201, body: await pay(tx, input) }));
+    },
+
+    statement: (communityId: string, principal: Principal, unitId: string) => reports.statement(db, communities, communityId, principal, unitId),
+    summary: (communityId: string, principal: Principal, period: string) => reports.summary(db, communityId, principal, period),
+    arrears: (communityId: string, principal: Principal, after: string | undefined, limit: number) =>
+      reports.arrears(db, communityId, principal, after, limit),
+  };
+}
+
+/** Sets fee rates: the steward's staff or the community admin (and the platform admin). */
+function requireSteward(member: Member): void {
+  if (!member.isPlatformAdmin) requireRole(member, 'manager', 'admin');
+}
+
