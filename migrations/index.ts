@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as foundation from './2026-11-23T1800_foundation.js';
 import * as ledger from './2026-11-23T1830_ledger.js';
+import * as spending from './2026-11-23T1900_spending.js';
 import * as fees from './2026-11-23T1910_fees.js';
 
 /**
@@ -10,5 +11,6 @@ import * as fees from './2026-11-23T1910_fees.js';
 export const migrations: Record<string, Migration> = {
   '2026-11-23T1800_foundation': foundation,
   '2026-11-23T1830_ledger': ledger,
+  '2026-11-23T1900_spending': spending,
   '2026-11-23T1910_fees': fees,
 };

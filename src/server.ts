@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     if (applied.length > 0) log.info({ migrations: applied }, 'migrations applied');
     const { generatedPassword } = await ensurePlatformAdmin(db, config);
     if (generatedPassword) {
-      log.warn(`platform admin created: username "admin", password "${generatedPassword}" (shown once; set ADMIN_PASSWORD to choose it)`);
+      log.warn(`platform admin created: username admin, password ${generatedPassword} (shown once; set ADMIN_PASSWORD to choose it)`);
     }
     const app = await buildApp({ config, db, expectedMigrations: await appliedMigrationCount(db), logger: log });
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {

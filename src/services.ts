@@ -6,6 +6,7 @@ import type { Tokens } from './modules/auth/auth.tokens.js';
 import { createCommunitiesService } from './modules/communities/communities.service.js';
 import { createFeesService } from './modules/fees/fees.service.js';
 import { createLedgerService } from './modules/ledger/ledger.service.js';
+import { createSpendingService } from './modules/spending/spending.service.js';
 
 /** The composition root: every service built once, each handed only what it needs. */
 export function createServices(db: Database, config: Config, tokens: Tokens) {
@@ -13,8 +14,9 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
   const ledger = createLedgerService(db, signal);
   const communities = createCommunitiesService(db, config, ledger);
   const auth = createAuthService(db, tokens, config);
+  const spending = createSpendingService(db, ledger, communities);
   const fees = createFeesService(db, ledger, communities);
-  return { auth, communities, ledger, fees, tokens, signal };
+  return { auth, communities, ledger, fees, spending, tokens, signal };
 }
 
 export type Services = ReturnType<typeof createServices>;

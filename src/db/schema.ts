@@ -147,6 +147,49 @@ export interface IdempotencyKeysTable {
   created_at: CreatedAt;
 }
 
+export interface SpendRequestsTable {
+  community_id: string;
+  id: string;
+  seq: number;
+  tracking_no: string;
+  title: string;
+  description: string | null;
+  amount: Numeric;
+  account_code: string;
+  payee_name: string;
+  payee_account: string | null;
+  budget_year: number | null;
+  digest: string;
+  required_approvals: number;
+  submitted_by: string;
+  submitted_at: ColumnType<Date, Date | undefined, never>;
+  status: Generated<'pending' | 'approved' | 'rejected' | 'cancelled' | 'paid'>;
+  bank_reference: string | null;
+  paid_at: Date | null;
+  paid_by: string | null;
+  entry_seq: number | null;
+  entry_id: string | null;
+}
+
+export interface SpendDecisionsTable {
+  community_id: string;
+  request_id: string;
+  user_id: string;
+  decision: 'approve' | 'reject';
+  digest: string;
+  reason: string | null;
+  at: ColumnType<Date, Date | undefined, never>;
+}
+
+export interface SpendEventsTable {
+  community_id: string;
+  request_id: string;
+  n: number;
+  at: ColumnType<Date, Date | undefined, never>;
+  event: 'submitted' | 'approved' | 'rejected' | 'cancelled' | 'paid';
+  actor_id: string;
+  note: string | null;
+}
 export interface DB {
   users: UsersTable;
   app_secrets: AppSecretsTable;
@@ -163,6 +206,9 @@ export interface DB {
   feed_items: FeedItemsTable;
   incomes: IncomesTable;
   idempotency_keys: IdempotencyKeysTable;
+  spend_requests: SpendRequestsTable;
+  spend_decisions: SpendDecisionsTable;
+  spend_events: SpendEventsTable;
   fee_schedules: FeeSchedulesTable;
   billing_runs: BillingRunsTable;
   bills: BillsTable;

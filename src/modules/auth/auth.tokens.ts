@@ -27,15 +27,17 @@ export interface Tokens {
  * shares it and restarts keep tokens valid. HS256 with a 256-bit key; verification pins the
  * algorithm, issuer and audience and requires `exp` (jose would accept a token without it).
  */
-export async function loadTokens(db: Database): Promise<Tokens> {
-  await sql`INSERT INTO app_secrets (name, value) VALUES (${KEY_NAME}, ${randomBytes(32).toString('base64url')})
-            ON CONFLICT (name) DO NOTHING`.execute(db);
-  const row = await db.selectFrom('app_secrets').select('value').where('name', '=', KEY_NAME).executeTakeFirstOrThrow();
-  const key = Buffer.from(row.value, 'base64url');
-  if (key.length < 32) throw new Error('token signing key is too short');
+export function loadTokens(db: Database): Tokens {
+  // Read on first use, so that building the app (e.g. to write the OpenAPI document) needs no database.
+  let keyPromise: Promise<Uint8Array> | undefined;
+  const signingKey = () => (keyPromise ??= readOrCreateKey(db).catch((error: unknown) => {
+    keyPromise = undefined;
+    throw error;
+  }));
 
   return {
     async issue(claims, ttlSeconds, audience = 'api') {
+      const key = await signingKey();
       return new SignJWT({ adm: claims.isPlatformAdmin })
         .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
         .setSubject(claims.userId)
@@ -46,6 +48,7 @@ export async function loadTokens(db: Database): Promise<Tokens> {
         .sign(key);
     },
     async verify(token, audience = 'api') {
+      const key = await signingKey();
       try {
         const { payload } = await jwtVerify(token, key, {
           algorithms: [ALGORITHM],
@@ -63,4 +66,14 @@ export async function loadTokens(db: Database): Promise<Tokens> {
       }
     },
   };
+}
+
+async function readOrCreateKey(db: Database): Promise<Uint8Array> {
+  // Several processes may start at once: the first insert wins and everyone reads the winner.
+  await sql`INSERT INTO app_secrets (name, value) VALUES (${KEY_NAME}, ${randomBytes(32).toString('base64url')})
+            ON CONFLICT (name) DO NOTHING`.execute(db);
+  const row = await db.selectFrom('app_secrets').select('value').where('name', '=', KEY_NAME).executeTakeFirstOrThrow();
+  const key = Buffer.from(row.value, 'base64url');
+  if (key.length < 32) throw new Error('token signing key is too short');
+  return key;
 }
