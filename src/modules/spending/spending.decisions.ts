@@ -1,0 +1,113 @@
+import type { Database, Executor, Tx } from '../../db/database.js';
+import { inTransaction, pgCode } from '../../db/transaction.js';
+import type { Principal } from '../../http/app-types.js';
+import { AppError, assert, invalidState, notFound } from '../../shared/errors.js';
+import { formatMoney } from '../../shared/money.js';
+import { memberOf, requireRole, type Member } from '../communities/communities.access.js';
+import type { CommunitiesService } from '../communities/communities.service.js';
+import type { LedgerService } from '../ledger/ledger.service.js';
+import * as repo from './spending.repository.js';
+import type { RequestRow } from './spending.repository.js';
+import type { ApprovalBody, RejectionBody, SpendRequest } from './spending.schemas.js';
+
+/**
+ * The co-signers' keys: approvals and rejections. Every check that a key may be used is made
+ * before the signing password is tried (role, existence, self-approval), and every check
+ * that depends on the request's state is made again under its row lock.
+ */
+export function createDecisions({ db, ledger, communities, body }: SpendingDeps) {
+  /** A co-signer, other than the submitter, holding the right key. */
+  async function keyHolder(communityId: string, principal: Principal, id: string, signingPassword: string): Promise<Member> {
+    const member = await memberOf(db, communityId, principal);
+    requireRole(member, 'cosigner');
+    const found = await repo.findRequest(db, communityId, id);
+    if (!found) throw notFound('spend request');
+    if (found.submitted_by === member.userId) {
+      throw new AppError('self_approval', 'The submitter of a request never decides on it; cancel it instead');
+    }
+    await communities.checkSigningPassword(member, signingPassword);
+    return member;
+  }
+
+  async function decide(tx: Tx, member: Member, id: string, decision: 'approve' | 'reject', digest: string, reason: string | null) {
+    const { communityId, userId } = member;
+    try {
+      return await repo.insertDecision(tx, { communityId, requestId: id, userId, decision, digest, reason });
+    } catch (error) {
+      // The unique key is the last word on "one decision per co-signer".
+      if (pgCode(error) === '23505') throw alreadyDecided();
+      throw error;
+    }
+  }
+
+  return {
+    async approve(communityId: string, principal: Principal, id: string, input: ApprovalBody): Promise<SpendRequest> {
+      const member = await keyHolder(communityId, principal, id, input.signingPassword);
+      return inTransaction(db, async (tx) => {
+        const row = await lockForChange(tx, ledger, communityId, id);
+        if (await repo.findDecision(tx, communityId, id, member.userId)) throw alreadyDecided();
+        if (row.status !== 'pending') throw invalidState(`This request is ${row.status}; only a pending request is approved`);
+        if (input.digest !== row.digest) {
+          throw new AppError('digest_mismatch', 'The digest is not the request’s: reload the request and check what you approve');
+        }
+        const { at } = await decide(tx, member, id, 'approve', input.digest, null);
+        await repo.appendEvent(tx, { communityId, requestId: id, event: 'approved', actorId: member.userId, note: null, at });
+        // Counted under the row lock: racing approvals see each other's keys.
+        const keys = (await repo.approvalsOf(tx, communityId, id)).length;
+        if (keys >= row.required_approvals) {
+          assert(await repo.transition(tx, communityId, id, ['pending'], 'approved'), 'a locked pending request moves to approved');
+          await ledger.publish(tx, communityId, {
+            type: 'spend.approved',
+            amount: formatMoney(row.amount),
+            account: row.account_code,
+            summary: `Spend request ${row.tracking_no} approved with ${keys} keys: ${row.title}`,
+            ref: row.tracking_no,
+          });
+        }
+        return body(tx, member, (await repo.findRequest(tx, communityId, id))!);
+      });
+    },
+
+    /** One rejection ends a pending or approved (not yet paid) request and frees its money. */
+    async reject(communityId: string, principal: Principal, id: string, input: RejectionBody): Promise<SpendRequest> {
+      const member = await keyHolder(communityId, principal, id, input.signingPassword);
+      const reason = input.reason.trim();
+      return inTransaction(db, async (tx) => {
+        const row = await lockForChange(tx, ledger, communityId, id);
+        if (await repo.findDecision(tx, communityId, id, member.userId)) throw alreadyDecided();
+        if (row.status !== 'pending' && row.status !== 'approved') {
+          throw invalidState(`This request is ${row.status}; only a pending or approved request is rejected`);
+        }
+        const { at } = await decide(tx, member, id, 'reject', row.digest, reason);
+        assert(await repo.transition(tx, communityId, id, ['pending', 'approved'], 'rejected'), 'a locked open request moves to rejected');
+        await ledger.release(tx, communityId, formatMoney(row.amount));
+        await repo.appendEvent(tx, { communityId, requestId: id, event: 'rejected', actorId: member.userId, note: reason, at });
+        await ledger.publish(tx, communityId, {
+          type: 'spend.rejected',
+          amount: formatMoney(row.amount),
+          account: row.account_code,
+          summary: `Spend request ${row.tracking_no} rejected: ${row.title}`,
+          ref: row.tracking_no,
+        });
+        return body(tx, member, (await repo.findRequest(tx, communityId, id))!);
+      });
+    },
+  };
+}
+
+export type SpendingDeps = {
+  db: Database;
+  ledger: LedgerService;
+  communities: CommunitiesService;
+  body: (executor: Executor, member: Member, row: RequestRow) => Promise<SpendRequest>;
+};
+
+/** Takes the community head lock, then the request's row lock: the lock order of every writer. */
+export async function lockForChange(tx: Tx, ledger: LedgerService, communityId: string, id: string): Promise<RequestRow> {
+  await ledger.lockHead(tx, communityId);
+  const row = await repo.lockRequest(tx, communityId, id);
+  if (!row) throw notFound('spend request');
+  return row;
+}
+
+const alreadyDecided = () => new AppError('already_decided', 'You have already approved or rejected this request');

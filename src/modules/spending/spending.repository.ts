@@ -1,0 +1,192 @@
+import { sql, type Selectable } from 'kysely';
+import type { Executor, Tx } from '../../db/database.js';
+import type { SpendRequestsTable } from '../../db/schema.js';
+import type { SpendStatus, TimelineEvent } from './spending.schemas.js';
+
+export interface NewSpendRequest {
+  communityId: string;
+  id: string;
+  seq: number;
+  trackingNo: string;
+  title: string;
+  description: string | null;
+  amount: string;
+  account: string;
+  payeeName: string;
+  payeeAccount: string | null;
+  budgetYear: number | null;
+  digest: string;
+  requiredApprovals: number;
+  submittedBy: string;
+}
+
+const REQUEST_COLUMNS = [
+  'id', 'seq', 'tracking_no', 'title', 'description', 'amount', 'account_code', 'payee_name', 'payee_account',
+  'budget_year', 'digest', 'required_approvals', 'submitted_by', 'submitted_at', 'status', 'bank_reference',
+  'paid_at', 'paid_by', 'entry_seq', 'entry_id',
+] as const;
+
+export type RequestRow = Pick<Selectable<SpendRequestsTable>, (typeof REQUEST_COLUMNS)[number]>;
+
+export async function insertRequest(tx: Tx, r: NewSpendRequest): Promise<RequestRow> {
+  return (await tx
+    .insertInto('spend_requests')
+    .values({
+      community_id: r.communityId,
+      id: r.id,
+      seq: r.seq,
+      tracking_no: r.trackingNo,
+      title: r.title,
+      description: r.description,
+      amount: r.amount,
+      account_code: r.account,
+      payee_name: r.payeeName,
+      payee_account: r.payeeAccount,
+      budget_year: r.budgetYear,
+      digest: r.digest,
+      required_approvals: r.requiredApprovals,
+      submitted_by: r.submittedBy,
+    })
+    .returning(REQUEST_COLUMNS)
+    .executeTakeFirstOrThrow()) as RequestRow;
+}
+
+export async function findRequest(db: Executor, communityId: string, id: string): Promise<RequestRow | undefined> {
+  return (await db
+    .selectFrom('spend_requests')
+    .select(REQUEST_COLUMNS)
+    .where('community_id', '=', communityId)
+    .where('id', '=', id)
+    .executeTakeFirst()) as RequestRow | undefined;
+}
+
+export async function findByTrackingNo(db: Executor, communityId: string, trackingNo: string): Promise<RequestRow | undefined> {
+  return (await db
+    .selectFrom('spend_requests')
+    .select(REQUEST_COLUMNS)
+    .where('community_id', '=', communityId)
+    .where('tracking_no', '=', trackingNo)
+    .executeTakeFirst()) as RequestRow | undefined;
+}
+
+/** Locks the request row. Call it after the community head lock (the lock order). */
+export async function lockRequest(tx: Tx, communityId: string, id: string): Promise<RequestRow | undefined> {
+  return (await tx
+    .selectFrom('spend_requests')
+    .select(REQUEST_COLUMNS)
+    .where('community_id', '=', communityId)
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst()) as RequestRow | undefined;
+}
+
+/**
+ * Moves the request from one of `from` to `to`; the WHERE clause re-checks the status, so
+ * the caller learns from the row count whether the move happened. Payout fields go with
+ * `paid` only.
+ */
+export async function transition(
+  tx: Tx,
+  communityId: string,
+  id: string,
+  from: SpendStatus[],
+  to: SpendStatus,
+  payout?: { bankReference: string; paidAt: Date; paidBy: string; entrySeq: number; entryId: string },
+): Promise<boolean> {
+  const result = await tx
+    .updateTable('spend_requests')
+    .set({
+      status: to,
+      ...(payout ? { bank_reference: payout.bankReference, paid_at: payout.paidAt, paid_by: payout.paidBy, entry_seq: payout.entrySeq, entry_id: payout.entryId } : {}),
+    })
+    .where('community_id', '=', communityId)
+    .where('id', '=', id)
+    .where('status', 'in', from)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+export function listRequests(db: Executor, communityId: string, afterSeq: number, limit: number, status: SpendStatus | undefined) {
+  let query = db
+    .selectFrom('spend_requests as r')
+    .select(REQUEST_COLUMNS.map((c) => `r.${c}` as const))
+    .select((eb) =>
+      eb
+        .selectFrom('spend_decisions as d')
+        .select(eb.fn.countAll<number>().as('n'))
+        .whereRef('d.community_id', '=', 'r.community_id')
+        .whereRef('d.request_id', '=', 'r.id')
+        .where('d.decision', '=', 'approve')
+        .as('approval_count'),
+    )
+    .where('r.community_id', '=', communityId)
+    .where('r.seq', '>', afterSeq)
+    .orderBy('r.seq')
+    .limit(limit);
+  if (status) query = query.where('r.status', '=', status);
+  return query.execute();
+}
+
+/** What open (pending or approved) requests on `account` hold, as a decimal string. */
+export async function openAmountOn(tx: Tx, communityId: string, account: string): Promise<string> {
+  const { rows } = await sql<{ total: string }>`
+    SELECT coalesce(sum(amount), 0)::text AS total FROM spend_requests
+     WHERE community_id = ${communityId} AND account_code = ${account} AND status IN ('pending', 'approved')`.execute(tx);
+  return rows[0]!.total;
+}
+
+export function findDecision(db: Executor, communityId: string, requestId: string, userId: string) {
+  return db
+    .selectFrom('spend_decisions')
+    .select(['decision', 'at'])
+    .where('community_id', '=', communityId)
+    .where('request_id', '=', requestId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+}
+
+export function insertDecision(
+  tx: Tx,
+  d: { communityId: string; requestId: string; userId: string; decision: 'approve' | 'reject'; digest: string; reason: string | null },
+) {
+  return tx
+    .insertInto('spend_decisions')
+    .values({ community_id: d.communityId, request_id: d.requestId, user_id: d.userId, decision: d.decision, digest: d.digest, reason: d.reason })
+    .returning(['at'])
+    .executeTakeFirstOrThrow();
+}
+
+export function approvalsOf(db: Executor, communityId: string, requestId: string) {
+  return db
+    .selectFrom('spend_decisions')
+    .select(['user_id', 'at'])
+    .where('community_id', '=', communityId)
+    .where('request_id', '=', requestId)
+    .where('decision', '=', 'approve')
+    .orderBy('at')
+    .orderBy('user_id')
+    .execute();
+}
+
+/** Appends a timeline event, numbered after the last one; the caller holds the request's lock. */
+export async function appendEvent(
+  tx: Tx,
+  e: { communityId: string; requestId: string; event: TimelineEvent; actorId: string; note: string | null; at?: Date },
+): Promise<void> {
+  await sql`
+    INSERT INTO spend_events (community_id, request_id, n, at, event, actor_id, note)
+    SELECT ${e.communityId}, ${e.requestId}, coalesce(max(n), 0) + 1,
+           coalesce(${e.at ?? null}::timestamptz, date_trunc('milliseconds', clock_timestamp())),
+           ${e.event}, ${e.actorId}, ${e.note}
+      FROM spend_events WHERE community_id = ${e.communityId} AND request_id = ${e.requestId}`.execute(tx);
+}
+
+export function eventsOf(db: Executor, communityId: string, requestId: string) {
+  return db
+    .selectFrom('spend_events')
+    .select(['n', 'at', 'event', 'actor_id', 'note'])
+    .where('community_id', '=', communityId)
+    .where('request_id', '=', requestId)
+    .orderBy('n')
+    .execute();
+}

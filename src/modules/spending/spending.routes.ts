@@ -1,0 +1,170 @@
+import type { App } from '../../http/app-types.js';
+import { CommunityParams, IdempotencyHeaders, Page, problems } from '../../shared/schemas.js';
+import { fingerprint } from '../idempotency/idempotency.service.js';
+import {
+  ApprovalBody,
+  CancellationBody,
+  PayoutBody,
+  RejectionBody,
+  SpendListQuery,
+  SpendParams,
+  SpendRequest,
+  SpendRequestSummary,
+  SubmitSpendBody,
+  TrackParams,
+} from './spending.schemas.js';
+
+/**
+ * Spend requests. Submission answers 201 (a new request); every action on an existing
+ * request (approval, rejection, cancellation, payout) answers 200 with the updated request.
+ */
+export async function spendingRoutes(app: App): Promise<void> {
+  const { spending } = app.services;
+  const tags = ['spending'];
+  const base = '/v1/communities/:cid/spend-requests';
+
+  app.post(
+    base,
+    {
+      schema: {
+        tags,
+        summary: 'Submit a spend request (manager); its amount is reserved against the fund at once',
+        description:
+          '`account` is an expense account code, or 2201 to pay the steward at most its accrued remuneration ' +
+          '(2201 balance less open requests on 2201; beyond that 409 invalid_state). If the fund\'s available ' +
+          'balance is below the amount: 409 insufficient_funds, nothing reserved. Accepts Idempotency-Key.',
+        params: CommunityParams,
+        headers: IdempotencyHeaders,
+        body: SubmitSpendBody,
+        response: { 201: SpendRequest, ...problems(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const outcome = await spending.submit(request.params.cid, request.principal, request.body, {
+        key: request.headers['idempotency-key'],
+        fingerprint: fingerprint('POST /spend-requests', request.body),
+      });
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(outcome.status as 201).send(outcome.body);
+    },
+  );
+
+  app.get(
+    base,
+    {
+      schema: {
+        tags,
+        summary: 'Spend requests, oldest first, optionally of one status (every member)',
+        params: CommunityParams,
+        querystring: SpendListQuery,
+        response: { 200: Page(SpendRequestSummary), ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => spending.list(request.params.cid, request.principal, request.query),
+  );
+
+  app.get(
+    `${base}/:id`,
+    {
+      schema: {
+        tags,
+        summary: 'A spend request with its approvals and timeline (every member)',
+        description: 'Owners and supervisors see the payee\'s bank account masked to its last four characters.',
+        params: SpendParams,
+        response: { 200: SpendRequest, ...problems(401, 404) },
+      },
+    },
+    async (request) => spending.get(request.params.cid, request.principal, request.params.id),
+  );
+
+  app.get(
+    '/v1/track/:trackingNo',
+    {
+      schema: {
+        tags,
+        summary: 'Follow a spend request by its tracking number, like a parcel (members of its community)',
+        params: TrackParams,
+        response: { 200: SpendRequest, ...problems(401, 404) },
+      },
+    },
+    async (request) => spending.track(request.principal, request.params.trackingNo),
+  );
+
+  app.post(
+    `${base}/:id/approvals`,
+    {
+      schema: {
+        tags,
+        summary: 'Approve with your key (cosigner): 200 with the request; it becomes approved with enough distinct keys',
+        description:
+          'The submitter never approves (403 self_approval); each co-signer decides once (409 already_decided); the digest ' +
+          'must be the request\'s (409 digest_mismatch); only a pending request is approved (409 invalid_state).',
+        params: SpendParams,
+        body: ApprovalBody,
+        response: { 200: SpendRequest, ...problems(400, 401, 403, 404, 409, 429) },
+      },
+    },
+    async (request) => spending.approve(request.params.cid, request.principal, request.params.id, request.body),
+  );
+
+  app.post(
+    `${base}/:id/rejections`,
+    {
+      schema: {
+        tags,
+        summary: 'Reject with your key and a reason (cosigner): 200 with the request, now rejected; the reservation is released',
+        description: 'A pending or approved (not yet paid) request may be rejected by a co-signer who has not decided on it.',
+        params: SpendParams,
+        body: RejectionBody,
+        response: { 200: SpendRequest, ...problems(400, 401, 403, 404, 409, 429) },
+      },
+    },
+    async (request) => spending.reject(request.params.cid, request.principal, request.params.id, request.body),
+  );
+
+  app.post(
+    `${base}/:id/cancellation`,
+    {
+      schema: {
+        tags,
+        summary: 'Cancel your own pending or approved request: 200 with the request; the reservation is released',
+        params: SpendParams,
+        headers: IdempotencyHeaders,
+        body: CancellationBody,
+        response: { 200: SpendRequest, ...problems(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { cid, id } = request.params;
+      const outcome = await spending.cancel(cid, request.principal, id, request.body, {
+        key: request.headers['idempotency-key'],
+        fingerprint: fingerprint(`POST /spend-requests/${id}/cancellation`, request.body),
+      });
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(outcome.status as 200).send(outcome.body);
+    },
+  );
+
+  app.post(
+    `${base}/:id/payout`,
+    {
+      schema: {
+        tags,
+        summary: 'Pay out an approved request (manager): posts Dr account / Cr 1001, releases the reservation; 200 with the request',
+        params: SpendParams,
+        headers: IdempotencyHeaders,
+        body: PayoutBody,
+        response: { 200: SpendRequest, ...problems(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { cid, id } = request.params;
+      const outcome = await spending.payout(cid, request.principal, id, request.body, {
+        key: request.headers['idempotency-key'],
+        fingerprint: fingerprint(`POST /spend-requests/${id}/payout`, request.body),
+      });
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
+      return reply.code(outcome.status as 200).send(outcome.body);
+    },
+  );
+}

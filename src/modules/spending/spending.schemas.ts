@@ -1,0 +1,102 @@
+import { Type, type Static } from 'typebox';
+import { Body, Id, Money, ref, Role, Timestamp } from '../../shared/schemas.js';
+
+/** One line of text: no control characters, so feed summaries stay one line. */
+const Line = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '^[^\\x00-\\x1F\\x7F]*\\S[^\\x00-\\x1F\\x7F]*$' });
+const Reason = Type.String({ minLength: 1, maxLength: 1000, pattern: '\\S' });
+
+export const SpendStatus = Type.Enum(['pending', 'approved', 'rejected', 'cancelled', 'paid']);
+export type SpendStatus = Static<typeof SpendStatus>;
+
+export const TimelineEvent = Type.Enum(['submitted', 'approved', 'rejected', 'cancelled', 'paid']);
+export type TimelineEvent = Static<typeof TimelineEvent>;
+
+export const SubmitSpendBody = Body({
+  title: Line(200),
+  amount: ref(Money),
+  account: Type.String({ pattern: '^[0-9]{4,8}$', description: 'An expense account code, or 2201 to pay the steward its accrued remuneration' }),
+  payee: Body({
+    name: Line(200),
+    account: Type.Optional(
+      Type.String({
+        pattern: '^[0-9A-Za-z][0-9A-Za-z -]{4,48}[0-9A-Za-z]$',
+        description: 'Bank account: 6 to 40 letters and digits; spaces and hyphens are ignored',
+      }),
+    ),
+  }),
+  description: Type.Optional(Type.String({ maxLength: 5000 })),
+  budgetYear: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })),
+});
+export type SubmitSpendBody = Static<typeof SubmitSpendBody>;
+
+export const ApprovalBody = Body({
+  signingPassword: Type.String({ minLength: 1, maxLength: 1024, description: "The co-signer's key" }),
+  digest: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'The digest of the request as the co-signer saw it' }),
+});
+export type ApprovalBody = Static<typeof ApprovalBody>;
+
+export const RejectionBody = Body({
+  signingPassword: Type.String({ minLength: 1, maxLength: 1024, description: "The co-signer's key" }),
+  reason: Reason,
+});
+export type RejectionBody = Static<typeof RejectionBody>;
+
+export const CancellationBody = Body({ reason: Reason });
+export type CancellationBody = Static<typeof CancellationBody>;
+
+export const PayoutBody = Body({
+  bankReference: Line(200),
+  paidAt: Type.Optional({ ...Timestamp, description: 'When the bank transfer was made; default now; never in the future' }),
+});
+export type PayoutBody = Static<typeof PayoutBody>;
+
+export const Actor = Type.Object({ id: Id, displayName: Type.String(), roles: Type.Array(ref(Role)) });
+export type Actor = Static<typeof Actor>;
+
+export const Payee = Type.Object({
+  name: Type.String(),
+  account: Type.Union([Type.String(), Type.Null()], {
+    description: 'Whole for managers, co-signers and admins; "****" and the last four characters for owners and supervisors',
+  }),
+});
+
+export const SpendRequestSummary = Type.Object({
+  id: Id,
+  trackingNo: Type.String({ examples: ['XY-2026-12-000123'] }),
+  status: SpendStatus,
+  title: Type.String(),
+  amount: Type.String(),
+  account: Type.String(),
+  payee: Payee,
+  digest: Type.String({ description: 'SHA-256 (hex) over the canonical form of what a co-signer approves' }),
+  requiredApprovals: Type.Integer({ minimum: 2, description: 'Keys this request needs, fixed when it was submitted' }),
+  approvalCount: Type.Integer({ minimum: 0 }),
+  submittedAt: Timestamp,
+});
+export type SpendRequestSummary = Static<typeof SpendRequestSummary>;
+
+export const SpendRequest = Type.Object({
+  ...SpendRequestSummary.properties,
+  description: Type.Union([Type.String(), Type.Null()]),
+  budgetYear: Type.Union([Type.Integer(), Type.Null()]),
+  submittedBy: Actor,
+  approvals: Type.Array(Type.Object({ by: Id, displayName: Type.String(), at: Timestamp })),
+  timeline: Type.Array(
+    Type.Object({ at: Timestamp, event: TimelineEvent, actor: Actor, note: Type.Optional(Type.String()) }),
+    { description: 'Every step, in order: submitted, approved (one per key), rejected, cancelled, paid' },
+  ),
+  bankReference: Type.Union([Type.String(), Type.Null()]),
+  paidAt: Type.Union([Timestamp, Type.Null()]),
+  entryId: Type.Union([Id, Type.Null()], { description: 'The payout entry in /entries, once paid' }),
+});
+export type SpendRequest = Static<typeof SpendRequest>;
+
+export const SpendParams = Type.Object({ cid: Id, id: Id });
+export const TrackParams = Type.Object({ trackingNo: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const SpendListQuery = Type.Object({
+  after: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The `nextAfter` of the previous page' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  status: Type.Optional(SpendStatus),
+});
+export type SpendListQuery = Static<typeof SpendListQuery>;

@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import type { Database, Executor, Tx } from '../../db/database.js';
+import type { Principal } from '../../http/app-types.js';
+import { assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
+import { formatMoney, Money } from '../../shared/money.js';
+import { decodeSeqCursor, toPage } from '../../shared/pagination.js';
+import { localDate } from '../../shared/time.js';
+import { memberOf, requireRole, type Member } from '../communities/communities.access.js';
+import type { CommunitiesService } from '../communities/communities.service.js';
+import { runOnce, type Outcome } from '../idempotency/idempotency.service.js';
+import { REMUNERATION_PAYABLE } from '../ledger/ledger.chart.js';
+import { pastOrPresent, positiveAmount, type LedgerService } from '../ledger/ledger.service.js';
+import { createDecisions, lockForChange } from './spending.decisions.js';
+import { spendDigest } from './spending.digest.js';
+import * as repo from './spending.repository.js';
+import type { RequestRow } from './spending.repository.js';
+import type { CancellationBody, PayoutBody, SpendListQuery, SpendRequest, SubmitSpendBody } from './spending.schemas.js';
+import { seesWholeAccount, spendBody, toSummary } from './spending.timeline.js';
+
+export type SpendingService = ReturnType<typeof createSpendingService>;
+
+/** How a route hands its Idempotency-Key and request fingerprint to the service. */
+export interface Idempotency {
+  key: string | undefined;
+  fingerprint: string;
+}
+
+/** `XY-<year>-<community number>-<request number>`: the community number leads every lookup. */
+export const TRACKING_PATTERN = /^XY-[0-9]{4}-([1-9][0-9]{0,14})-[0-9]{6,}$/;
+
+export function createSpendingService(db: Database, ledger: LedgerService, communities: CommunitiesService) {
+  const body = (executor: Executor, member: Member, row: RequestRow) => spendBody(executor, communities, member, row);
+  const deps = { db, ledger, communities, body };
+
+  /** Reads a request and its timeline in one snapshot, so the status and the steps agree. */
+  const snapshot = (member: Member, find: (executor: Executor) => Promise<RequestRow | undefined>) =>
+    db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .execute(async (tx) => {
+        const row = await find(tx);
+        if (!row) throw notFound('spend request');
+        return body(tx, member, row);
+      });
+
+  return {
+    ...createDecisions(deps),
+
+    async submit(communityId: string, principal: Principal, input: SubmitSpendBody, idempotency: Idempotency): Promise<Outcome<SpendRequest>> {
+      const member = await memberOf(db, communityId, principal);
+      requireRole(member, 'manager');
+      const fields = await validSubmission(db, ledger, communityId, input);
+      const id = randomUUID();
+      return runOnce(db, { communityId, ...idempotency }, async (tx) => {
+        // The head lock comes first (nextSpendSeq takes it): the number, the remuneration check
+        // and the reservation all happen under it, so racing submissions queue here.
+        const seq = await ledger.nextSpendSeq(tx, communityId);
+        const community = await communities.findCommunity(tx, communityId);
+        assert(community, 'the member’s community exists');
+        if (fields.account === REMUNERATION_PAYABLE) await requirePayable(tx, ledger, communityId, fields.amount);
+        await ledger.reserve(tx, communityId, fields.amount);
+        const year = localDate(new Date(), community.timezone).slice(0, 4);
+        const trackingNo = `XY-${year}-${community.number}-${String(seq).padStart(6, '0')}`;
+        const digest = spendDigest({ id, communityId, ...fields });
+        const row = await repo.insertRequest(tx, {
+          ...fields,
+          communityId,
+          id,
+          seq,
+          trackingNo,
+          digest,
+          requiredApprovals: community.required_approvals,
+          submittedBy: member.userId,
+        });
+        await repo.appendEvent(tx, { communityId, requestId: id, event: 'submitted', actorId: member.userId, note: null });
+        await ledger.publish(tx, communityId, {
+          type: 'spend.submitted',
+          amount: fields.amount,
+          account: fields.account,
+          summary: `Spend request ${trackingNo} submitted: ${fields.title} (${fields.amount} CNY)`,
+          ref: trackingNo,
+        });
+        return { status: 201, body: await body(tx, member, row) };
+      });
+    },
+
+    async get(communityId: string, principal: Principal, id: string): Promise<SpendRequest> {
+      const member = await memberOf(db, communityId, principal);
+      return snapshot(member, (executor) => repo.findRequest(executor, communityId, id));
+    },
+
+    async list(communityId: string, principal: Principal, query: SpendListQuery) {
+      const member = await memberOf(db, communityId, principal);
+      const limit = query.limit ?? 100;
+      const rows = await repo.listRequests(db, communityId, decodeSeqCursor(query.after), limit + 1, query.status);
+      const whole = seesWholeAccount(member);
+      return toPage(rows, limit, (r) => r.seq, (r) => toSummary(r, Number(r.approval_count ?? 0), whole));
+    },
+
+    /**
+     * Finds a request by its tracking number. The number names its community, so the lookup
+     * never searches across communities; someone outside that community gets the same 404
+     * as for a number that does not exist.
+     */
+    async track(principal: Principal, trackingNo: string): Promise<SpendRequest> {
+      const match = TRACKING_PATTERN.exec(trackingNo);
+      if (!match) throw notFound('spend request');
+      const community = await communities.findCommunityByNumber(db, Number(match[1]));
+      if (!community) throw notFound('spend request');
+      const member = await memberOf(db, community.id, principal);
+      return snapshot(member, (executor) => repo.findByTrackingNo(executor, community.id, trackingNo));
+    },
+
+    async cancel(communityId: string, principal: Principal, id: string, input: CancellationBody, idempotency: Idempotency) {
+      const member = await memberOf(db, communityId, principal);
+      const found = await repo.findRequest(db, communityId, id);
+      if (!found) throw notFound('spend request');
+      if (found.submitted_by !== member.userId) throw forbidden('Only the submitter of a request may cancel it');
+      return runOnce(db, { communityId, ...idempotency }, async (tx) => {
+        const row = await lockForChange(tx, ledger, communityId, id);
+        if (row.status !== 'pending' && row.status !== 'approved') {
+          throw invalidState(`This request is ${row.status}; only a pending or approved request may be cancelled`);
+        }
+        if (!(await repo.transition(tx, communityId, id, ['pending', 'approved'], 'cancelled'))) throw invalidState('This request changed meanwhile');
+        await ledger.release(tx, communityId, row.amount);
+        await repo.appendEvent(tx, { communityId, requestId: id, event: 'cancelled', actorId: member.userId, note: input.reason.trim() });
+        return { status: 200, body: await body(tx, member, (await repo.findRequest(tx, communityId, id))!) };
+      });
+    },
+
+    async payout(communityId: string, principal: Principal, id: string, input: PayoutBody, idempotency: Idempotency) {
+      const member = await memberOf(db, communityId, principal);
+      requireRole(member, 'manager');
+      const paidAt = pastOrPresent(input.paidAt, 'paidAt');
+      const bankReference = input.bankReference.trim();
+      if (!(await repo.findRequest(db, communityId, id))) throw notFound('spend request');
+      return runOnce(db, { communityId, ...idempotency }, async (tx) => {
+        const row = await lockForChange(tx, ledger, communityId, id);
+        if (row.status !== 'approved') throw invalidState(`This request is ${row.status}; only an approved request is paid out`);
+        if (paidAt < row.submitted_at) throw validationFailed('paidAt lies before the request was submitted');
+        if (row.account_code === REMUNERATION_PAYABLE) await requireAccrued(tx, ledger, communityId, row.amount);
+        const amount = formatMoney(row.amount);
+        // Release first: the payout spends the very money the request held, and the fund's
+        // floor (balance >= reserved) must hold after the posting.
+        await ledger.release(tx, communityId, amount);
+        const posted = await ledger.post(tx, {
+          communityId,
+          kind: 'payout',
+          memo: `Payout of spend request ${row.tracking_no}: ${row.title}`,
+          source: { type: 'spend_request', id },
+          occurredAt: paidAt,
+          lines: [
+            { account: row.account_code, debit: amount },
+            { account: '1001', credit: amount },
+          ],
+          feed: { type: 'spend.paid', amount, account: row.account_code, summary: `Spend request ${row.tracking_no} paid: ${row.title} (${amount} CNY)`, ref: row.tracking_no },
+        });
+        const payout = { bankReference, paidAt, paidBy: member.userId, entrySeq: posted.seq, entryId: posted.id };
+        if (!(await repo.transition(tx, communityId, id, ['approved'], 'paid', payout))) throw invalidState('This request changed meanwhile');
+        await repo.appendEvent(tx, { communityId, requestId: id, event: 'paid', actorId: member.userId, note: bankReference });
+        return { status: 200, body: await body(tx, member, (await repo.findRequest(tx, communityId, id))!) };
+      });
+    },
+  };
+}
+
+/** Checks and normalises a submission: what may be paid is an expense of the community or the steward's accrued remuneration. */
+async function validSubmission(db: Executor, ledger: LedgerService, communityId: string, input: SubmitSpendBody) {
+  const amount = positiveAmount(input.amount);
+  const account = await ledger.findAccount(db, communityId, input.account);
+  if (!account) throw validationFailed(`There is no account ${input.account} in this community's chart`);
+  if (account.type !== 'expense' && account.code !== REMUNERATION_PAYABLE) {
+    throw validationFailed(`Account ${account.code} is an ${account.type} account; a spend request pays an expense account or 2201`);
+  }
+  const payeeAccount = input.payee.account === undefined ? null : input.payee.account.replace(/[ -]/g, '');
+  if (payeeAccount !== null && !/^[0-9A-Za-z]{6,40}$/.test(payeeAccount)) {
+    throw validationFailed('payee.account needs 6 to 40 letters and digits');
+  }
+  const description = input.description?.trim() || null;
+  return {
+    amount,
+    account: account.code,
+    title: input.title.trim(),
+    description,
+    payeeName: input.payee.name.trim(),
+    payeeAccount,
+    budgetYear: input.budgetYear ?? null,
+  };
+}
+
+/**
+ * The steward is paid only what it has earned: 2201's balance less what open requests on
+ * 2201 already ask for. Runs under the head lock, so racing requests cannot both claim it.
+ */
+async function requirePayable(tx: Tx, ledger: LedgerService, communityId: string, amount: string): Promise<void> {
+  const accrued = await accruedRemuneration(tx, ledger, communityId);
+  const payable = accrued.minus(await repo.openAmountOn(tx, communityId, REMUNERATION_PAYABLE));
+  if (payable.lt(amount)) {
+    throw invalidState(`Only ${formatMoney(Money.max(payable, 0))} CNY of accrued remuneration (2201) is payable, less than ${amount}`);
+  }
+}
+
+/** At payout, the accrued remuneration still covers the request (2201 never turns into a debit). */
+async function requireAccrued(tx: Tx, ledger: LedgerService, communityId: string, amount: string): Promise<void> {
+  if ((await accruedRemuneration(tx, ledger, communityId)).lt(amount)) {
+    throw invalidState('The accrued remuneration (2201) no longer covers this request');
+  }
+}
+
+async function accruedRemuneration(tx: Tx, ledger: LedgerService, communityId: string): Promise<Money> {
+  const account = await ledger.findAccount(tx, communityId, REMUNERATION_PAYABLE);
+  assert(account, 'every community has account 2201');
+  // Stored as debits minus credits; a liability's credit balance is what is owed.
+  return new Money(account.balance).neg();
+}
+

@@ -1,0 +1,74 @@
+import type { Executor } from '../../db/database.js';
+import { assert } from '../../shared/errors.js';
+import { formatMoney } from '../../shared/money.js';
+import { hasRole, type Member } from '../communities/communities.access.js';
+import type { CommunitiesService } from '../communities/communities.service.js';
+import * as repo from './spending.repository.js';
+import type { RequestRow } from './spending.repository.js';
+import type { Actor, SpendRequest, SpendRequestSummary } from './spending.schemas.js';
+
+/**
+ * Who sees a payee's bank account whole: the people who pay it or sign for it (managers,
+ * co-signers, admins). Owners and supervisors read every request, but the account only as
+ * its last four characters: enough to recognise it, not enough to misuse it.
+ */
+export function seesWholeAccount(member: Member): boolean {
+  return member.isPlatformAdmin || hasRole(member, 'manager', 'cosigner', 'admin');
+}
+
+export function maskAccount(account: string | null, whole: boolean): string | null {
+  if (account === null || whole) return account;
+  return `****${account.slice(-4)}`;
+}
+
+export function toSummary(row: RequestRow, approvalCount: number, whole: boolean): SpendRequestSummary {
+  return {
+    id: row.id,
+    trackingNo: row.tracking_no,
+    status: row.status,
+    title: row.title,
+    amount: formatMoney(row.amount),
+    account: row.account_code,
+    payee: { name: row.payee_name, account: maskAccount(row.payee_account, whole) },
+    digest: row.digest,
+    requiredApprovals: row.required_approvals,
+    approvalCount,
+    submittedAt: row.submitted_at.toISOString(),
+  };
+}
+
+/**
+ * The full body of a request as `member` may see it: its approvals and its parcel-style
+ * timeline with each actor's name and roles. Reads through `executor`, so that a caller
+ * inside a transaction describes what that transaction wrote.
+ */
+export async function spendBody(executor: Executor, communities: CommunitiesService, member: Member, row: RequestRow): Promise<SpendRequest> {
+  const communityId = member.communityId;
+  const [events, approvals] = await Promise.all([
+    repo.eventsOf(executor, communityId, row.id),
+    repo.approvalsOf(executor, communityId, row.id),
+  ]);
+  const people = await communities.profiles(executor, communityId, [row.submitted_by, ...events.map((e) => e.actor_id)]);
+  const actor = (id: string): Actor => {
+    const person = people.get(id);
+    assert(person, `the actor ${id} of a spend request is known`);
+    return person;
+  };
+  assert(events[0]?.event === 'submitted', 'a timeline starts with its submission');
+  return {
+    ...toSummary(row, approvals.length, seesWholeAccount(member)),
+    description: row.description,
+    budgetYear: row.budget_year,
+    submittedBy: actor(row.submitted_by),
+    approvals: approvals.map((a) => ({ by: a.user_id, displayName: actor(a.user_id).displayName, at: a.at.toISOString() })),
+    timeline: events.map((e) => ({
+      at: e.at.toISOString(),
+      event: e.event,
+      actor: actor(e.actor_id),
+      ...(e.note === null ? {} : { note: e.note }),
+    })),
+    bankReference: row.bank_reference,
+    paidAt: row.paid_at?.toISOString() ?? null,
+    entryId: row.entry_id,
+  };
+}
