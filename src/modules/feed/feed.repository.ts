@@ -1,0 +1,39 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../db/database.js';
+
+/**
+ * Reads of the feed's outbox. The ledger writes `feed_items` in the transaction of each change
+ * (ledger_post, feed_publish); this module only reads it, with the account's name joined so
+ * that an owner can read an item without a second request.
+ */
+export interface FeedRow {
+  community_id: string;
+  seq: number;
+  type: string;
+  at: Date;
+  amount: string | null;
+  account: string | null;
+  account_name: string | null;
+  summary: string;
+  ref: string;
+}
+
+export function itemsAfter(db: Executor, communityId: string, afterSeq: number, limit: number): Promise<FeedRow[]> {
+  return db
+    .selectFrom('feed_items as f')
+    .leftJoin('accounts as a', (join) => join.onRef('a.community_id', '=', 'f.community_id').onRef('a.code', '=', 'f.account'))
+    .select(['f.community_id', 'f.seq', 'f.type', 'f.at', 'f.amount', 'f.account', 'a.name as account_name', 'f.summary', 'f.ref'])
+    .where('f.community_id', '=', communityId)
+    .where('f.seq', '>', afterSeq)
+    .orderBy('f.seq')
+    .limit(limit)
+    .execute();
+}
+
+/** The last feed seq of each community (0 for none yet), in one round trip. */
+export async function heads(db: Executor, communityIds: string[]): Promise<Map<string, number>> {
+  if (communityIds.length === 0) return new Map();
+  const { rows } = await sql<{ community_id: string; feed_seq: number }>`
+    SELECT community_id, feed_seq FROM community_heads WHERE community_id = ANY(${communityIds}::text[])`.execute(db);
+  return new Map(rows.map((r) => [r.community_id, r.feed_seq]));
+}

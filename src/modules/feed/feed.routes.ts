@@ -1,0 +1,86 @@
+import { Type } from 'typebox';
+import type { App } from '../../http/app-types.js';
+import { Page, PageQuery, problems } from '../../shared/schemas.js';
+import { CommunityOnly, FeedItem, FeedStreamHeaders, FeedStreamQuery, StreamToken } from './feed.schemas.js';
+
+const STREAM_DESCRIPTION = [
+  'Server-Sent Events. Each event carries `id: <seq>`, `event: <type>` and `data: <the feed item as JSON>`;',
+  'a comment line (`: heartbeat`) arrives every 15 s. Resume with the `Last-Event-ID` header (EventSource',
+  'sends it on reconnect) or `?after=<seq>`: the stream sends every item after it, in order, with no gap and',
+  'no duplicate. Without either it starts at the present; read the history from `GET …/feed` and pass the',
+  "last item's `seq` as `after` to join them without a gap.",
+  '',
+  'Authentication: `Authorization: Bearer <token>`, or, for a browser EventSource (which cannot set headers),',
+  '`?access_token=<stream token>` from `POST …/feed/stream-token`. A stream token lives 5 minutes and opens',
+  'streams only; an ordinary API token in the query is refused.',
+].join(' ');
+
+export async function feedRoutes(app: App): Promise<void> {
+  const { feed } = app.services;
+  const tags = ['feed'];
+
+  // Streams are ended before the server stops accepting, or closing would wait on them forever.
+  app.addHook('preClose', async () => feed.close());
+
+  app.get(
+    '/v1/communities/:cid/feed',
+    {
+      schema: {
+        tags,
+        summary: 'The public feed of money events, oldest first',
+        params: CommunityOnly,
+        querystring: PageQuery,
+        response: { 200: Page(FeedItem), ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => feed.page(request.params.cid, request.principal, request.query.after, request.query.limit ?? 100),
+  );
+
+  app.get(
+    '/v1/communities/:cid/feed/stream',
+    {
+      config: { streamToken: true },
+      schema: {
+        tags,
+        summary: 'The live feed as Server-Sent Events',
+        description: STREAM_DESCRIPTION,
+        params: CommunityOnly,
+        querystring: FeedStreamQuery,
+        headers: FeedStreamHeaders,
+        produces: ['text/event-stream'],
+        response: { 200: Type.String({ description: 'text/event-stream' }), ...problems(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { cid } = request.params;
+      const cursor = await feed.streamStart(cid, request.principal, request.headers['last-event-id'] ?? request.query.after);
+      reply.hijack();
+      const out = reply.raw;
+      out.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      out.flushHeaders();
+      request.raw.socket.setNoDelay(true);
+      // Tells EventSource how long to wait before reconnecting, and opens the body at once.
+      out.write('retry: 3000\n\n');
+      feed.attach(cid, cursor, out);
+    },
+  );
+
+  app.post(
+    '/v1/communities/:cid/feed/stream-token',
+    {
+      schema: {
+        tags,
+        summary: 'A 5-minute token for opening the stream from a browser EventSource',
+        description: 'Pass it as `?access_token=` to `GET …/feed/stream`; it is accepted nowhere else.',
+        params: CommunityOnly,
+        response: { 200: StreamToken, ...problems(401, 404) },
+      },
+    },
+    async (request) => feed.streamToken(request.params.cid, request.principal),
+  );
+}

@@ -1,0 +1,99 @@
+import type { Database } from '../../db/database.js';
+import { connectionStringOf } from '../../db/database.js';
+import type { Principal } from '../../http/app-types.js';
+import { validationFailed } from '../../shared/errors.js';
+import { formatMoney } from '../../shared/money.js';
+import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
+import type { Tokens } from '../auth/auth.tokens.js';
+import { memberOf } from '../communities/communities.access.js';
+import { FeedHub, type StreamOut } from './feed.hub.js';
+import * as repo from './feed.repository.js';
+import type { FeedItem, StreamToken } from './feed.schemas.js';
+
+/** Stream tokens live five minutes: long enough to open an EventSource, short if one leaks. */
+export const STREAM_TOKEN_TTL_SECONDS = 300;
+
+export interface FeedServiceOptions {
+  tokens: Tokens;
+  warn?: (message: string, error?: unknown) => void;
+  pollMs?: number;
+  heartbeatMs?: number;
+  maxBufferedBytes?: number;
+  batch?: number;
+}
+
+export type FeedService = ReturnType<typeof createFeedService>;
+
+export function createFeedService(db: Database, options: FeedServiceOptions) {
+  const hub = new FeedHub<FeedItem>({
+    connectionString: connectionStringOf(db),
+    load: async (communityId, afterSeq, limit) => (await repo.itemsAfter(db, communityId, afterSeq, limit)).map(toItem),
+    heads: (ids) => repo.heads(db, ids),
+    warn: options.warn ?? ((message, error) => console.warn(message, error)),
+    ...(options.pollMs ? { pollMs: options.pollMs } : {}),
+    ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+    ...(options.maxBufferedBytes ? { maxBufferedBytes: options.maxBufferedBytes } : {}),
+    ...(options.batch ? { batch: options.batch } : {}),
+  });
+
+  return {
+    hub,
+
+    /** The feed, oldest first, one page at a time. */
+    async page(communityId: string, principal: Principal, after: string | undefined, limit: number) {
+      await memberOf(db, communityId, principal);
+      const afterSeq = decodeSeqCursor(after);
+      const rows = await repo.itemsAfter(db, communityId, afterSeq, limit + 1);
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      return { items: page.map(toItem), nextAfter: rows.length > limit && last ? encodeCursor(last.seq) : null };
+    },
+
+    /**
+     * Checks that the caller may read the community and where its stream starts: after the
+     * given seq, or at the present when none is given. Throws before any byte is streamed,
+     * so refusals are ordinary problem responses.
+     */
+    async streamStart(communityId: string, principal: Principal, resumeAfter: string | undefined): Promise<number> {
+      await memberOf(db, communityId, principal);
+      const head = (await repo.heads(db, [communityId])).get(communityId) ?? 0;
+      if (resumeAfter === undefined) return head;
+      const after = Number(resumeAfter);
+      if (!Number.isSafeInteger(after) || after < 0) throw validationFailed('The event id to resume after is not valid');
+      if (after > head) throw validationFailed(`The feed has no event ${after} yet; resume from an id this stream sent`);
+      return after;
+    },
+
+    /** Hands an open event stream to the hub, which writes it every item after `cursor`. */
+    attach(communityId: string, cursor: number, out: StreamOut): void {
+      hub.subscribe(communityId, cursor, out);
+    },
+
+    /** A short-lived token a browser passes as `?access_token=` to the stream (and nowhere else). */
+    async streamToken(communityId: string, principal: Principal): Promise<StreamToken> {
+      await memberOf(db, communityId, principal);
+      const token = await options.tokens.issue(principal, STREAM_TOKEN_TTL_SECONDS, 'stream');
+      return {
+        token,
+        tokenType: 'stream',
+        expiresIn: STREAM_TOKEN_TTL_SECONDS,
+        streamUrl: `/v1/communities/${communityId}/feed/stream?access_token=${token}`,
+      };
+    },
+
+    close: () => hub.close(),
+  };
+}
+
+function toItem(row: repo.FeedRow): FeedItem {
+  return {
+    seq: row.seq,
+    type: row.type as FeedItem['type'],
+    at: row.at.toISOString(),
+    ...(row.amount === null ? {} : { amount: formatMoney(row.amount) }),
+    ...(row.account === null ? {} : { account: row.account }),
+    ...(row.account_name === null ? {} : { accountName: row.account_name }),
+    summary: row.summary,
+    ref: row.ref,
+  };
+}

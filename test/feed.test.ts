@@ -1,0 +1,307 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PassThrough } from 'node:stream';
+import { inTransaction } from '../src/db/transaction.js';
+import { createFeedService } from '../src/modules/feed/feed.service.js';
+import { fund, setupCommunity, startHarness, type Community, type Harness } from './support/harness.js';
+import { baseUrl, getText, openStream } from './support/feed.js';
+
+let h: Harness;
+let base: string;
+
+beforeAll(async () => {
+  h = await startHarness();
+  base = await baseUrl(h.app);
+});
+afterAll(() => h?.close());
+
+const income = async (c: Community, amount: string, category = 'parking', headers?: Record<string, string>) => {
+  const reply = await c.manager.api.post(`/v1/communities/${c.id}/income`, { category, amount, payer: 'Tenant of stall 3' }, headers);
+  expect(reply.status).toBe(201);
+  return reply.body as { id: string; entryId: string };
+};
+const feedOf = async (c: Community, query = '') => {
+  const reply = await c.owner.api.get(`/v1/communities/${c.id}/feed${query}`);
+  expect(reply.status).toBe(200);
+  return reply.body as { items: any[]; nextAfter: string | null };
+};
+const streamUrl = (c: Community, query = '') => `${base}/v1/communities/${c.id}/feed/stream${query}`;
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('the feed lists every money event', () => {
+  it('in the order of the entries, with what an owner needs to read them', async () => {
+    const c = await setupCommunity(h.app);
+    const first = await income(c, '120.5', 'parking');
+    const second = await income(c, '80', 'advertising');
+    const third = await income(c, '33.33', 'leasing');
+    const reversal = await c.cosigners[0].api.post(`/v1/communities/${c.id}/entries/${second.entryId}/reversal`, {
+      reason: 'recorded twice',
+      signingPassword: c.cosigners[0].signingPassword,
+    });
+    expect(reversal.status).toBe(201);
+
+    const { items, nextAfter } = await feedOf(c);
+    expect(nextAfter).toBeNull();
+    expect(items.map((i) => i.seq)).toEqual([1, 2, 3, 4]);
+    expect(items.map((i) => i.type)).toEqual(['income.recorded', 'income.recorded', 'income.recorded', 'entry.reversed']);
+    expect(items[0]).toMatchObject({ amount: '120.50', account: '4101', accountName: 'Parking income 停车收益', ref: first.id });
+    expect(items[1]).toMatchObject({ amount: '80.00', account: '4102', ref: second.id });
+    expect(items[2]).toMatchObject({ amount: '33.33', account: '4103', ref: third.id });
+    expect(items[3]).toMatchObject({ ref: second.entryId });
+    expect(items[3]).not.toHaveProperty('amount');
+    for (const item of items) {
+      expect(item.summary).not.toContain('Tenant of stall 3');
+      expect(new Date(item.at).toISOString()).toBe(item.at);
+    }
+
+    // The feed follows the journal: the entries that carry feed items, in the same order.
+    const entries = (await c.owner.api.get(`/v1/communities/${c.id}/entries`)).body.items as any[];
+    expect(entries.map((e) => e.id)).toEqual([first.entryId, second.entryId, third.entryId, reversal.body.id]);
+  });
+
+  it('pages with an opaque cursor and refuses a bad one', async () => {
+    const c = await setupCommunity(h.app);
+    for (const amount of ['1', '2', '3']) await income(c, amount);
+    const page1 = await feedOf(c, '?limit=2');
+    expect(page1.items.map((i) => i.amount)).toEqual(['1.00', '2.00']);
+    const page2 = await feedOf(c, `?limit=2&after=${page1.nextAfter}`);
+    expect(page2.items.map((i) => i.amount)).toEqual(['3.00']);
+    expect(page2.nextAfter).toBeNull();
+    expect((await c.owner.api.get(`/v1/communities/${c.id}/feed?after=nonsense`)).status).toBe(400);
+    expect((await c.owner.api.get(`/v1/communities/${c.id}/feed?limit=0`)).status).toBe(400);
+    expect((await c.owner.api.get(`/v1/communities/${c.id}/feed?limit=501`)).status).toBe(400);
+  });
+});
+
+describe('nothing is published for a change that rolled back', () => {
+  it('refused incomes leave no item, and seqs stay gapless', async () => {
+    const c = await setupCommunity(h.app);
+    await income(c, '10', 'other', { 'idempotency-key': 'k-1' });
+    const bad = await c.manager.api.post(`/v1/communities/${c.id}/income`, { category: 'parking', amount: '0', payer: 'x' });
+    expect(bad.status).toBe(400);
+    const conflict = await c.manager.api.post(`/v1/communities/${c.id}/income`, { category: 'other', amount: '11', payer: 'x' }, { 'idempotency-key': 'k-1' });
+    expect(conflict.status).toBe(422);
+    const replay = await c.manager.api.post(`/v1/communities/${c.id}/income`, { category: 'other', amount: '10', payer: 'Tenant of stall 3' }, { 'idempotency-key': 'k-1' });
+    expect(replay.status).toBe(201);
+    const byOwner = await c.owner.api.post(`/v1/communities/${c.id}/income`, { category: 'other', amount: '5', payer: 'x' });
+    expect(byOwner.status).toBe(403);
+
+    // A posting whose transaction fails after the ledger wrote the feed item.
+    await expect(
+      inTransaction(h.db, async (tx) => {
+        await h.app.services.ledger.post(tx, {
+          communityId: c.id,
+          kind: 'income',
+          memo: 'will roll back',
+          source: null,
+          occurredAt: new Date(),
+          lines: [
+            { account: '1001', debit: '999.00' },
+            { account: '4199', credit: '999.00' },
+          ],
+          feed: { type: 'income.recorded', amount: '999.00', account: '4199', summary: 'rolled back', ref: 'nothing' },
+        });
+        throw new Error('the caller failed after posting');
+      }),
+    ).rejects.toThrow('the caller failed after posting');
+
+    await income(c, '20');
+    const { items } = await feedOf(c);
+    expect(items.map((i) => [i.seq, i.amount])).toEqual([
+      [1, '10.00'],
+      [2, '20.00'],
+    ]);
+  });
+
+  it('two co-signers racing to reverse one entry publish one reversal', async () => {
+    const c = await setupCommunity(h.app);
+    const paid = await income(c, '50');
+    const results = await Promise.all(
+      [c.cosigners[0], c.cosigners[1]].map((s) =>
+        s.api.post(`/v1/communities/${c.id}/entries/${paid.entryId}/reversal`, { reason: 'wrong', signingPassword: s.signingPassword }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+    const { items } = await feedOf(c);
+    expect(items.map((i) => i.type)).toEqual(['income.recorded', 'entry.reversed']);
+  });
+});
+
+describe('the live stream', () => {
+  it('shows a payment the moment it commits, as id/event/data', async () => {
+    const c = await setupCommunity(h.app);
+    await income(c, '1');
+    const stream = await openStream(streamUrl(c), bearer(c.owner.token));
+    expect(stream.status).toBe(200);
+    expect(stream.headers['content-type']).toMatch(/^text\/event-stream/);
+    expect(stream.headers['cache-control']).toContain('no-cache');
+
+    const recorded = await income(c, '66.6', 'leasing');
+    const event = await stream.next();
+    // The stream starts at the present: the earlier income is not replayed.
+    expect(event.id).toBe('2');
+    expect(event.event).toBe('income.recorded');
+    expect(event.data).toMatchObject({ seq: 2, type: 'income.recorded', amount: '66.60', account: '4103', ref: recorded.id });
+    expect(event.data).toEqual((await feedOf(c)).items[1]);
+    stream.close();
+  });
+
+  it('reconnecting with Last-Event-ID or ?after= misses nothing and repeats nothing', async () => {
+    const c = await setupCommunity(h.app);
+    const first = await openStream(streamUrl(c), bearer(c.owner.token));
+    await income(c, '1');
+    await income(c, '2');
+    const seen = await first.next();
+    expect(seen.id).toBe('1');
+    first.close();
+    await Promise.all(['3', '4', '5'].map((a) => income(c, a)));
+
+    const resumed = await openStream(streamUrl(c), { ...bearer(c.owner.token), 'last-event-id': seen.id });
+    const again = [];
+    for (let i = 0; i < 4; i++) again.push(await resumed.next());
+    expect(again.map((e) => Number(e.id))).toEqual([2, 3, 4, 5]);
+    expect(again.map((e) => e.data)).toEqual((await feedOf(c)).items.slice(1));
+    await income(c, '6');
+    expect((await resumed.next()).id).toBe('6');
+    expect(resumed.pending()).toEqual([]);
+    resumed.close();
+
+    const byQuery = await openStream(streamUrl(c, '?after=4'), bearer(c.owner.token));
+    expect([(await byQuery.next()).id, (await byQuery.next()).id]).toEqual(['5', '6']);
+    byQuery.close();
+  });
+
+  it('delivers every one of many concurrent payments once and in order', async () => {
+    const c = await setupCommunity(h.app);
+    const stream = await openStream(streamUrl(c, '?after=0'), bearer(c.owner.token));
+    const amounts = Array.from({ length: 20 }, (_, i) => `${i + 1}.00`);
+    await Promise.all(amounts.map((a) => income(c, a)));
+    const events = [];
+    for (let i = 0; i < amounts.length; i++) events.push(await stream.next());
+    expect(events.map((e) => Number(e.id))).toEqual(amounts.map((_, i) => i + 1));
+    expect(events.map((e) => e.data.amount).sort()).toEqual([...amounts].sort());
+    stream.close();
+  });
+
+  it('is delivered by a second API process on the same database', async () => {
+    const second = await startHarness();
+    try {
+      const secondBase = await baseUrl(second.app);
+      const c = await setupCommunity(h.app);
+      const onSecond = await openStream(`${secondBase}/v1/communities/${c.id}/feed/stream`, bearer(c.owner.token));
+      const onFirst = await openStream(streamUrl(c), bearer(c.owner.token));
+      await Promise.all(['7', '8', '9'].map((a) => income(c, a)));
+      for (const stream of [onSecond, onFirst]) {
+        const ids = [(await stream.next()).id, (await stream.next()).id, (await stream.next()).id];
+        expect(ids).toEqual(['1', '2', '3']);
+      }
+      onFirst.close();
+      onSecond.close();
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('sends a heartbeat comment and ends open streams when the server shuts down', async () => {
+    const other = await startHarness();
+    const otherBase = await baseUrl(other.app);
+    const c = await setupCommunity(h.app);
+    const stream = await openStream(`${otherBase}/v1/communities/${c.id}/feed/stream`, bearer(c.owner.token));
+    expect(stream.body).toContain('retry: 3000');
+    other.app.services.feed.hub['heartbeat']();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(stream.body).toContain(': heartbeat');
+    await other.close();
+    await stream.ended;
+  });
+
+  it('refuses a resume point that is not a seq, or beyond the last event', async () => {
+    const c = await setupCommunity(h.app);
+    await income(c, '1');
+    expect((await getText(streamUrl(c, '?after=abc'), bearer(c.owner.token))).status).toBe(400);
+    expect((await getText(streamUrl(c, '?after=-1'), bearer(c.owner.token))).status).toBe(400);
+    expect((await getText(streamUrl(c, '?after=2'), bearer(c.owner.token))).status).toBe(400);
+    expect((await getText(streamUrl(c), { ...bearer(c.owner.token), 'last-event-id': 'x1' })).status).toBe(400);
+  });
+});
+
+describe('a slow reader', () => {
+  it('holds a bounded buffer while it does not read, then catches up from the database in order', async () => {
+    const c = await setupCommunity(h.app);
+    const feed = createFeedService(h.db, { tokens: h.app.services.tokens, maxBufferedBytes: 2048, batch: 10, pollMs: 50, warn: () => undefined });
+    const out = new PassThrough({ highWaterMark: 1024 });
+    try {
+      feed.attach(c.id, 0, out);
+      await inTransaction(h.db, async (tx) => {
+        for (let i = 1; i <= 150; i++) {
+          await h.app.services.ledger.publish(tx, c.id, { type: 'spend.submitted', amount: `${i}.00`, account: '5102', summary: `Request ${i}`, ref: `T-${i}` });
+        }
+      });
+      // Let the hub's wake-ups and polls run a while; the reader reads nothing meanwhile.
+      for (let i = 0; i < 20 && out.readableLength === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      const held = out.readableLength + out.writableLength;
+      expect(held).toBeGreaterThan(0);
+      // 150 events are ~60 KB; what is held stays under the cap plus one batch of 10.
+      expect(held).toBeLessThan(2048 + 1024 + 10 * 500);
+      expect(feed.hub.subscriberCount).toBe(1);
+
+      const ids: number[] = [];
+      let text = '';
+      const all = new Promise<void>((done) => {
+        out.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8');
+          for (const m of text.matchAll(/^id: (\d+)$/gm)) ids.push(Number(m[1]));
+          text = text.slice(text.lastIndexOf('\n\n') + 2);
+          if (ids.at(-1) === 150) done();
+        });
+      });
+      await all;
+      expect(ids).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
+    } finally {
+      await feed.close();
+    }
+  });
+});
+
+describe('who may open the stream', () => {
+  it('a browser with a stream token in the query, but not with an API token there', async () => {
+    const c = await setupCommunity(h.app);
+    const issued = await c.owner.api.post(`/v1/communities/${c.id}/feed/stream-token`);
+    expect(issued.status).toBe(200);
+    expect(issued.body).toMatchObject({ tokenType: 'stream', expiresIn: 300 });
+    expect(issued.body.streamUrl).toBe(`/v1/communities/${c.id}/feed/stream?access_token=${issued.body.token}`);
+
+    const stream = await openStream(`${base}${issued.body.streamUrl}`);
+    expect(stream.status).toBe(200);
+    await income(c, '3');
+    expect((await stream.next()).event).toBe('income.recorded');
+    stream.close();
+
+    const withApiToken = await getText(streamUrl(c, `?access_token=${c.owner.token}`));
+    expect(withApiToken.status).toBe(401);
+    expect(JSON.parse(withApiToken.body).code).toBe('unauthenticated');
+    expect((await getText(streamUrl(c))).status).toBe(401);
+    // A stream token opens streams and nothing else.
+    expect((await getText(`${base}/v1/communities/${c.id}/fund`, bearer(issued.body.token))).status).toBe(401);
+    expect((await getText(`${base}/v1/communities/${c.id}/feed?access_token=${issued.body.token}`)).status).toBe(401);
+  });
+
+  it('non-members get 404 for the feed, the stream and stream tokens', async () => {
+    const c = await setupCommunity(h.app);
+    const stranger = await setupCommunity(h.app);
+    const token = stranger.owner.token;
+    expect((await stranger.owner.api.get(`/v1/communities/${c.id}/feed`)).status).toBe(404);
+    expect((await getText(streamUrl(c), bearer(token))).status).toBe(404);
+    expect((await stranger.owner.api.post(`/v1/communities/${c.id}/feed/stream-token`)).status).toBe(404);
+    const foreignStreamToken = (await stranger.owner.api.post(`/v1/communities/${stranger.id}/feed/stream-token`)).body.token;
+    expect((await getText(streamUrl(c, `?access_token=${foreignStreamToken}`))).status).toBe(404);
+  });
+
+  it('every member role may read it', async () => {
+    const c = await setupCommunity(h.app);
+    await fund(c, '5');
+    for (const person of [c.owner, c.supervisor, c.manager, c.cosigners[0]]) {
+      expect((await person.api.get(`/v1/communities/${c.id}/feed`)).body.items).toHaveLength(1);
+    }
+  });
+});
