@@ -396,6 +396,9 @@ describe('reading requests', () => {
       problem(await other.owner.api.get(`/v1/track/${bad}`), 404, 'not_found');
     }
     expect((await other.owner.api.get(`/v1/track/${theirs.trackingNo}`)).status).toBe(200);
+    // An outsider cannot tell a real tracking number from an invented one.
+    const outsider = await c.owner.api.get(`/v1/track/${theirs.trackingNo}`);
+    expect(outsider.body.detail).toBe((await c.owner.api.get('/v1/track/XY-2026-999999999-000001')).body.detail);
     expect(await fundOf(other)).toMatchObject({ reserved: '1280.50' });
   });
 });

@@ -107,7 +107,10 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
       if (!match) throw notFound('spend request');
       const community = await communities.findCommunityByNumber(db, Number(match[1]));
       if (!community) throw notFound('spend request');
-      const member = await memberOf(db, community.id, principal);
+      // Outsiders learn nothing, not even that the community exists: the same 404 throughout.
+      const member = await memberOf(db, community.id, principal).catch(() => {
+        throw notFound('spend request');
+      });
       return snapshot(member, (executor) => repo.findByTrackingNo(executor, community.id, trackingNo));
     },
 
