@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as foundation from './2026-11-23T1800_foundation.js';
 import * as ledger from './2026-11-23T1830_ledger.js';
+import * as budgets from './2026-11-23T1920_budgets.js';
 import * as spending from './2026-11-23T1900_spending.js';
 import * as fees from './2026-11-23T1910_fees.js';
 
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1830_ledger': ledger,
   '2026-11-23T1900_spending': spending,
   '2026-11-23T1910_fees': fees,
+  '2026-11-23T1920_budgets': budgets,
 };

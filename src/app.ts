@@ -13,6 +13,8 @@ import { loadTokens } from './modules/auth/auth.tokens.js';
 import { communitiesRoutes } from './modules/communities/communities.routes.js';
 import { feesRoutes } from './modules/fees/fees.routes.js';
 import { ledgerRoutes } from './modules/ledger/ledger.routes.js';
+import { budgetsRoutes } from './modules/budgets/budgets.routes.js';
+import { feedRoutes } from './modules/feed/feed.routes.js';
 import { spendingRoutes } from './modules/spending/spending.routes.js';
 import { createServices } from './services.js';
 import { AppError } from './shared/errors.js';
@@ -56,6 +58,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(authRoutes);
   await app.register(communitiesRoutes);
   await app.register(ledgerRoutes);
+  await app.register(feedRoutes);
+  await app.register(budgetsRoutes);
   await app.register(spendingRoutes);
   await app.register(feesRoutes);
   return app;

@@ -6,6 +6,8 @@ import type { Tokens } from './modules/auth/auth.tokens.js';
 import { createCommunitiesService } from './modules/communities/communities.service.js';
 import { createFeesService } from './modules/fees/fees.service.js';
 import { createLedgerService } from './modules/ledger/ledger.service.js';
+import { createBudgetsService } from './modules/budgets/budgets.service.js';
+import { createFeedService } from './modules/feed/feed.service.js';
 import { createSpendingService } from './modules/spending/spending.service.js';
 
 /** The composition root: every service built once, each handed only what it needs. */
@@ -16,7 +18,9 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
   const auth = createAuthService(db, tokens, config);
   const spending = createSpendingService(db, ledger, communities);
   const fees = createFeesService(db, ledger, communities);
-  return { auth, communities, ledger, fees, spending, tokens, signal };
+  const feed = createFeedService(db, { tokens });
+  const budgets = createBudgetsService(db, ledger, communities);
+  return { auth, communities, ledger, feed, budgets, fees, spending, tokens, signal };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -19,5 +19,19 @@ export function createDatabase(url: string, poolSize: number): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'xinyi-ledger' });
   // A dropped idle connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  connectionStrings.set(db, url);
+  return db;
+}
+
+const connectionStrings = new WeakMap<Database, string>();
+
+/**
+ * The connection string a database was created with, for the rare connection that must live
+ * outside the pool (the feed's LISTEN session holds its connection for the process's life).
+ */
+export function connectionStringOf(db: Database): string {
+  const url = connectionStrings.get(db);
+  if (url === undefined) throw new Error('This database was not made by createDatabase');
+  return url;
 }

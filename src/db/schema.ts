@@ -190,6 +190,35 @@ export interface SpendEventsTable {
   actor_id: string;
   note: string | null;
 }
+
+export interface BudgetVersionsTable {
+  community_id: string;
+  year: number;
+  version: number;
+  status: 'draft' | 'approved';
+  digest: string;
+  drafted_by: string;
+  drafted_at: Date;
+  approved_at: Date | null;
+}
+
+export interface BudgetLinesTable {
+  community_id: string;
+  year: number;
+  version: number;
+  account_code: string;
+  amount: Numeric;
+}
+
+export interface BudgetApprovalsTable {
+  community_id: string;
+  year: number;
+  version: number;
+  cosigner_id: string;
+  digest: string;
+  approved_at: ColumnType<Date, Date | undefined, never>;
+}
+
 export interface DB {
   users: UsersTable;
   app_secrets: AppSecretsTable;
@@ -206,6 +235,9 @@ export interface DB {
   feed_items: FeedItemsTable;
   incomes: IncomesTable;
   idempotency_keys: IdempotencyKeysTable;
+  budget_versions: BudgetVersionsTable;
+  budget_lines: BudgetLinesTable;
+  budget_approvals: BudgetApprovalsTable;
   spend_requests: SpendRequestsTable;
   spend_decisions: SpendDecisionsTable;
   spend_events: SpendEventsTable;
