@@ -54,33 +54,30 @@ export async function publishFeedItem(tx: Tx, communityId: string, feed: FeedDra
   return rows[0]!.seq;
 }
 
-export interface IncomeRow {
+/** One income as the batch function `ledger_record_incomes` reads it. */
+export interface IncomeItem {
   id: string;
+  entryId: string;
+  memo: string;
+  receivedAt: string;
+  postings: PostingLine[];
+  feed: FeedDraft;
   category: string;
   amount: string;
   payer: string;
-  receivedAt: Date;
   reference: string | null;
-  memo: string | null;
+  incomeMemo: string | null;
   recordedBy: string;
 }
 
 /**
- * Records an income and its entry in one statement: one round trip, so the community's
- * head and fund rows stay locked only for the statement and its commit.
+ * Records incomes and their entries, in the order given, in one statement: one round trip
+ * and one hold of the community's locks for the whole batch (see ledger.group-commit.ts).
  */
-export async function insertIncome(db: Executor, draft: EntryDraft, income: IncomeRow): Promise<Posted> {
-  const { rows } = await sql<Posted>`
-    WITH posted AS (SELECT * FROM ${postCall(draft)}),
-    saved AS (
-      INSERT INTO incomes (community_id, id, entry_seq, category, amount, payer, received_at, reference, memo, recorded_by)
-      SELECT ${draft.communityId}, ${income.id}, posted.seq, ${income.category}, ${income.amount}, ${income.payer},
-             ${income.receivedAt}, ${income.reference}, ${income.memo}, ${income.recordedBy}
-        FROM posted
-      RETURNING entry_seq
-    )
-    SELECT posted.* FROM posted JOIN saved ON saved.entry_seq = posted.seq`.execute(db);
-  return rows[0]!;
+export async function insertIncomes(db: Executor, communityId: string, items: IncomeItem[]): Promise<Posted[]> {
+  const { rows } = await sql<{ income_id: string; entry_seq: number; entry_hash: string; entry_recorded_at: Date }>`
+    SELECT * FROM ledger_record_incomes(${communityId}, ${JSON.stringify(items)}::jsonb)`.execute(db);
+  return rows.map((r) => ({ seq: r.entry_seq, hash: r.entry_hash, recorded_at: r.entry_recorded_at, feed_seq: null }));
 }
 
 export async function insertDefaultChart(tx: Tx, communityId: string): Promise<void> {

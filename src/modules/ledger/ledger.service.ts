@@ -3,7 +3,7 @@ import type { Database, Executor, Tx } from '../../db/database.js';
 import { afterCommit, inTransaction, pgCode, pgConstraint } from '../../db/transaction.js';
 import type { ChangeSignal } from '../../db/change-signal.js';
 import type { Principal } from '../../http/app-types.js';
-import { AppError, assert, invalidState, notFound, validationFailed } from '../../shared/errors.js';
+import { AppError, assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatMoney, Money, sum } from '../../shared/money.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
 import { localDate } from '../../shared/time.js';
@@ -12,7 +12,8 @@ import { runOnce, type Outcome } from '../idempotency/idempotency.service.js';
 import { FUND_ACCOUNT, isDebitNormal, type AccountType } from './ledger.chart.js';
 import { journalAssertions, journalEntry, journalHeader, hledgerAccountName } from './ledger.export.js';
 import * as repo from './ledger.repository.js';
-import type { EntryDraft, FeedDraft, Posted, PostingLine } from './ledger.repository.js';
+import type { EntryDraft, FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
+import { createGroupCommit } from './ledger.group-commit.js';
 import type { Account, CreateAccountBody, Entry, Fund, Income, RecordIncomeBody, ReversalBody } from './ledger.schemas.js';
 import { verifyLedger } from './ledger.verify.js';
 
@@ -45,6 +46,9 @@ export interface PostRequest {
 export type LedgerService = ReturnType<typeof createLedgerService>;
 
 export function createLedgerService(db: Database, signal: ChangeSignal) {
+  const incomes = createGroupCommit<IncomeItem, Posted>((communityId, items) => repo.insertIncomes(db, communityId, items));
+
+
   /**
    * Posts a balanced entry inside the caller's transaction. The only way money moves.
    * Throws `insufficient_funds` when the fund would fall below what is reserved.
@@ -146,44 +150,30 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
       body: RecordIncomeBody,
       idempotency: { key: string | undefined; fingerprint: string },
     ): Promise<Outcome<Income>> {
-      requireRole(await memberOf(db, communityId, principal), 'manager');
-      const amount = positiveAmount(body.amount);
-      const receivedAt = pastOrPresent(body.receivedAt, 'receivedAt');
-      const account = INCOME_ACCOUNTS[body.category];
-      const income: Income = {
-        id: randomUUID(),
-        entryId: randomUUID(),
-        category: body.category,
-        account,
-        amount,
-        payer: body.payer,
-        receivedAt: receivedAt.toISOString(),
-        reference: body.reference ?? null,
-        memo: body.memo ?? null,
-      };
-      const draft = toDraft({
-        communityId,
-        kind: 'income',
-        memo: body.memo ?? `${body.category} income from ${body.payer}`,
-        source: { type: 'income', id: income.id },
-        occurredAt: receivedAt,
-        lines: [
-          { account: FUND_ACCOUNT, debit: amount },
-          { account, credit: amount },
-        ],
-        feed: { type: 'income.recorded', amount, account, summary: `${body.category} income received: ${amount} CNY`, ref: income.id },
-      });
-      draft.id = income.entryId;
-      const row = { ...income, amount, receivedAt, recordedBy: principal.userId };
+      const { income, item } = incomeOf(body, principal.userId);
       const write = (executor: Executor) =>
-        repo.insertIncome(executor, draft, row).then(
+        repo.insertIncomes(executor, communityId, [item]).then(
           () => ({ status: 201, body: income }),
           (error: unknown) => {
             throw translatePostError(error);
           },
         );
-      // Without a key the whole income is one statement (its own transaction): the hot path.
-      const outcome = idempotency.key === undefined ? await write(db) : await runOnce(db, { communityId, ...idempotency }, write);
+      let outcome: Outcome<Income>;
+      if (idempotency.key === undefined) {
+        // The hot path: concurrent incomes of a community share one statement and one commit,
+        // and the statement itself checks that the caller is a manager there.
+        outcome = await incomes.submit(communityId, item).then(
+          () => ({ status: 201, body: income }),
+          async (error: unknown) => {
+            if (pgCode(error) !== '42501') throw error;
+            requireRole(await memberOf(db, communityId, principal), 'manager');
+            throw forbidden('Only a manager records income');
+          },
+        );
+      } else {
+        requireRole(await memberOf(db, communityId, principal), 'manager');
+        outcome = await runOnce(db, { communityId, ...idempotency }, write);
+      }
       signal.touched(communityId);
       return outcome;
     },
@@ -255,6 +245,50 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
       yield journalAssertions(lastDate, accounts);
     },
   };
+}
+
+/** The income as answered to the client, and as handed to the database. */
+function incomeOf(body: RecordIncomeBody, recordedBy: string): { income: Income; item: IncomeItem } {
+  const amount = positiveAmount(body.amount);
+  const receivedAt = pastOrPresent(body.receivedAt, 'receivedAt');
+  const account = INCOME_ACCOUNTS[body.category];
+  const income: Income = {
+    id: randomUUID(),
+    entryId: randomUUID(),
+    category: body.category,
+    account,
+    amount,
+    payer: body.payer,
+    receivedAt: receivedAt.toISOString(),
+    reference: body.reference ?? null,
+    memo: body.memo ?? null,
+  };
+  const { postings } = toDraft({
+    communityId: '',
+    kind: 'income',
+    memo: '',
+    source: null,
+    occurredAt: receivedAt,
+    lines: [
+      { account: FUND_ACCOUNT, debit: amount },
+      { account, credit: amount },
+    ],
+  });
+  const item: IncomeItem = {
+    id: income.id,
+    entryId: income.entryId,
+    memo: body.memo ?? `${body.category} income from ${body.payer}`,
+    receivedAt: income.receivedAt,
+    postings,
+    feed: { type: 'income.recorded', amount, account, summary: `${body.category} income received: ${amount} CNY`, ref: income.id },
+    category: body.category,
+    amount,
+    payer: body.payer,
+    reference: income.reference,
+    incomeMemo: income.memo,
+    recordedBy,
+  };
+  return { income, item };
 }
 
 /** Checks a co-signer's signing password; supplied by the communities module. */

@@ -1,0 +1,63 @@
+/**
+ * Group commit: work for one key (a community) that arrives while a batch for that key is
+ * being written waits and goes out together in the next batch, so concurrent requests share
+ * one statement, one hold of the community's locks and one commit. Nothing waits on a timer:
+ * a lone request goes out at once.
+ *
+ * Correctness never depends on this being the only writer: each item is posted under the
+ * database's own locks, so any number of processes may batch side by side. If a batch fails,
+ * its items are retried one by one, so one bad item cannot fail the others and each caller
+ * gets its own answer.
+ */
+export interface GroupCommit<Item, Result> {
+  submit(key: string, item: Item): Promise<Result>;
+}
+
+interface Waiting<Item, Result> {
+  item: Item;
+  resolve(result: Result): void;
+  reject(error: unknown): void;
+}
+
+export function createGroupCommit<Item, Result>(
+  write: (key: string, items: Item[]) => Promise<Result[]>,
+  maxBatch = 100,
+): GroupCommit<Item, Result> {
+  const queues = new Map<string, Waiting<Item, Result>[]>();
+  const busy = new Set<string>();
+
+  async function drain(key: string): Promise<void> {
+    busy.add(key);
+    try {
+      for (let queue = queues.get(key); queue && queue.length > 0; queue = queues.get(key)) {
+        const batch = queue.splice(0, maxBatch);
+        await writeBatch(key, batch);
+      }
+    } finally {
+      busy.delete(key);
+      queues.delete(key);
+    }
+  }
+
+  async function writeBatch(key: string, batch: Waiting<Item, Result>[]): Promise<void> {
+    try {
+      const results = await write(key, batch.map((w) => w.item));
+      if (results.length !== batch.length) throw new Error(`a batch of ${batch.length} returned ${results.length} results`);
+      batch.forEach((w, i) => w.resolve(results[i]!));
+    } catch (error) {
+      if (batch.length === 1) return batch[0]!.reject(error);
+      for (const waiting of batch) await writeBatch(key, [waiting]);
+    }
+  }
+
+  return {
+    submit(key, item) {
+      return new Promise<Result>((resolve, reject) => {
+        const queue = queues.get(key) ?? [];
+        queue.push({ item, resolve, reject });
+        queues.set(key, queue);
+        if (!busy.has(key)) void drain(key);
+      });
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGroupCommit } from '../src/modules/ledger/ledger.group-commit.js';
+import { setupCommunity, startHarness, type Harness } from './support/harness.js';
+import { expectProblem } from './support/problems.js';
+
+describe('group commit', () => {
+  it('sends what arrives during a batch together in the next one, in order', async () => {
+    const batches: number[][] = [];
+    const group = createGroupCommit<number, string>(async (_key, items) => {
+      batches.push(items);
+      await new Promise((r) => setTimeout(r, 5));
+      return items.map((i) => `done ${i}`);
+    });
+    const results = await Promise.all([1, 2, 3, 4, 5].map((i) => group.submit('c1', i)));
+    expect(results).toEqual(['done 1', 'done 2', 'done 3', 'done 4', 'done 5']);
+    expect(batches).toEqual([[1], [2, 3, 4, 5]]);
+  });
+
+  it('keeps communities apart and a failing item from failing the others', async () => {
+    const group = createGroupCommit<number, number>(async (key, items) => {
+      if (items.includes(13)) throw new Error(`13 in ${key}`);
+      return items.map((i) => i * 2);
+    });
+    const outcomes = await Promise.allSettled([group.submit('a', 1), group.submit('a', 13), group.submit('a', 3), group.submit('b', 4)]);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual([2, '13 in a', 6, 8]);
+  });
+});
+
+describe('incomes posted together', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h?.close());
+
+  it('answer each caller on its own: managers succeed, an owner in the same burst is refused', async () => {
+    const c = await setupCommunity(h.app);
+    const body = { category: 'parking', amount: '2.50', payer: 'Burst' };
+    const path = `/v1/communities/${c.id}/income`;
+    const replies = await Promise.all([
+      ...Array.from({ length: 20 }, () => c.manager.api.post(path, body)),
+      c.owner.api.post(path, body),
+      c.cosigners[0].api.post(path, body),
+    ]);
+    expect(replies.slice(0, 20).map((r) => r.status)).toEqual(Array(20).fill(201));
+    expectProblem(replies[20]!, 403, 'forbidden');
+    expectProblem(replies[21]!, 403, 'forbidden');
+    const fundReply = await c.owner.api.get(`/v1/communities/${c.id}/fund`);
+    expect(fundReply.body).toMatchObject({ balance: '50.00', ledgerHead: { seq: 20 } });
+    expect((await c.owner.api.get(`/v1/communities/${c.id}/ledger/verify`)).body.ok).toBe(true);
+  });
+});
