@@ -46,7 +46,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, new AppError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)));
 
-  const tokens = await loadTokens(db);
+  const tokens = loadTokens(db);
   const services = createServices(db, config, tokens);
   app.decorate('services', services);
   app.addHook('onClose', () => services.signal.close());
