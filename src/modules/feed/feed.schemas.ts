@@ -30,7 +30,7 @@ export const FeedStreamQuery = Type.Object({
   after: Type.Optional(
     Type.String({
       pattern: '^(0|[1-9][0-9]{0,15})$',
-      description: 'Resume after this seq (the `id:` of the last event seen). `Last-Event-ID` wins when both are sent. Without either, the stream starts at the present.',
+      description: 'Resume after this seq (the `id:` of the last event seen). `Last-Event-ID` wins when both are sent. Without either, the stream starts from the first item.',
     }),
   ),
   access_token: Type.Optional(

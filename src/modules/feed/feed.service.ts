@@ -51,13 +51,14 @@ export function createFeedService(db: Database, options: FeedServiceOptions) {
 
     /**
      * Checks that the caller may read the community and where its stream starts: after the
-     * given seq, or at the present when none is given. Throws before any byte is streamed,
+     * given seq, or from the first item when none is given, like `GET …/feed` without `after`
+     * (the stream is the same feed, kept open). Throws before any byte is streamed,
      * so refusals are ordinary problem responses.
      */
     async streamStart(communityId: string, principal: Principal, resumeAfter: string | undefined): Promise<number> {
       await memberOf(db, communityId, principal);
       const head = (await repo.heads(db, [communityId])).get(communityId) ?? 0;
-      if (resumeAfter === undefined) return head;
+      if (resumeAfter === undefined) return 0;
       const after = Number(resumeAfter);
       if (!Number.isSafeInteger(after) || after < 0) throw validationFailed('The event id to resume after is not valid');
       if (after > head) throw validationFailed(`The feed has no event ${after} yet; resume from an id this stream sent`);
