@@ -134,20 +134,21 @@ export async function up(db: Kysely<any>): Promise<void> {
   `.execute(db);
 
   await sql`
-    CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    -- Shared by every append-only table (the ledger's here, spending's and others' later).
+    CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      RAISE EXCEPTION 'ledger rows are append-only: % on % refused', TG_OP, TG_TABLE_NAME
+      RAISE EXCEPTION 'rows of % are append-only: % refused', TG_TABLE_NAME, TG_OP
         USING ERRCODE = 'restrict_violation';
     END $$;
 
     CREATE TRIGGER entries_append_only BEFORE UPDATE OR DELETE ON entries
-      FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+      FOR EACH ROW EXECUTE FUNCTION refuse_change();
     CREATE TRIGGER entries_no_truncate BEFORE TRUNCATE ON entries
-      FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+      FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
     CREATE TRIGGER postings_append_only BEFORE UPDATE OR DELETE ON postings
-      FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+      FOR EACH ROW EXECUTE FUNCTION refuse_change();
     CREATE TRIGGER postings_no_truncate BEFORE TRUNCATE ON postings
-      FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+      FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 
     -- At commit, every entry has two or more postings and its debits equal its credits.
     CREATE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -299,7 +300,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`
-    DROP FUNCTION feed_publish, ledger_post, ledger_time, ledger_field, ledger_check_balanced, ledger_refuse_change CASCADE;
+    DROP FUNCTION feed_publish, ledger_post, ledger_time, ledger_field, ledger_check_balanced, refuse_change CASCADE;
     DROP TABLE idempotency_keys, incomes, feed_items, account_months, postings, entries, accounts, community_heads;
   `.execute(db);
 }

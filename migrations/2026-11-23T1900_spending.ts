@@ -88,20 +88,14 @@ export async function up(db: Kysely<any>): Promise<void> {
   `.execute(db);
 
   await sql`
-    CREATE FUNCTION spend_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      RAISE EXCEPTION 'spending rows are append-only: % on % refused', TG_OP, TG_TABLE_NAME
-        USING ERRCODE = 'restrict_violation';
-    END $$;
-
     CREATE TRIGGER spend_decisions_append_only BEFORE UPDATE OR DELETE ON spend_decisions
-      FOR EACH ROW EXECUTE FUNCTION spend_refuse_change();
+      FOR EACH ROW EXECUTE FUNCTION refuse_change();
     CREATE TRIGGER spend_events_append_only BEFORE UPDATE OR DELETE ON spend_events
-      FOR EACH ROW EXECUTE FUNCTION spend_refuse_change();
+      FOR EACH ROW EXECUTE FUNCTION refuse_change();
     CREATE TRIGGER spend_requests_no_delete BEFORE DELETE ON spend_requests
-      FOR EACH ROW EXECUTE FUNCTION spend_refuse_change();
+      FOR EACH ROW EXECUTE FUNCTION refuse_change();
     CREATE TRIGGER spend_no_truncate BEFORE TRUNCATE ON spend_requests
-      FOR EACH STATEMENT EXECUTE FUNCTION spend_refuse_change();
+      FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
 
     -- What a signer approved never changes; the status moves only forward, and only to
     -- approved with enough distinct keys.
@@ -166,6 +160,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`
     DROP TABLE spend_events, spend_decisions, spend_requests;
-    DROP FUNCTION spend_decision_guard, spend_request_guard, spend_refuse_change;
+    DROP FUNCTION spend_decision_guard, spend_request_guard;
   `.execute(db);
 }

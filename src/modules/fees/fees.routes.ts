@@ -1,3 +1,4 @@
+import { sendOutcome } from '../../http/outcome-reply.js';
 import type { App } from '../../http/app-types.js';
 import { CommunityParams, IdempotencyHeaders, problems } from '../../shared/schemas.js';
 import { fingerprint } from '../idempotency/idempotency.service.js';
@@ -61,8 +62,7 @@ export async function feesRoutes(app: App): Promise<void> {
         key: request.headers['idempotency-key'],
         fingerprint: fingerprint('POST /billing-runs', request.body),
       });
-      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(outcome.status as 201).send(outcome.body);
+      return sendOutcome(reply, outcome);
     },
   );
 
@@ -83,8 +83,7 @@ export async function feesRoutes(app: App): Promise<void> {
         key: request.headers['idempotency-key'],
         fingerprint: fingerprint('POST /fee-payments', request.body),
       });
-      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(outcome.status as 201).send(outcome.body);
+      return sendOutcome(reply, outcome);
     },
   );
 

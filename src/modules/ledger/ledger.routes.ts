@@ -1,3 +1,4 @@
+import { sendOutcome } from '../../http/outcome-reply.js';
 import { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import type { App } from '../../http/app-types.js';
@@ -73,8 +74,7 @@ export async function ledgerRoutes(app: App): Promise<void> {
         key: request.headers['idempotency-key'],
         fingerprint: fingerprint('POST /income', request.body),
       });
-      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(outcome.status as 201).send(outcome.body);
+      return sendOutcome(reply, outcome);
     },
   );
 

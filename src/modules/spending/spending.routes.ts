@@ -1,3 +1,4 @@
+import { sendOutcome } from '../../http/outcome-reply.js';
 import type { App } from '../../http/app-types.js';
 import { CommunityParams, IdempotencyHeaders, Page, problems } from '../../shared/schemas.js';
 import { fingerprint } from '../idempotency/idempotency.service.js';
@@ -44,8 +45,7 @@ export async function spendingRoutes(app: App): Promise<void> {
         key: request.headers['idempotency-key'],
         fingerprint: fingerprint('POST /spend-requests', request.body),
       });
-      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(outcome.status as 201).send(outcome.body);
+      return sendOutcome(reply, outcome);
     },
   );
 
@@ -140,8 +140,7 @@ export async function spendingRoutes(app: App): Promise<void> {
         key: request.headers['idempotency-key'],
         fingerprint: fingerprint(`POST /spend-requests/${id}/cancellation`, request.body),
       });
-      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(outcome.status as 200).send(outcome.body);
+      return sendOutcome(reply, outcome);
     },
   );
 
@@ -163,8 +162,7 @@ export async function spendingRoutes(app: App): Promise<void> {
         key: request.headers['idempotency-key'],
         fingerprint: fingerprint(`POST /spend-requests/${id}/payout`, request.body),
       });
-      if (outcome.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(outcome.status as 200).send(outcome.body);
+      return sendOutcome(reply, outcome);
     },
   );
 }
