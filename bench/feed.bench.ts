@@ -89,7 +89,8 @@ async function main(): Promise<number> {
     const before = await ask();
     log(`server before: rss ${mb(before.rss)}, heap ${mb(before.heapUsed)}`);
     const started = performance.now();
-    const streams = await openStreams(`${base}/v1/communities/${community.id}/feed/stream`, ownerToken, SUBSCRIBERS);
+    // Subscribers join at the present: after the warm-up item (seq 1), as a client that read the history would.
+    const streams = await openStreams(`${base}/v1/communities/${community.id}/feed/stream?after=1`, ownerToken, SUBSCRIBERS);
     cleanups.push(async () => streams.forEach((s) => s.close()));
     const after = await ask();
     log(`${after.subscribers} streams open in ${((performance.now() - started) / 1000).toFixed(1)} s`);
