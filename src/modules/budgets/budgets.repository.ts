@@ -1,16 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
+import type { BudgetVersionsTable } from '../../db/schema.js';
 import type { Executor, Tx } from '../../db/database.js';
 
-export type VersionRow = {
-  community_id: string;
-  year: number;
-  version: number;
-  status: 'draft' | 'approved';
-  digest: string;
-  drafted_by: string;
-  drafted_at: Date;
-  approved_at: Date | null;
-};
+export type VersionRow = Selectable<BudgetVersionsTable>;
 
 /**
  * Serializes the writers of one community's budget for one year (drafts and approvals), so

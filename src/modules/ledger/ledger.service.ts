@@ -1,47 +1,31 @@
-import { randomUUID } from 'node:crypto';
 import type { Database, Executor, Tx } from '../../db/database.js';
-import { afterCommit, inTransaction, pgCode, pgConstraint } from '../../db/transaction.js';
+import { afterCommit, inTransaction, pgCode } from '../../db/transaction.js';
 import type { ChangeSignal } from '../../db/change-signal.js';
 import type { Principal } from '../../http/app-types.js';
-import { AppError, assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
-import { formatMoney, Money, sum } from '../../shared/money.js';
+import { assert, forbidden, invalidState, notFound } from '../../shared/errors.js';
+import { formatMoney, Money } from '../../shared/money.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
 import { localDate } from '../../shared/time.js';
 import { memberOf, requireAdministrator, requireRole } from '../communities/communities.access.js';
 import { runOnce, type Outcome } from '../idempotency/idempotency.service.js';
-import { FUND_ACCOUNT, isDebitNormal, type AccountType } from './ledger.chart.js';
+import type { AccountType } from './ledger.chart.js';
+import { toDraft, translatePostError, type PostRequest } from './ledger.drafts.js';
 import { journalAssertions, journalEntry, journalHeader, hledgerAccountName } from './ledger.export.js';
-import * as repo from './ledger.repository.js';
-import type { EntryDraft, FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
 import { createGroupCommit } from './ledger.group-commit.js';
+import { incomeOf } from './ledger.income.js';
+import * as repo from './ledger.repository.js';
+import type { FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
 import type { Account, CreateAccountBody, Entry, Fund, Income, RecordIncomeBody, ReversalBody } from './ledger.schemas.js';
 import { verifyLedger } from './ledger.verify.js';
+import { entryRow, toAccount, withPostings } from './ledger.views.js';
 
+export { pastOrPresent, positiveAmount, type PostRequest } from './ledger.drafts.js';
 export type { FeedDraft, PostingLine, Posted };
-
-const INCOME_ACCOUNTS: Record<RecordIncomeBody['category'], string> = {
-  parking: '4101',
-  advertising: '4102',
-  leasing: '4103',
-  other: '4199',
-};
 
 /** Kinds backed by another module's records, corrected there rather than by reversal. */
 const NOT_REVERSIBLE = new Set(['payout', 'reversal', 'fee_bill', 'fee_payment', 'remuneration']);
 
 const TYPE_BY_FIRST_DIGIT: Record<string, AccountType> = { '1': 'asset', '2': 'liability', '3': 'equity', '4': 'income', '5': 'expense' };
-
-/** What another module asks the ledger to post. Amounts are decimal strings. */
-export interface PostRequest {
-  communityId: string;
-  kind: string;
-  memo: string;
-  source: { type: string; id: string } | null;
-  occurredAt: Date;
-  lines: ReadonlyArray<{ account: string; debit?: string | Money; credit?: string | Money }>;
-  feed?: FeedDraft | null;
-  reversesSeq?: number | null;
-}
 
 export type LedgerService = ReturnType<typeof createLedgerService>;
 
@@ -247,140 +231,6 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
   };
 }
 
-/** The income as answered to the client, and as handed to the database. */
-function incomeOf(body: RecordIncomeBody, recordedBy: string): { income: Income; item: IncomeItem } {
-  const amount = positiveAmount(body.amount);
-  const receivedAt = pastOrPresent(body.receivedAt, 'receivedAt');
-  const account = INCOME_ACCOUNTS[body.category];
-  const income: Income = {
-    id: randomUUID(),
-    entryId: randomUUID(),
-    category: body.category,
-    account,
-    amount,
-    payer: body.payer,
-    receivedAt: receivedAt.toISOString(),
-    reference: body.reference ?? null,
-    memo: body.memo ?? null,
-  };
-  const { postings } = toDraft({
-    communityId: '',
-    kind: 'income',
-    memo: '',
-    source: null,
-    occurredAt: receivedAt,
-    lines: [
-      { account: FUND_ACCOUNT, debit: amount },
-      { account, credit: amount },
-    ],
-  });
-  const item: IncomeItem = {
-    id: income.id,
-    entryId: income.entryId,
-    memo: body.memo ?? `${body.category} income from ${body.payer}`,
-    receivedAt: income.receivedAt,
-    postings,
-    feed: { type: 'income.recorded', amount, account, summary: `${body.category} income received: ${amount} CNY`, ref: income.id },
-    category: body.category,
-    amount,
-    payer: body.payer,
-    reference: income.reference,
-    incomeMemo: income.memo,
-    recordedBy,
-  };
-  return { income, item };
-}
-
 /** Checks a co-signer's signing password; supplied by the communities module. */
 export type SigningCheck = (member: Awaited<ReturnType<typeof memberOf>>, signingPassword: string) => Promise<void>;
 
-function toDraft(request: PostRequest): EntryDraft {
-  const postings: PostingLine[] = request.lines.map((l) => ({
-    account: l.account,
-    debit: new Money(l.debit ?? 0).toFixed(2),
-    credit: new Money(l.credit ?? 0).toFixed(2),
-  }));
-  // The database checks all of this too; asserting here names the bug before it gets there.
-  assert(postings.length >= 2, 'an entry has two or more postings');
-  for (const p of postings) {
-    assert(new Money(p.debit).gt(0) !== new Money(p.credit).gt(0), 'a posting line has exactly one positive side');
-    assert(new Money(p.debit).gte(0) && new Money(p.credit).gte(0), 'posting sides are not negative');
-  }
-  assert(sum(postings.map((p) => p.debit)).eq(sum(postings.map((p) => p.credit))), 'debits equal credits');
-  return {
-    communityId: request.communityId,
-    id: randomUUID(),
-    kind: request.kind,
-    memo: request.memo,
-    sourceType: request.source?.type ?? null,
-    sourceId: request.source?.id ?? null,
-    occurredAt: request.occurredAt,
-    reversesSeq: request.reversesSeq ?? null,
-    postings,
-    feed: request.feed ?? null,
-  };
-}
-
-function translatePostError(error: unknown): unknown {
-  const code = pgCode(error);
-  if (code === '23514' && pgConstraint(error) === 'available_not_negative') {
-    return new AppError('insufficient_funds', 'The fund does not have that much available');
-  }
-  if (code === '23505' && pgConstraint(error) === 'entries_reversed_once') return invalidState('This entry was reversed already');
-  if (code === 'P0002') return notFound('community or account');
-  return error;
-}
-
-/** A positive amount in the contract's money format, normalised to two decimals. */
-export function positiveAmount(value: string): string {
-  const amount = new Money(value);
-  if (amount.lte(0)) throw validationFailed('The amount must be positive');
-  return amount.toFixed(2);
-}
-
-/** A time given by the client may not lie in the future (a little clock skew is forgiven). */
-export function pastOrPresent(value: string | undefined, name: string): Date {
-  if (value === undefined) return new Date();
-  const at = new Date(value);
-  if (Number.isNaN(at.getTime())) throw validationFailed(`${name} is not a valid time`);
-  if (at.getTime() > Date.now() + 5 * 60_000) throw validationFailed(`${name} lies in the future`);
-  return at;
-}
-
-function toAccount(row: { code: string; name: string; type: string; balance: string }): Account {
-  const type = row.type as AccountType;
-  const balance = new Money(row.balance);
-  return { code: row.code, name: row.name, type, balance: formatMoney(isDebitNormal(type) ? balance : balance.neg()) };
-}
-
-async function entryRow(db: Executor, communityId: string, seq: number) {
-  const rows = await repo.entriesPage(db, communityId, seq - 1, 1);
-  assert(rows[0]?.seq === seq, `entry ${seq} exists`);
-  return rows[0];
-}
-
-type EntryRow = Awaited<ReturnType<typeof repo.entriesPage>>[number];
-
-async function withPostings(db: Executor, communityId: string, rows: EntryRow[]): Promise<Entry[]> {
-  if (rows.length === 0) return [];
-  const postings = await repo.postingsOf(db, communityId, rows[0]!.seq, rows.at(-1)!.seq);
-  const bySeq = new Map<number, Entry['postings']>();
-  for (const p of postings) {
-    const list = bySeq.get(p.entry_seq) ?? [];
-    list.push({ account: p.account_code, debit: formatMoney(p.debit), credit: formatMoney(p.credit) });
-    bySeq.set(p.entry_seq, list);
-  }
-  return rows.map((r) => ({
-    seq: r.seq,
-    id: r.id,
-    occurredAt: r.occurred_at.toISOString(),
-    recordedAt: r.recorded_at.toISOString(),
-    kind: r.kind,
-    memo: r.memo,
-    source: r.source_type && r.source_id ? { type: r.source_type, id: r.source_id } : null,
-    reverses: r.reverses_id ?? null,
-    postings: bySeq.get(r.seq) ?? [],
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  }));
-}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { FUND_ACCOUNT } from './ledger.chart.js';
+import { pastOrPresent, positiveAmount, toDraft } from './ledger.drafts.js';
+import type { IncomeItem } from './ledger.repository.js';
+import type { Income, RecordIncomeBody } from './ledger.schemas.js';
+
+/** Where each category of public income is credited (API.md). */
+const INCOME_ACCOUNTS: Record<RecordIncomeBody['category'], string> = {
+  parking: '4101',
+  advertising: '4102',
+  leasing: '4103',
+  other: '4199',
+};
+
+/** The income as answered to the client, and as handed to the database. */
+export function incomeOf(body: RecordIncomeBody, recordedBy: string): { income: Income; item: IncomeItem } {
+  const amount = positiveAmount(body.amount);
+  const receivedAt = pastOrPresent(body.receivedAt, 'receivedAt');
+  const account = INCOME_ACCOUNTS[body.category];
+  const income: Income = {
+    id: randomUUID(),
+    entryId: randomUUID(),
+    category: body.category,
+    account,
+    amount,
+    payer: body.payer,
+    receivedAt: receivedAt.toISOString(),
+    reference: body.reference ?? null,
+    memo: body.memo ?? null,
+  };
+  const { postings } = toDraft({
+    communityId: '',
+    kind: 'income',
+    memo: '',
+    source: null,
+    occurredAt: receivedAt,
+    lines: [
+      { account: FUND_ACCOUNT, debit: amount },
+      { account, credit: amount },
+    ],
+  });
+  const item: IncomeItem = {
+    id: income.id,
+    entryId: income.entryId,
+    memo: body.memo ?? `${body.category} income from ${body.payer}`,
+    receivedAt: income.receivedAt,
+    postings,
+    feed: { type: 'income.recorded', amount, account, summary: `${body.category} income received: ${amount} CNY`, ref: income.id },
+    category: body.category,
+    amount,
+    payer: body.payer,
+    reference: income.reference,
+    incomeMemo: income.memo,
+    recordedBy,
+  };
+  return { income, item };
+}

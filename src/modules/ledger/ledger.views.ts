@@ -1,0 +1,45 @@
+import type { Executor } from '../../db/database.js';
+import { assert } from '../../shared/errors.js';
+import { formatMoney, Money } from '../../shared/money.js';
+import { isDebitNormal, type AccountType } from './ledger.chart.js';
+import * as repo from './ledger.repository.js';
+import type { Account, Entry } from './ledger.schemas.js';
+
+/** How accounts and entries are shown to clients. */
+export function toAccount(row: { code: string; name: string; type: string; balance: string }): Account {
+  const type = row.type as AccountType;
+  const balance = new Money(row.balance);
+  return { code: row.code, name: row.name, type, balance: formatMoney(isDebitNormal(type) ? balance : balance.neg()) };
+}
+
+export async function entryRow(db: Executor, communityId: string, seq: number) {
+  const rows = await repo.entriesPage(db, communityId, seq - 1, 1);
+  assert(rows[0]?.seq === seq, `entry ${seq} exists`);
+  return rows[0];
+}
+
+type EntryRow = Awaited<ReturnType<typeof repo.entriesPage>>[number];
+
+export async function withPostings(db: Executor, communityId: string, rows: EntryRow[]): Promise<Entry[]> {
+  if (rows.length === 0) return [];
+  const postings = await repo.postingsOf(db, communityId, rows[0]!.seq, rows.at(-1)!.seq);
+  const bySeq = new Map<number, Entry['postings']>();
+  for (const p of postings) {
+    const list = bySeq.get(p.entry_seq) ?? [];
+    list.push({ account: p.account_code, debit: formatMoney(p.debit), credit: formatMoney(p.credit) });
+    bySeq.set(p.entry_seq, list);
+  }
+  return rows.map((r) => ({
+    seq: r.seq,
+    id: r.id,
+    occurredAt: r.occurred_at.toISOString(),
+    recordedAt: r.recorded_at.toISOString(),
+    kind: r.kind,
+    memo: r.memo,
+    source: r.source_type && r.source_id ? { type: r.source_type, id: r.source_id } : null,
+    reverses: r.reverses_id ?? null,
+    postings: bySeq.get(r.seq) ?? [],
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  }));
+}
