@@ -149,20 +149,25 @@ export class FeedHub<Item extends StreamItem> {
         for (const s of room.subscribers) if (!s.stalled && s.cursor < from) from = s.cursor;
         if (from === Number.POSITIVE_INFINITY || this.closed) break;
         const items = await this.options.load(communityId, from, this.options.batch);
-        if (items.length > 0) this.deliver(room, items);
+        if (items.length > 0) this.deliver(room, items, from);
         if (items.length < this.options.batch) break;
       }
     } while (room.again && !this.closed);
     if (room.subscribers.size === 0) this.rooms.delete(communityId);
   }
 
-  /** Writes each subscriber the items after its cursor; subscribers at one cursor share one buffer. */
-  private deliver(room: Room, items: Item[]): void {
+  /**
+   * Writes each subscriber the items after its cursor; subscribers at one cursor share one
+   * buffer. `items` start right after `from`: a subscriber behind that (one that joined or
+   * drained while they were loading) is left for the next pass, which `wake` has already
+   * asked for, so it gets its own items from its own cursor and never skips any.
+   */
+  private deliver(room: Room, items: Item[], from: number): void {
     const frames = items.map((item) => `id: ${item.seq}\nevent: ${item.type}\ndata: ${JSON.stringify(item)}\n\n`);
     const shared = new Map<number, Buffer>();
     const last = items.at(-1)!.seq;
     for (const s of room.subscribers) {
-      if (s.stalled || s.out.destroyed || s.cursor >= last) continue;
+      if (s.stalled || s.out.destroyed || s.cursor < from || s.cursor >= last) continue;
       const start = items.findIndex((item) => item.seq > s.cursor);
       let chunk = shared.get(start);
       if (!chunk) {
