@@ -49,4 +49,27 @@ describe('racing writers', () => {
     expect(replies.map((r) => r.status).sort()).toEqual([201, 409, 409]);
     expect((await c.owner.api.get(`/v1/communities/${c.id}/fund`)).body.balance).toBe('0.00');
   });
+
+  it('verify and export taken while others post see one consistent snapshot', async () => {
+    const c = await setupCommunity(h.app);
+    const writes = Promise.all(
+      Array.from({ length: 120 }, (_, i) =>
+        c.manager.api.post(`/v1/communities/${c.id}/income`, { category: 'parking', amount: `${i + 1}.01`, payer: 'Racer' }),
+      ),
+    );
+    const reads = Promise.all([
+      ...Array.from({ length: 6 }, () => c.owner.api.get(`/v1/communities/${c.id}/ledger/verify`)),
+      ...Array.from({ length: 4 }, () => c.owner.api.get(`/v1/communities/${c.id}/ledger/export?format=hledger`)),
+    ]);
+    const [written, read] = await Promise.all([writes, reads]);
+    expect(written.every((r) => r.status === 201)).toBe(true);
+    for (const reply of read.slice(0, 6)) expect(reply.body).toMatchObject({ ok: true, problems: [] });
+    for (const reply of read.slice(6)) {
+      // The fund's postings in the journal add up to the balance the journal asserts for it.
+      const lines = reply.text.split('\n').filter((l) => l.includes('assets:1001 '));
+      const assertion = lines.find((l) => l.includes(' = '))!;
+      const posted = lines.filter((l) => !l.includes(' = ') && !l.startsWith('account ')).reduce((t, l) => t.plus(/(-?[0-9.]+) CNY$/.exec(l)![1]!), new Money(0));
+      expect(posted.toFixed(2)).toBe(/= (-?[0-9.]+) CNY$/.exec(assertion)![1]);
+    }
+  });
 });

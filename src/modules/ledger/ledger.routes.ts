@@ -1,5 +1,4 @@
 import { sendOutcome } from '../../http/outcome-reply.js';
-import { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import type { App } from '../../http/app-types.js';
 import { CommunityParams, IdempotencyHeaders, Page, PageQuery, problems } from '../../shared/schemas.js';
@@ -137,8 +136,8 @@ export async function ledgerRoutes(app: App): Promise<void> {
     },
     async (request, reply) => {
       const community = await communities.getCommunity(request.params.cid, request.principal);
-      const chunks = ledger.exportHledger(request.params.cid, request.principal, community);
-      return reply.type('text/plain; charset=utf-8').send(Readable.from(chunks) as unknown as string);
+      const journal = await ledger.exportHledger(request.params.cid, request.principal, community);
+      return reply.type('text/plain; charset=utf-8').send(journal as unknown as string);
     },
   );
 }

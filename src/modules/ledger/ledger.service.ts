@@ -5,14 +5,13 @@ import type { Principal } from '../../http/app-types.js';
 import { assert, forbidden, invalidState, notFound } from '../../shared/errors.js';
 import { formatMoney, Money } from '../../shared/money.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
-import { localDate } from '../../shared/time.js';
 import { memberOf, requireAdministrator, requireRole } from '../communities/communities.access.js';
 import { runOnce, type Outcome } from '../idempotency/idempotency.service.js';
 import type { AccountType } from './ledger.chart.js';
 import { toDraft, translatePostError, type PostRequest } from './ledger.drafts.js';
-import { journalAssertions, journalEntry, journalHeader, hledgerAccountName } from './ledger.export.js';
 import { createGroupCommit } from './ledger.group-commit.js';
 import { incomeOf } from './ledger.income.js';
+import { journalStream } from './ledger.journal.js';
 import * as repo from './ledger.repository.js';
 import type { FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
 import type { Account, CreateAccountBody, Entry, Fund, Income, RecordIncomeBody, ReversalBody } from './ledger.schemas.js';
@@ -199,34 +198,20 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
       return row!;
     },
 
+    /** Checks the books as of one snapshot, so postings committing meanwhile cannot confuse it. */
     async verify(communityId: string, principal: Principal) {
       await memberOf(db, communityId, principal);
-      return verifyLedger(db, communityId);
+      return db
+        .transaction()
+        .setIsolationLevel('repeatable read')
+        .setAccessMode('read only')
+        .execute((tx) => verifyLedger(tx, communityId));
     },
 
-    /** Streams the journal in chunks so that a large ledger is never held in memory. */
-    async *exportHledger(communityId: string, principal: Principal, community: { name: string; timezone: string }) {
+    /** The books as an hledger journal, from one snapshot (see ledger.journal.ts). */
+    async exportHledger(communityId: string, principal: Principal, community: { name: string; timezone: string }) {
       await memberOf(db, communityId, principal);
-      const accounts = (await repo.listAccounts(db, communityId)).map((a) => ({ ...a, type: a.type as AccountType }));
-      const names = new Map(accounts.map((a) => [a.code, hledgerAccountName(a)]));
-      yield journalHeader({ id: communityId, name: community.name }, accounts);
-      let lastDate = localDate(new Date(), community.timezone);
-      let maxDate = '0000-00-00';
-      for (let after = 0; ; ) {
-        const rows = await repo.entriesPage(db, communityId, after, 2000);
-        if (rows.length === 0) break;
-        const entries = await withPostings(db, communityId, rows);
-        let chunk = '';
-        for (const e of entries) {
-          const date = localDate(new Date(e.occurredAt), community.timezone);
-          if (date > maxDate) maxDate = date;
-          chunk += journalEntry({ ...e, date }, names);
-        }
-        yield chunk;
-        after = rows.at(-1)!.seq;
-      }
-      if (maxDate > lastDate) lastDate = maxDate;
-      yield journalAssertions(lastDate, accounts);
+      return journalStream(db, { id: communityId, ...community });
     },
   };
 }
