@@ -5,6 +5,7 @@ import type { Database } from './db/database.js';
 import type { App } from './http/app-types.js';
 import { authenticate } from './http/authenticate.js';
 import { healthRoutes } from './http/health.js';
+import { refuseNulCharacters } from './http/no-nul.js';
 import { registerOpenApi } from './http/openapi.js';
 import { errorHandler, sendProblem } from './http/problems.js';
 import { validatorCompiler } from './http/validation.js';
@@ -52,6 +53,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addHook('onClose', () => services.signal.close());
   app.decorateRequest('principal', null as never);
   app.addHook('onRequest', authenticate(tokens));
+  app.addHook('preValidation', refuseNulCharacters);
 
   await registerOpenApi(app);
   await app.register(healthRoutes(db, options.expectedMigrations));

@@ -72,6 +72,7 @@ describe('the fee schedule', () => {
     ['zero', { ratePerM2: '0' }],
     ['negative', { ratePerM2: '-1.00' }],
     ['five decimals', { ratePerM2: '2.12345' }],
+    ['so large a bill could overflow the money rule', { ratePerM2: '10000' }],
     ['a number', { ratePerM2: 2.35 }],
     ['missing', {}],
     ['a bad month', { ratePerM2: '2.00', effectiveFrom: '2026-13' }],

@@ -193,6 +193,18 @@ describe('communities, members and units', () => {
   });
 });
 
+describe('text the database cannot hold', () => {
+  it('a NUL character anywhere is a 400, never a 500', async () => {
+    problem(await client(h.app).post('/v1/auth/login', { username: 'ad\u0000min', password: 'whatever-password' }), 400, 'validation_failed');
+    problem(await community.admin.post(`/v1/communities/${community.id}/units`, { code: 'U\u00001', building: 'B', areaM2: '50' }), 400, 'validation_failed');
+    problem(
+      await community.manager.api.post(`/v1/communities/${community.id}/income`, { category: 'other', amount: '1', payer: 'x', memo: 'a\u0000b' }),
+      400,
+      'validation_failed',
+    );
+  });
+});
+
 describe('nobody reads another community', () => {
   it('a member of A probing B gets 404, as if B did not exist', async () => {
     const other = await setupCommunity(h.app);

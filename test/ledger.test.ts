@@ -106,6 +106,8 @@ describe('recording public income', () => {
       { category: 'parking', amount: '1', payer: '   ' },
       { category: 'parking', amount: '1', payer: 'x', receivedAt: 'yesterday' },
       { category: 'parking', amount: '1', payer: 'x', receivedAt: '2999-01-01T00:00:00Z' },
+      { category: 'parking', amount: '1', payer: 'x', receivedAt: '0000-01-01T00:00:00Z' },
+      { category: 'parking', amount: '1', payer: 'x', receivedAt: '1969-12-31T23:59:59Z' },
       { category: 'parking', amount: '1', payer: 'x', surprise: 1 },
     ];
     for (const body of others) {

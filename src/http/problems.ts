@@ -39,6 +39,13 @@ function toAppError(error: FastifyError | AppError | Error, request: FastifyRequ
       return new AppError('validation_failed', 'The body is not valid JSON');
   }
   if (error instanceof SyntaxError) return new AppError('validation_failed', 'The body is not valid JSON');
+  const refused = fromDatabaseRefusal(error);
+  if (refused) {
+    // The database caught what validation should have: answer like validation, and log it so
+    // the missing check is seen and added where it belongs.
+    request.log.warn({ err: error }, 'input refused by the database rather than by validation');
+    return refused;
+  }
   const status = fastifyError.statusCode;
   if (status === 413) return new AppError('payload_too_large');
   if (status !== undefined && status >= 400 && status < 500) {
@@ -47,4 +54,15 @@ function toAppError(error: FastifyError | AppError | Error, request: FastifyRequ
   }
   request.log.error({ err: error }, 'unexpected error');
   return new AppError('internal_error', 'Something went wrong on our side; it has been logged');
+}
+
+/**
+ * A value the database refused (SQLSTATE class 22, data exception, e.g. a number out of range;
+ * or class 23, a constraint) is the client's input, not our failure: never a 500.
+ */
+function fromDatabaseRefusal(error: Error): AppError | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !('severity' in error) || !/^2[23][0-9A-Z]{3}$/.test(code)) return undefined;
+  if (code === '23505') return new AppError('invalid_state', 'This conflicts with a record that exists already');
+  return new AppError('validation_failed', 'A value is out of range or not allowed here');
 }

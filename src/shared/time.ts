@@ -13,7 +13,7 @@ function formatter(timezone: string): Intl.DateTimeFormat {
 /** `YYYY-MM-DD` of the instant in the zone. */
 export function localDate(instant: Date, timezone: string): string {
   const parts = Object.fromEntries(formatter(timezone).formatToParts(instant).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day}`;
+  return `${String(parts.year).padStart(4, '0')}-${parts.month}-${parts.day}`;
 }
 
 /** `YYYY-MM` of the instant in the zone. */

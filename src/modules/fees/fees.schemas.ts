@@ -8,8 +8,10 @@ export const Period = period('A calendar month, YYYY-MM');
 const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const RatePerM2 = Type.String({
-  pattern: '^(0|[1-9][0-9]{0,7})(\\.[0-9]{1,4})?$',
-  description: 'CNY per m² per month, positive, up to 4 decimals',
+  // At most 9999.9999: with a unit's largest area (99,999,999.99 m²) a bill still fits the
+  // money rule's 13 integer digits.
+  pattern: '^(0|[1-9][0-9]{0,3})(\\.[0-9]{1,4})?$',
+  description: 'CNY per m² per month, positive, at most 9999.9999 with up to 4 decimals',
   examples: ['2.35'],
 });
 

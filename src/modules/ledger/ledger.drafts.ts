@@ -64,11 +64,18 @@ export function positiveAmount(value: string): string {
   return amount.toFixed(2);
 }
 
-/** A time given by the client may not lie in the future (a little clock skew is forgiven). */
+/** The earliest time the books accept: nothing a community records happened before it. */
+const EARLIEST = Date.UTC(1970, 0, 1);
+
+/**
+ * A time given by the client may not lie in the future (a little clock skew is forgiven) nor
+ * before 1970, which keeps every date inside what PostgreSQL and the hledger export can hold.
+ */
 export function pastOrPresent(value: string | undefined, name: string): Date {
   if (value === undefined) return new Date();
   const at = new Date(value);
   if (Number.isNaN(at.getTime())) throw validationFailed(`${name} is not a valid time`);
   if (at.getTime() > Date.now() + 5 * 60_000) throw validationFailed(`${name} lies in the future`);
+  if (at.getTime() < EARLIEST) throw validationFailed(`${name} lies before 1970`);
   return at;
 }
