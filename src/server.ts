@@ -3,7 +3,7 @@ import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { createDatabase } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
-import { appliedMigrationCount, migrateToLatest } from './db/migrate.js';
+import { migrateToLatest, SHIPPED_MIGRATIONS } from './db/migrate.js';
 import { ensurePlatformAdmin } from './modules/auth/auth.service.js';
 
 /**
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     if (generatedPassword) {
       log.warn(`platform admin created: username admin, password ${generatedPassword} (shown once; set ADMIN_PASSWORD to choose it)`);
     }
-    const app = await buildApp({ config, db, expectedMigrations: await appliedMigrationCount(db), logger: log });
+    const app = await buildApp({ config, db, expectedMigrations: SHIPPED_MIGRATIONS, logger: log });
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.once(signal, () => void stop(app).then(() => process.exit(0)));
     }

@@ -16,13 +16,26 @@ describe('group commit', () => {
     expect(batches).toEqual([[1], [2, 3, 4, 5]]);
   });
 
-  it('keeps communities apart and a failing item from failing the others', async () => {
+  it('keeps communities apart and an item the database refuses from failing the others', async () => {
     const group = createGroupCommit<number, number>(async (key, items) => {
-      if (items.includes(13)) throw new Error(`13 in ${key}`);
+      if (items.includes(13)) throw Object.assign(new Error(`13 in ${key}`), { severity: 'ERROR', code: '23514' });
       return items.map((i) => i * 2);
     });
     const outcomes = await Promise.allSettled([group.submit('a', 1), group.submit('a', 13), group.submit('a', 3), group.submit('b', 4)]);
     expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual([2, '13 in a', 6, 8]);
+  });
+
+  it('never retries a batch whose answer was lost: it may have committed', async () => {
+    let calls = 0;
+    const group = createGroupCommit<number, number>(async (_key, items) => {
+      calls++;
+      if (items.length > 1) throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+      await new Promise((r) => setTimeout(r, 5));
+      return items;
+    });
+    const outcomes = await Promise.allSettled([1, 2, 3].map((i) => group.submit('a', i)));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    expect(calls).toBe(2);
   });
 });
 

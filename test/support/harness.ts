@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createDatabase, type Database } from '../../src/db/database.js';
-import { appliedMigrationCount } from '../../src/db/migrate.js';
+import { SHIPPED_MIGRATIONS } from '../../src/db/migrate.js';
 import type { App } from '../../src/http/app-types.js';
 import { TEST_ADMIN_PASSWORD, TEST_PASSWORD_HASH_COST } from './constants.js';
 
@@ -18,7 +18,7 @@ export async function startHarness(): Promise<Harness> {
   const url = inject('databaseUrl');
   const config = loadConfig({ DATABASE_URL: url, PASSWORD_HASH_COST: TEST_PASSWORD_HASH_COST, LOG_LEVEL: 'warn', DB_POOL_SIZE: '10' });
   const db = createDatabase(url, config.DB_POOL_SIZE);
-  const app = await buildApp({ config, db, expectedMigrations: await appliedMigrationCount(db) });
+  const app = await buildApp({ config, db, expectedMigrations: SHIPPED_MIGRATIONS });
   await app.ready();
   return {
     app,

@@ -14,13 +14,11 @@ import * as reports from './fees.reports.js';
 import * as repo from './fees.repository.js';
 import { formatRatePerM2, rateInEffect, requirePeriod } from './fees.schedule.js';
 import type { BillingRun, BillingRunBody, FeePayment, FeePaymentBody, FeeSchedule, FeeScheduleBody } from './fees.schemas.js';
+import { FEE_INCOME, FEES_IN_ADVANCE, FEES_RECEIVABLE, FUND_ACCOUNT, REMUNERATION_EXPENSE, REMUNERATION_PAYABLE } from '../ledger/ledger.chart.js';
 
-const RECEIVABLE = '1101';
-const ADVANCE = '2101';
-const FUND = '1001';
-const FEE_INCOME = '4001';
-const REMUNERATION_EXPENSE = '5001';
-const REMUNERATION_PAYABLE = '2201';
+const RECEIVABLE = FEES_RECEIVABLE;
+const ADVANCE = FEES_IN_ADVANCE;
+const FUND = FUND_ACCOUNT;
 
 interface Idempotency {
   key: string | undefined;

@@ -5,9 +5,9 @@
  * a lone request goes out at once.
  *
  * Correctness never depends on this being the only writer: each item is posted under the
- * database's own locks, so any number of processes may batch side by side. If a batch fails,
- * its items are retried one by one, so one bad item cannot fail the others and each caller
- * gets its own answer.
+ * database's own locks, so any number of processes may batch side by side. If the database
+ * refuses a batch (it rolled back whole), its items are retried one by one, so one bad item
+ * cannot fail the others and each caller gets its own answer.
  */
 export interface GroupCommit<Item, Result> {
   submit(key: string, item: Item): Promise<Result>;
@@ -45,7 +45,10 @@ export function createGroupCommit<Item, Result>(
       if (results.length !== batch.length) throw new Error(`a batch of ${batch.length} returned ${results.length} results`);
       batch.forEach((w, i) => w.resolve(results[i]!));
     } catch (error) {
-      if (batch.length === 1) return batch[0]!.reject(error);
+      // Only an error the database itself answered proves the batch rolled back. A lost
+      // connection may have lost the answer to a commit that happened: retrying could post
+      // twice, so every item of the batch fails instead.
+      if (batch.length === 1 || !answeredByDatabase(error)) return batch.forEach((w) => w.reject(error));
       for (const waiting of batch) await writeBatch(key, [waiting]);
     }
   }
@@ -60,4 +63,14 @@ export function createGroupCommit<Item, Result>(
       });
     },
   };
+}
+
+/**
+ * An error message from the server (it carries a severity and a SQLSTATE) means the server
+ * rolled the statement back; a socket error such as EPIPE does not.
+ */
+function answeredByDatabase(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('severity' in error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
 }

@@ -148,7 +148,7 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
         outcome = await incomes.submit(communityId, item).then(
           () => ({ status: 201, body: income }),
           async (error: unknown) => {
-            if (pgCode(error) !== '42501') throw error;
+            if (pgCode(error) !== '42501') throw translatePostError(error);
             requireRole(await memberOf(db, communityId, principal), 'manager');
             throw forbidden('Only a manager records income');
           },

@@ -8,7 +8,7 @@ import { localDate } from '../../shared/time.js';
 import { memberOf, requireRole, type Member } from '../communities/communities.access.js';
 import type { CommunitiesService } from '../communities/communities.service.js';
 import { runOnce, type Outcome } from '../idempotency/idempotency.service.js';
-import { REMUNERATION_PAYABLE } from '../ledger/ledger.chart.js';
+import { FUND_ACCOUNT, REMUNERATION_PAYABLE } from '../ledger/ledger.chart.js';
 import { pastOrPresent, positiveAmount, type LedgerService } from '../ledger/ledger.service.js';
 import { createDecisions, lockForChange } from './spending.decisions.js';
 import { spendDigest } from './spending.digest.js';
@@ -154,7 +154,7 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
           occurredAt: paidAt,
           lines: [
             { account: row.account_code, debit: amount },
-            { account: '1001', credit: amount },
+            { account: FUND_ACCOUNT, credit: amount },
           ],
           feed: { type: 'spend.paid', amount, account: row.account_code, summary: `Spend request ${row.tracking_no} paid: ${row.title} (${amount} CNY)`, ref: row.tracking_no },
         });
