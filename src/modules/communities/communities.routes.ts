@@ -1,4 +1,3 @@
-
 import type { App } from '../../http/app-types.js';
 import { CommunityParams, Page, PageQuery, problems } from '../../shared/schemas.js';
 import {

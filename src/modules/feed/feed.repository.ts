@@ -1,4 +1,5 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
+import type { FeedItemsTable } from '../../db/schema.js';
 import type { Executor } from '../../db/database.js';
 
 /**
@@ -6,17 +7,7 @@ import type { Executor } from '../../db/database.js';
  * (ledger_post, feed_publish); this module only reads it, with the account's name joined so
  * that an owner can read an item without a second request.
  */
-export interface FeedRow {
-  community_id: string;
-  seq: number;
-  type: string;
-  at: Date;
-  amount: string | null;
-  account: string | null;
-  account_name: string | null;
-  summary: string;
-  ref: string;
-}
+export type FeedRow = Selectable<FeedItemsTable> & { account_name: string | null };
 
 export function itemsAfter(db: Executor, communityId: string, afterSeq: number, limit: number): Promise<FeedRow[]> {
   return db
