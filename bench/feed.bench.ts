@@ -65,7 +65,7 @@ async function main(): Promise<number> {
     if (!databaseUrl) {
       const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'xinyi-bench-feed-'));
       cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
-      const embedded = await startEmbeddedPostgres(dir, log);
+      const embedded = await startEmbeddedPostgres({ explicitDir: dir, fallbackFrom: dir, log: { info: log, error: log } });
       cleanups.push(() => embedded.stop());
       databaseUrl = embedded.url;
     }

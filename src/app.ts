@@ -1,13 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
-import type { Database } from './db/database.js';
+import { connectionStringOf, poolUsage, type Database } from './db/database.js';
+import { watchDatabase } from './db/availability.js';
+import { boundJsonDepth } from './http/json-body.js';
+import { shedLoad } from './http/load-shedding.js';
+import { metricsRoute } from './http/metrics-route.js';
+import { metrics, observePool } from './shared/metrics.js';
 import type { App } from './http/app-types.js';
 import { authenticate } from './http/authenticate.js';
 import { healthRoutes } from './http/health.js';
 import { refuseNulCharacters } from './http/no-nul.js';
 import { registerOpenApi } from './http/openapi.js';
-import { errorHandler, sendProblem } from './http/problems.js';
+import { clientErrorHandler, errorHandler, sendProblem } from './http/problems.js';
 import { validatorCompiler } from './http/validation.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { loadTokens } from './modules/auth/auth.tokens.js';
@@ -18,7 +26,7 @@ import { budgetsRoutes } from './modules/budgets/budgets.routes.js';
 import { feedRoutes } from './modules/feed/feed.routes.js';
 import { spendingRoutes } from './modules/spending/spending.routes.js';
 import { createServices } from './services.js';
-import { AppError } from './shared/errors.js';
+import { AppError, unavailable } from './shared/errors.js';
 import { sharedSchemas } from './shared/schemas.js';
 
 export interface AppOptions {
@@ -37,15 +45,87 @@ export async function buildApp(options: AppOptions): Promise<App> {
     ...(options.logger ? { loggerInstance: options.logger } : { logger: { level: config.LOG_LEVEL } }),
     bodyLimit: 1024 * 1024,
     trustProxy: false,
-    return503OnClosing: true,
+    // Our own 503 while closing, so that even that answer is a problem (below).
+    return503OnClosing: false,
     forceCloseConnections: false,
     ajv: { customOptions: { coerceTypes: false } },
+    // A caller's request id (a proxy's, say) is kept when it is a sane token, so one id follows
+    // the request through every log line; otherwise we make one. Either way it is answered.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    // Errors raised before a route runs (a bad URL, an id past any length) go through the one
+    // error handler like every other, and so do the HTTP parser's own (431 and the rest).
+    frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>() as App;
 
   for (const schema of sharedSchemas) app.addSchema(schema);
   app.setValidatorCompiler(validatorCompiler(sharedSchemas));
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => sendProblem(reply, new AppError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`)));
+  boundJsonDepth(app);
+
+  const availability = await watchDatabase({ url: connectionStringOf(db), expectedMigrations: options.expectedMigrations, log: app.log });
+  app.decorate('availability', availability);
+  const unobservePool = observePool(() => poolUsage(db));
+  app.addHook('onClose', async () => {
+    availability.close();
+    unobservePool();
+  });
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (closing) {
+      reply.header('connection', 'close');
+      throw unavailable('This server is shutting down; try again, another may answer', 1);
+    }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    metrics.requestSeconds.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+  });
+  app.addHook('onRequest', shedLoad(
+    { maxInFlight: config.MAX_IN_FLIGHT, maxPerCommunity: config.MAX_IN_FLIGHT_PER_COMMUNITY, maxStreams: config.MAX_STREAMS },
+    availability,
+  ));
+
+  await app.register(helmet, {
+    // The web app and the API docs are served from this origin only; nothing is inlined
+    // but the docs' styles.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    // Attachments and the docs are fetched cross-origin by nobody; API answers may be read by
+    // the configured origins below.
+    crossOriginResourcePolicy: { policy: config.corsOrigins.length > 0 ? 'cross-origin' : 'same-origin' },
+  });
+  await app.register(cors, {
+    origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'idempotency-key', 'last-event-id', 'x-request-id'],
+    exposedHeaders: ['retry-after', 'x-request-id', 'location'],
+    maxAge: 600,
+  });
 
   const tokens = loadTokens(db);
   const services = createServices(db, config, tokens);
@@ -56,7 +136,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addHook('preValidation', refuseNulCharacters);
 
   await registerOpenApi(app);
-  await app.register(healthRoutes(db, options.expectedMigrations));
+  await app.register(healthRoutes(availability));
+  await app.register(metricsRoute(config.METRICS_TOKEN));
   await app.register(authRoutes);
   await app.register(communitiesRoutes);
   await app.register(ledgerRoutes);

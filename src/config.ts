@@ -10,7 +10,8 @@ const Environment = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
-  DATA_DIR: Type.String({ minLength: 1, default: './.data' }),
+  /** Where the embedded database and local state live; unset, `./.data` or a system location. */
+  DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 10 })),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   /** log2 of the scrypt cost for passwords; only tests lower it, to keep the suite fast. */
@@ -19,9 +20,22 @@ const Environment = Type.Object({
   TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 86_400, default: 8 * 3600 }),
   /** Database connections per API process. */
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 20 }),
+  /** A bearer token for GET /metrics; unset, only loopback callers may read it. */
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
+  /** Comma-separated origins allowed to call the API from a browser; unset, none. */
+  CORS_ORIGINS: Type.Optional(Type.String()),
+  /** Requests in flight per process (streams apart) before the service sheds load. */
+  MAX_IN_FLIGHT: Type.Integer({ minimum: 1, maximum: 100_000, default: 256 }),
+  /** Requests in flight for one community before its requests are shed. */
+  MAX_IN_FLIGHT_PER_COMMUNITY: Type.Integer({ minimum: 1, maximum: 100_000, default: 96 }),
+  /** Open event streams per process. */
+  MAX_STREAMS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000 }),
 });
 
-export type Config = Readonly<Static<typeof Environment> & { DATA_DIR: string }>;
+export type Config = Readonly<Static<typeof Environment> & { corsOrigins: readonly string[] }>;
+
+/** The default home of the embedded database, relative to where the service is started. */
+export const DEFAULT_DATA_DIR = './.data';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Only the variables we know, with blanks treated as unset, so `PORT=` means the default.
@@ -38,5 +52,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid environment: ${problems}`);
   }
   const parsed = withDefaults as Static<typeof Environment>;
-  return Object.freeze({ ...parsed, DATA_DIR: path.resolve(parsed.DATA_DIR) });
+  const corsOrigins = (parsed.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`Invalid environment: CORS_ORIGINS entry ${origin} is not an origin like https://example.org`);
+  }
+  return Object.freeze({
+    ...parsed,
+    ...(parsed.DATA_DIR ? { DATA_DIR: path.resolve(parsed.DATA_DIR) } : {}),
+    corsOrigins: Object.freeze(corsOrigins),
+  });
 }

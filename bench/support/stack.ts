@@ -43,7 +43,7 @@ export async function startStack(log: (message: string) => void): Promise<Stack>
     if (!databaseUrl) {
       const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'xinyi-bench-'));
       cleanups.push(() => fs.rm(tempDir, { recursive: true, force: true }));
-      const embedded: EmbeddedPostgres = await startEmbeddedPostgres(tempDir, log);
+      const embedded: EmbeddedPostgres = await startEmbeddedPostgres({ explicitDir: tempDir, fallbackFrom: tempDir, log: { info: log, error: log } });
       cleanups.push(() => embedded.stop());
       databaseUrl = embedded.url;
     } else {

@@ -15,13 +15,45 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (text) => {
   return value;
 });
 
-export function createDatabase(url: string, poolSize: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: 'xinyi-ledger' });
-  // A dropped idle connection must not crash the process; the pool replaces it.
-  pool.on('error', () => undefined);
+export interface DatabaseOptions {
+  /** Called with every error of a connection, idle or checked out; must not throw. */
+  onConnectionError?: (error: Error) => void;
+}
+
+/**
+ * How long a request may wait to connect, or for a free connection from a busy pool, before
+ * it is answered `503 unavailable`: inside the contract's 5 s, with room for the answer.
+ */
+const CONNECT_TIMEOUT_MS = 3_000;
+
+export function createDatabase(url: string, poolSize: number, options: DatabaseOptions = {}): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    application_name: 'xinyi-ledger',
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
+  const report = options.onConnectionError ?? (() => undefined);
+  // The pool listens for errors only while a connection is idle. A connection checked out by a
+  // transaction that the server ends (a restart: 57P01) emits 'error' with nobody listening,
+  // which would crash the process; so every connection gets a listener of its own for life.
+  // The pool then drops the broken connection when it is released.
+  pool.on('connect', (connection) => connection.on('error', report));
+  pool.on('error', report);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   connectionStrings.set(db, url);
+  pools.set(db, pool);
   return db;
+}
+
+const pools = new WeakMap<Database, pg.Pool>();
+
+/** Connections in use, idle and awaited, for the operator's metrics. */
+export function poolUsage(db: Database): { total: number; idle: number; waiting: number } {
+  const pool = pools.get(db);
+  return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : { total: 0, idle: 0, waiting: 0 };
 }
 
 const connectionStrings = new WeakMap<Database, string>();

