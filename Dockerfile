@@ -4,15 +4,14 @@
 # line package.json's engines (>=20) and the README promise; bump it deliberately.
 ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
-# --- build: every dependency from the lockfile, the web app if there is one to build, then
-# only what runs in production is kept.
+# --- build: every dependency from the lockfile; `npm ci` runs the `prepare` script, which
+# builds the web app, so the sources must be there first. Then only what runs in production
+# is kept.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV NODE_ENV=development
-COPY package.json package-lock.json .npmrc ./
-RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build --if-present \
+RUN npm ci --no-audit --no-fund \
  && npm prune --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 
