@@ -27,6 +27,38 @@ export function requireTool(command: string, debianPackage: string): string {
   );
 }
 
+/** What the suite drives from Debian: a command to look for, or a package without one. */
+const SUITE_TOOLS: Array<{ debianPackage: string; present: () => boolean }> = [
+  { debianPackage: 'hledger', present: () => onPath('hledger') !== undefined },
+  { debianPackage: 'chromium', present: () => onPath('chromium') !== undefined },
+  { debianPackage: 'curl', present: () => onPath('curl') !== undefined },
+  { debianPackage: 'jq', present: () => onPath('jq') !== undefined },
+  { debianPackage: 'fonts-noto-cjk', present: () => spawnSync('dpkg-query', ['-W', '-f=${Status}', 'fonts-noto-cjk'], { encoding: 'utf8' }).stdout?.includes('install ok installed') ?? false },
+];
+
+/**
+ * Checked once before the suite starts (the global setup): everything missing is installed in
+ * one apt-get run when we may (root, apt-get at hand), or the run stops at once naming the
+ * command that would install it.
+ */
+export function requireSuiteTools(): void {
+  let missing = SUITE_TOOLS.filter((tool) => !tool.present()).map((tool) => tool.debianPackage);
+  if (missing.length === 0) return;
+  if (isRoot() && onPath('apt-get')) {
+    console.warn(`installing from Debian for the suite: ${missing.join(' ')}`);
+    if (!aptGet(['install', '-y', '-qq', '--no-install-recommends', ...missing])) {
+      aptGet(['update', '-qq']);
+      aptGet(['install', '-y', '-qq', '--no-install-recommends', ...missing]);
+    }
+    missing = SUITE_TOOLS.filter((tool) => !tool.present()).map((tool) => tool.debianPackage);
+    if (missing.length === 0) return;
+  }
+  throw new Error(
+    `The suite needs Debian packages that are not installed: ${missing.join(' ')}. Install them with: ` +
+      `${isRoot() ? '' : 'sudo '}apt-get install -y ${missing.join(' ')}`,
+  );
+}
+
 function aptInstall(debianPackage: string): boolean {
   return aptGet(['install', '-y', '-qq', '--no-install-recommends', debianPackage]);
 }

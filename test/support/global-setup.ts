@@ -8,6 +8,7 @@ import { migrateToLatest } from '../../src/db/migrate.js';
 import { ensurePlatformAdmin } from '../../src/modules/auth/auth.service.js';
 import { loadConfig } from '../../src/config.js';
 import { TEST_ADMIN_PASSWORD } from './constants.js';
+import { requireSuiteTools } from './debian-tools.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,6 +22,7 @@ declare module 'vitest' {
  * themselves by creating their own communities, as tenants do.
  */
 export default async function setup(project: TestProject) {
+  requireSuiteTools();
   const { url, stop } = await startDatabase();
   const db = createDatabase(url, 2);
   await migrateToLatest(db);
