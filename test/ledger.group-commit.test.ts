@@ -37,6 +37,22 @@ describe('group commit', () => {
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
     expect(calls).toBe(2);
   });
+
+  it('refuses at once, with unavailable, what would wait past the bound of its queue', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const group = createGroupCommit<number, number>(async (key, items) => {
+      if (key === 'a') await gate;
+      return items;
+    }, 100, 3);
+    // The first goes out at once and holds the writer; three wait; the fifth is one too many.
+    const submitted = [1, 2, 3, 4, 5].map((i) => group.submit('a', i));
+    const fifth = await submitted[4]!.then(() => 'taken', (error: { code?: string; status?: number }) => `${error.status} ${error.code}`);
+    expect(fifth).toBe('503 unavailable');
+    expect(await group.submit('b', 9).then(() => 'taken', () => 'refused'), 'other communities are not affected').toBe('taken');
+    release();
+    expect(await Promise.all(submitted.slice(0, 4))).toEqual([1, 2, 3, 4]);
+  });
 });
 
 describe('incomes posted together', () => {

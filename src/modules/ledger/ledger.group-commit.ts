@@ -1,3 +1,6 @@
+import { unavailable } from '../../shared/errors.js';
+import { metrics } from '../../shared/metrics.js';
+
 /**
  * Group commit: work for one key (a community) that arrives while a batch for that key is
  * being written waits and goes out together in the next batch, so concurrent requests share
@@ -8,6 +11,10 @@
  * database's own locks, so any number of processes may batch side by side. If the database
  * refuses a batch (it rolled back whole), its items are retried one by one, so one bad item
  * cannot fail the others and each caller gets its own answer.
+ *
+ * A key's queue is bounded: past `maxQueued` waiting items a new one is refused at once with
+ * `503 unavailable` (nothing written), so a flood on one community answers quickly instead
+ * of piling up work whose callers have long given up.
  */
 export interface GroupCommit<Item, Result> {
   submit(key: string, item: Item): Promise<Result>;
@@ -22,6 +29,7 @@ interface Waiting<Item, Result> {
 export function createGroupCommit<Item, Result>(
   write: (key: string, items: Item[]) => Promise<Result[]>,
   maxBatch = 100,
+  maxQueued = 1_000,
 ): GroupCommit<Item, Result> {
   const queues = new Map<string, Waiting<Item, Result>[]>();
   const busy = new Set<string>();
@@ -31,6 +39,7 @@ export function createGroupCommit<Item, Result>(
     try {
       for (let queue = queues.get(key); queue && queue.length > 0; queue = queues.get(key)) {
         const batch = queue.splice(0, maxBatch);
+        metrics.batchSize.observe(batch.length);
         await writeBatch(key, batch);
       }
     } finally {
@@ -57,6 +66,10 @@ export function createGroupCommit<Item, Result>(
     submit(key, item) {
       return new Promise<Result>((resolve, reject) => {
         const queue = queues.get(key) ?? [];
+        if (queue.length >= maxQueued) {
+          reject(unavailable('Too many postings are waiting for this community; nothing was written. Try again in a moment', 1));
+          return;
+        }
         queue.push({ item, resolve, reject });
         queues.set(key, queue);
         if (!busy.has(key)) void drain(key);
