@@ -5,6 +5,7 @@ import * as budgets from './2026-11-23T1920_budgets.js';
 import * as spending from './2026-11-23T1900_spending.js';
 import * as fees from './2026-11-23T1910_fees.js';
 import * as incomeBatches from './2026-11-23T1940_income_batches.js';
+import * as webSessions from './2026-11-26T1600_web_sessions.js';
 
 /**
  * Every migration, by its date-prefixed name, applied in name order. Listed here rather than
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1910_fees': fees,
   '2026-11-23T1920_budgets': budgets,
   '2026-11-23T1940_income_batches': incomeBatches,
+  '2026-11-26T1600_web_sessions': webSessions,
 };

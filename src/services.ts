@@ -8,6 +8,7 @@ import { createFeesService } from './modules/fees/fees.service.js';
 import { createLedgerService } from './modules/ledger/ledger.service.js';
 import { createBudgetsService } from './modules/budgets/budgets.service.js';
 import { createFeedService } from './modules/feed/feed.service.js';
+import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createSpendingService } from './modules/spending/spending.service.js';
 
 /** The composition root: every service built once, each handed only what it needs. */
@@ -16,11 +17,12 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
   const ledger = createLedgerService(db, signal);
   const communities = createCommunitiesService(db, config, ledger);
   const auth = createAuthService(db, tokens, config);
+  const sessions = createSessionsService(db, auth);
   const spending = createSpendingService(db, ledger, communities);
   const fees = createFeesService(db, ledger, communities);
   const feed = createFeedService(db, { tokens });
   const budgets = createBudgetsService(db, ledger, communities);
-  return { auth, communities, ledger, feed, budgets, fees, spending, tokens, signal };
+  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, tokens, signal };
 }
 
 export type Services = ReturnType<typeof createServices>;

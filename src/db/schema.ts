@@ -29,6 +29,16 @@ export interface AuthThrottleTable {
   failures: number;
 }
 
+/** A browser session of the web app; the cookie's secret is stored only as its SHA-256. */
+export interface WebSessionsTable {
+  secret_hash: string;
+  user_id: string;
+  csrf_token: string;
+  created_at: CreatedAt;
+  last_seen_at: ColumnType<Date, Date | undefined, Date>;
+  expires_at: ColumnType<Date, Date, Date>;
+}
+
 export interface CommunitiesTable {
   id: string;
   number: Generated<number>;
@@ -223,6 +233,7 @@ export interface DB {
   users: UsersTable;
   app_secrets: AppSecretsTable;
   auth_throttle: AuthThrottleTable;
+  web_sessions: WebSessionsTable;
   communities: CommunitiesTable;
   memberships: MembershipsTable;
   units: UnitsTable;

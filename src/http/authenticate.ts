@@ -3,7 +3,8 @@ import type { Tokens } from '../modules/auth/auth.tokens.js';
 import { AppError } from '../shared/errors.js';
 
 /**
- * Every route not marked public needs `Authorization: Bearer <token>`. The stream route also
+ * Every route not marked public needs `Authorization: Bearer <token>` or the web app's session
+ * cookie (sessions.service.ts, which also checks Origin and the CSRF token). The stream route also
  * takes a short-lived stream token in `?access_token=`, because a browser's EventSource
  * cannot set headers; that token is good for nothing else.
  */
@@ -22,6 +23,13 @@ export function authenticate(tokens: Tokens) {
     const queryToken = (request.query as Record<string, unknown> | undefined)?.access_token;
     if (config.streamToken && typeof queryToken === 'string') {
       request.principal = await tokens.verify(queryToken, 'stream');
+      return;
+    }
+    // The web app's session cookie (bearer wins when both are sent); it checks CSRF itself.
+    const session = await request.server.services.sessions.fromRequest(request);
+    if (session) {
+      request.principal = session.principal;
+      request.webSession = session;
       return;
     }
     throw new AppError('unauthenticated', 'This needs Authorization: Bearer <token>');

@@ -6,29 +6,39 @@ import { AppError } from '../../shared/errors.js';
 import { decoyHash, hashPassword, verifyPassword } from './auth.passwords.js';
 import { findUserByUsername } from './auth.repository.js';
 import { clearAttempts, takeAttempt } from './auth.throttle.js';
-import type { Tokens } from './auth.tokens.js';
+import type { TokenClaims, Tokens } from './auth.tokens.js';
 import type { TokenResponse } from './auth.schemas.js';
 
 export const PLATFORM_ADMIN = 'admin';
 
 export interface AuthService {
   login(username: string, password: string): Promise<TokenResponse>;
+  /**
+   * Checks a username and password under the same throttle as `login`, for the web app's
+   * sign-in. Throws `unauthenticated` or `rate_limited`; never issues a token.
+   */
+  checkCredentials(username: string, password: string): Promise<TokenClaims>;
 }
 
 export function createAuthService(db: Database, tokens: Tokens, config: Config): AuthService {
   let decoy: Promise<string> | undefined;
+  const checkCredentials = async (username: string, password: string): Promise<TokenClaims> => {
+    const subject = `login:${username.toLowerCase()}`;
+    await takeAttempt(db, subject);
+    const user = await findUserByUsername(db, username);
+    // An unknown user costs a full hash too, and answers exactly like a wrong password.
+    decoy ??= decoyHash(config.PASSWORD_HASH_COST);
+    const ok = await verifyPassword(password, user?.password_hash ?? (await decoy));
+    if (!user || !ok) throw new AppError('unauthenticated', 'Wrong username or password');
+    await clearAttempts(db, subject);
+    return { userId: user.id, isPlatformAdmin: user.is_platform_admin };
+  };
   return {
+    checkCredentials,
     async login(username, password) {
-      const subject = `login:${username.toLowerCase()}`;
-      await takeAttempt(db, subject);
-      const user = await findUserByUsername(db, username);
-      // An unknown user costs a full hash too, and answers exactly like a wrong password.
-      decoy ??= decoyHash(config.PASSWORD_HASH_COST);
-      const ok = await verifyPassword(password, user?.password_hash ?? (await decoy));
-      if (!user || !ok) throw new AppError('unauthenticated', 'Wrong username or password');
-      await clearAttempts(db, subject);
+      const claims = await checkCredentials(username, password);
       const ttl = config.TOKEN_TTL_SECONDS;
-      const accessToken = await tokens.issue({ userId: user.id, isPlatformAdmin: user.is_platform_admin }, ttl);
+      const accessToken = await tokens.issue(claims, ttl);
       return { accessToken, tokenType: 'Bearer', expiresIn: ttl };
     },
   };

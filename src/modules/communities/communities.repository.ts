@@ -29,9 +29,21 @@ export function listCommunitiesOf(db: Executor, userId: string) {
   return db
     .selectFrom('memberships as m')
     .innerJoin('communities as c', 'c.id', 'm.community_id')
-    .select(['c.id', 'c.name', 'm.roles'])
+    .select(['c.id', 'c.number', 'c.name', 'c.timezone', 'm.roles'])
     .where('m.user_id', '=', userId)
     .orderBy('c.number')
+    .execute();
+}
+
+/** The units the user owns in these communities (by the unit_owners_by_user index). */
+export function unitsOwnedBy(db: Executor, userId: string, communityIds: string[]) {
+  if (communityIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('unit_owners')
+    .select(['community_id', 'unit_id'])
+    .where('community_id', 'in', communityIds)
+    .where('user_id', '=', userId)
+    .orderBy('unit_id')
     .execute();
 }
 

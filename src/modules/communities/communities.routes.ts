@@ -17,7 +17,10 @@ export async function communitiesRoutes(app: App): Promise<void> {
   app.get(
     '/v1/me',
     { schema: { tags: ['communities'], summary: 'Who I am and where I belong', response: { 200: Me, ...problems(401) } } },
-    async (request) => communities.me(request.principal),
+    async (request) => {
+      const me = await communities.me(request.principal);
+      return request.webSession ? { ...me, csrfToken: request.webSession.csrfToken } : me;
+    },
   );
 
   app.post(

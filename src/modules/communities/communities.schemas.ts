@@ -79,5 +79,18 @@ export const Me = Type.Object({
   username: Type.String(),
   displayName: Type.String(),
   isPlatformAdmin: Type.Boolean(),
-  communities: Type.Array(Type.Object({ id: Id, name: Type.String(), roles: Type.Array(ref(Role)) })),
+  communities: Type.Array(
+    Type.Object({
+      id: Id,
+      number: Type.Integer({ description: 'The public number in its tracking numbers' }),
+      name: Type.String(),
+      timezone: Type.String(),
+      roles: Type.Array(ref(Role)),
+      unitIds: Type.Array(Id, { description: 'The units I own in this community' }),
+    }),
+  ),
+  csrfToken: Type.Optional(
+    Type.String({ description: 'Only for a web-app session: send it as X-CSRF-Token with every POST, PUT, PATCH and DELETE' }),
+  ),
 });
+export type Me = Static<typeof Me>;

@@ -118,12 +118,20 @@ export function createCommunitiesService(db: Database, config: Config, ledger: L
       const user = await findUserById(db, principal.userId);
       if (!user) throw new AppError('unauthenticated', 'This user no longer exists');
       const communities = await repo.listCommunitiesOf(db, principal.userId);
+      const owned = await repo.unitsOwnedBy(db, principal.userId, communities.map((c) => c.id));
       return {
         id: user.id,
         username: user.username,
         displayName: user.display_name,
         isPlatformAdmin: user.is_platform_admin,
-        communities: communities.map((c) => ({ id: c.id, name: c.name, roles: c.roles as Role[] })),
+        communities: communities.map((c) => ({
+          id: c.id,
+          number: c.number,
+          name: c.name,
+          timezone: c.timezone,
+          roles: c.roles as Role[],
+          unitIds: owned.filter((o) => o.community_id === c.id).map((o) => o.unit_id),
+        })),
       };
     },
 
