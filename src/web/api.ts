@@ -1,0 +1,174 @@
+/**
+ * The one module that speaks to the API. Every type comes from the server's own TypeBox
+ * schemas (`Static<>`), so a change there breaks the build here instead of the page.
+ * The browser's session cookie authenticates; unsafe methods add the CSRF token that
+ * `GET /v1/me` hands to a cookie session.
+ */
+import type { Static } from 'typebox';
+import type { Budget, BudgetReport, PutBudgetBody } from '../modules/budgets/budgets.schemas.js';
+import type { Community, CreateMemberBody, CreateUnitBody, Me, MemberResponse, Unit } from '../modules/communities/communities.schemas.js';
+import type { FeedItem } from '../modules/feed/feed.schemas.js';
+import type {
+  ArrearsPage,
+  BillingRun,
+  BillingRunBody,
+  FeePayment,
+  FeePaymentBody,
+  FeeSchedule,
+  FeeScheduleBody,
+  FeeSummary,
+  Statement,
+} from '../modules/fees/fees.schemas.js';
+import type { Account, Entry, Fund, Income, RecordIncomeBody, Verification } from '../modules/ledger/ledger.schemas.js';
+import type {
+  ApprovalBody,
+  CancellationBody,
+  PayoutBody,
+  RejectionBody,
+  SpendRequest,
+  SpendRequestSummary,
+  SpendStatus,
+  SubmitSpendBody,
+} from '../modules/spending/spending.schemas.js';
+import type { Page, Problem } from '../shared/schemas.js';
+
+export type { Account, Budget, BudgetReport, Community, Entry, FeedItem, FeeSummary, Fund, Me, MemberResponse, SpendRequest, SpendRequestSummary, SpendStatus, Statement, Unit };
+export type Membership = Me['communities'][number];
+export type ProblemBody = Static<typeof Problem>;
+type PageOf<T extends Parameters<typeof Page>[0]> = Static<ReturnType<typeof Page<T>>>;
+export type EntryPage = PageOf<typeof Entry>;
+export type FeedPage = PageOf<typeof FeedItem>;
+export type SpendPage = PageOf<typeof SpendRequestSummary>;
+export type UnitPage = PageOf<typeof Unit>;
+export type MemberPage = PageOf<typeof MemberResponse>;
+export type Arrears = Static<typeof ArrearsPage>;
+
+/** A refusal from the API, carrying its problem body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: ProblemBody | undefined,
+  ) {
+    super(problem?.detail ?? `HTTP ${status}`);
+  }
+  get code(): string {
+    return this.problem?.code ?? 'unknown';
+  }
+}
+
+let csrfToken: string | undefined;
+const signedOutListeners = new Set<() => void>();
+
+/** Called when the API says the session has ended (401), wherever that happens. */
+export function onSignedOut(listener: () => void): () => void {
+  signedOutListeners.add(listener);
+  return () => signedOutListeners.delete(listener);
+}
+
+/** A fresh Idempotency-Key: one per form submission, reused if the same submission is retried. */
+export function newIdempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+async function call<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    // Same-origin requests then carry our Origin (under no-referrer a POST would send "Origin: null").
+    referrerPolicy: 'same-origin',
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  const parsed: unknown = text ? JSON.parse(text) : undefined;
+  if (!response.ok) {
+    if (response.status === 401) for (const listener of signedOutListeners) listener();
+    throw new ApiError(response.status, parsed as ProblemBody | undefined);
+  }
+  return parsed as T;
+}
+
+const c = (cid: string) => `/v1/communities/${encodeURIComponent(cid)}`;
+const query = (params: Record<string, string | number | undefined>) => {
+  const entries = Object.entries(params).filter((e): e is [string, string | number] => e[1] !== undefined);
+  return entries.length ? `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)]))}` : '';
+};
+
+/** Every page of a list, for lists a community keeps short (units, members, accounts' entries of a month…). */
+async function allPages<T>(fetchPage: (after: string | undefined) => Promise<{ items: T[]; nextAfter: string | null }>, max = 50): Promise<T[]> {
+  const items: T[] = [];
+  let after: string | undefined;
+  for (let i = 0; i < max; i++) {
+    const page = await fetchPage(after);
+    items.push(...page.items);
+    if (!page.nextAfter) break;
+    after = page.nextAfter;
+  }
+  return items;
+}
+
+export const api = {
+  async me(): Promise<Me> {
+    const me = await call<Me>('GET', '/v1/me');
+    csrfToken = me.csrfToken;
+    return me;
+  },
+
+  /** The app's own sign-in route: sets the session cookie. */
+  async signIn(username: string, password: string): Promise<void> {
+    await call<void>('POST', '/sign-in', { username, password });
+  },
+
+  async signOut(): Promise<void> {
+    await call<void>('POST', '/sign-out');
+    csrfToken = undefined;
+  },
+
+  community: (cid: string) => call<Community>('GET', c(cid)),
+  fund: (cid: string) => call<Fund>('GET', `${c(cid)}/fund`),
+  verify: (cid: string) => call<Verification>('GET', `${c(cid)}/ledger/verify`),
+  accounts: async (cid: string) => (await call<{ items: Account[] }>('GET', `${c(cid)}/accounts`)).items,
+  entries: (cid: string, after?: string, limit = 100) => call<EntryPage>('GET', `${c(cid)}/entries${query({ after, limit })}`),
+  allEntries: (cid: string) => allPages((after) => api.entries(cid, after, 500), 400),
+  feed: (cid: string, after?: string) => call<FeedPage>('GET', `${c(cid)}/feed${query({ after, limit: 500 })}`),
+  feedStreamUrl: (cid: string, afterSeq: number) => `${c(cid)}/feed/stream${query({ after: afterSeq })}`,
+
+  budget: (cid: string, year: number) => call<Budget>('GET', `${c(cid)}/budgets/${year}`),
+  budgetReport: (cid: string, year: number) => call<BudgetReport>('GET', `${c(cid)}/budgets/${year}/report`),
+  putBudget: (cid: string, year: number, body: PutBudgetBody) => call<Budget>('PUT', `${c(cid)}/budgets/${year}`, body),
+  approveBudget: (cid: string, year: number, signingPassword: string, digest: string) =>
+    call<Budget>('POST', `${c(cid)}/budgets/${year}/approvals`, { signingPassword, digest }),
+
+  feeSummary: (cid: string, period: string) => call<FeeSummary>('GET', `${c(cid)}/fee-summary${query({ period })}`),
+  feeSchedule: (cid: string) => call<FeeSchedule>('GET', `${c(cid)}/fee-schedule`),
+  setFeeSchedule: (cid: string, body: FeeScheduleBody) => call<FeeSchedule>('PUT', `${c(cid)}/fee-schedule`, body),
+  statement: (cid: string, unitId: string) => call<Statement>('GET', `${c(cid)}/units/${encodeURIComponent(unitId)}/statement`),
+  arrears: (cid: string) => call<Arrears>('GET', `${c(cid)}/arrears${query({ limit: 500 })}`),
+  billingRun: (cid: string, body: BillingRunBody, key: string) => call<BillingRun>('POST', `${c(cid)}/billing-runs`, body, key),
+  feePayment: (cid: string, body: FeePaymentBody, key: string) => call<FeePayment>('POST', `${c(cid)}/fee-payments`, body, key),
+
+  units: (cid: string) => allPages((after) => call<UnitPage>('GET', `${c(cid)}/units${query({ after, limit: 500 })}`)),
+  members: (cid: string) => allPages((after) => call<MemberPage>('GET', `${c(cid)}/members${query({ after, limit: 500 })}`)),
+  addUnit: (cid: string, body: CreateUnitBody) => call<Unit>('POST', `${c(cid)}/units`, body),
+  addMember: (cid: string, body: CreateMemberBody) => call<MemberResponse>('POST', `${c(cid)}/members`, body),
+
+  recordIncome: (cid: string, body: RecordIncomeBody, key: string) => call<Income>('POST', `${c(cid)}/income`, body, key),
+
+  spendRequests: (cid: string, status?: SpendStatus, after?: string) =>
+    call<SpendPage>('GET', `${c(cid)}/spend-requests${query({ status, after, limit: 100 })}`),
+  spendRequest: (cid: string, id: string) => call<SpendRequest>('GET', `${c(cid)}/spend-requests/${encodeURIComponent(id)}`),
+  track: (trackingNo: string) => call<SpendRequest>('GET', `/v1/track/${encodeURIComponent(trackingNo)}`),
+  submitSpend: (cid: string, body: SubmitSpendBody, key: string) => call<SpendRequest>('POST', `${c(cid)}/spend-requests`, body, key),
+  approve: (cid: string, id: string, body: ApprovalBody) => call<SpendRequest>('POST', `${c(cid)}/spend-requests/${encodeURIComponent(id)}/approvals`, body),
+  reject: (cid: string, id: string, body: RejectionBody) => call<SpendRequest>('POST', `${c(cid)}/spend-requests/${encodeURIComponent(id)}/rejections`, body),
+  cancel: (cid: string, id: string, body: CancellationBody) =>
+    call<SpendRequest>('POST', `${c(cid)}/spend-requests/${encodeURIComponent(id)}/cancellation`, body),
+  payout: (cid: string, id: string, body: PayoutBody, key: string) =>
+    call<SpendRequest>('POST', `${c(cid)}/spend-requests/${encodeURIComponent(id)}/payout`, body, key),
+};

@@ -1,0 +1,131 @@
+/**
+ * How 信义家 writes money, dates and rates. Money arrives as a decimal string and is
+ * formatted as a string: it never passes through a float.
+ */
+
+const MONEY = /^(-?)(\d+)(?:\.(\d{1,2}))?$/;
+
+function splitMoney(amount: string): { negative: boolean; integer: string; fraction: string } {
+  const match = MONEY.exec(amount.trim());
+  if (!match) throw new Error(`not an amount: ${amount}`);
+  const integer = (match[2] ?? '0').replace(/^0+(?=\d)/, '');
+  const fraction = (match[3] ?? '').padEnd(2, '0');
+  const negative = match[1] === '-' && /[1-9]/.test(integer + fraction);
+  return { negative, integer, fraction };
+}
+
+/** "12345.6" -> "¥12,345.60"; "-8" -> "-¥8.00". */
+export function formatMoney(amount: string): string {
+  const { negative, integer, fraction } = splitMoney(amount);
+  const grouped = integer.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${negative ? '-' : ''}¥${grouped}.${fraction}`;
+}
+
+const DIGITS = '零壹贰叁肆伍陆柒捌玖';
+const IN_GROUP = ['', '拾', '佰', '仟'];
+const GROUPS = ['', '万', '亿', '万亿'];
+
+/**
+ * The amount in Chinese capitals (大写金额) as a cheque or a payment voucher writes it:
+ * "1280.50" -> 壹仟贰佰捌拾元伍角整, "10005.07" -> 壹万零伍元零柒分, "0" -> 零元整.
+ */
+export function chineseCapitals(amount: string): string {
+  const { negative, integer, fraction } = splitMoney(amount);
+  const jiao = Number(fraction[0]);
+  const fen = Number(fraction[1]);
+  let words = '';
+  let zeroPending = false;
+  let groupHasDigit = false;
+  for (let i = 0; i < integer.length; i++) {
+    const digit = Number(integer[i]);
+    const position = integer.length - 1 - i;
+    if (position % 4 === 3 || i === 0) groupHasDigit = false;
+    if (digit === 0) {
+      if (words !== '') zeroPending = true;
+    } else {
+      if (zeroPending) words += '零';
+      zeroPending = false;
+      groupHasDigit = true;
+      words += DIGITS[digit]! + IN_GROUP[position % 4]!;
+    }
+    if (position % 4 === 0 && groupHasDigit) words += GROUPS[position / 4]!;
+  }
+  if (words !== '') words += '元';
+  if (jiao === 0 && fen === 0) words = (words || '零元') + '整';
+  else {
+    if (jiao !== 0) words += DIGITS[jiao]! + '角';
+    else if (words !== '') words += '零';
+    if (fen !== 0) words += DIGITS[fen]! + '分';
+    else words += '整';
+  }
+  return (negative ? '负' : '') + words;
+}
+
+/** "0.8523" -> "85.23%", "1.0000" -> "100.00%"; null (nothing budgeted or billed) -> "—". */
+export function formatRate(rate: string | null): string {
+  if (rate === null) return '—';
+  const match = /^(\d+)(?:\.(\d*))?$/.exec(rate);
+  if (!match) return rate;
+  const digits = (match[2] ?? '').padEnd(4, '0');
+  const whole = (match[1]! + digits.slice(0, 2)).replace(/^0+(?=\d)/, '');
+  return `${whole}.${digits.slice(2, 4)}%`;
+}
+
+/** A rate as a bar width in percent, capped at 100 (layout only, not a figure shown). */
+export function rateWidth(rate: string | null): string {
+  if (rate === null) return '0%';
+  const percent = formatRate(rate).replace('%', '');
+  return `${Math.min(100, parseFloat(percent))}%`;
+}
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string, withTime: boolean): Intl.DateTimeFormat {
+  const key = `${timeZone}|${withTime}`;
+  let found = dateFormats.get(key);
+  if (!found) {
+    found = new Intl.DateTimeFormat('zh-CN', {
+      timeZone,
+      year: 'numeric',
+      month: 'long',
+      day: 'numeric',
+      ...(withTime ? { hour: '2-digit', minute: '2-digit', hour12: false } : {}),
+    });
+    dateFormats.set(key, found);
+  }
+  return found;
+}
+
+/** 2026年11月23日, in the community's time zone. */
+export const formatDate = (iso: string, timeZone: string) => formatter(timeZone, false).format(new Date(iso));
+
+/** 2026年11月23日 14:05, in the community's time zone. */
+export const formatDateTime = (iso: string, timeZone: string) => formatter(timeZone, true).format(new Date(iso)).replace(/日\s*/, '日 ');
+
+/** "YYYY-MM" of a moment in the community's time zone. */
+export function monthOf(iso: string | Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(new Date(iso));
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${get('year')}-${get('month')}`;
+}
+
+/** "2026-11" -> "2026年11月". */
+export function formatMonth(period: string): string {
+  const [year, month] = period.split('-');
+  return `${year}年${Number(month)}月`;
+}
+
+/**
+ * The width of a bar showing `part` of `whole`, in percent (layout only: figures on screen are
+ * always formatted from the strings themselves).
+ */
+export function barWidth(part: string, whole: string): string {
+  const p = Math.abs(parseFloat(part));
+  const w = Math.abs(parseFloat(whole));
+  if (!(w > 0)) return '0%';
+  return `${Math.min(100, (p / w) * 100).toFixed(1)}%`;
+}
+
+/** The larger of two decimal strings (as amounts), for scaling a chart. */
+export function maxAmount(values: string[]): string {
+  return values.reduce((a, b) => (parseFloat(b) > parseFloat(a) ? b : a), '0');
+}

@@ -1,0 +1,110 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, type FeedItem } from './api.js';
+
+export interface LiveFeed {
+  /** The latest items, newest first. */
+  items: FeedItem[];
+  /** Counts the items that arrived live: screens reload their figures when it moves. */
+  version: number;
+  connected: boolean;
+}
+
+const KEEP = 30;
+
+/**
+ * The community's feed, kept live. It reads the history once, then listens on the event
+ * stream with the session cookie. EventSource reconnects by itself after a dropped
+ * connection (sending Last-Event-ID); when the server refuses (say 503 while the database is
+ * away) EventSource gives up, so we open a new one after the last seq we hold, backing off
+ * up to 30 s, for as long as the page is open.
+ */
+export function useLiveFeed(cid: string | undefined): LiveFeed {
+  const [state, setState] = useState<LiveFeed>({ items: [], version: 0, connected: false });
+  const lastSeq = useRef(0);
+
+  useEffect(() => {
+    if (!cid) return;
+    let stopped = false;
+    let source: EventSource | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    let backoff = 1000;
+    lastSeq.current = 0;
+    setState({ items: [], version: 0, connected: false });
+
+    const add = (item: FeedItem, live: boolean) => {
+      if (item.seq <= lastSeq.current) return;
+      lastSeq.current = item.seq;
+      setState((s) => ({ items: [item, ...s.items].slice(0, KEEP), version: s.version + (live ? 1 : 0), connected: s.connected }));
+    };
+
+    const open = () => {
+      if (stopped) return;
+      source = new EventSource(api.feedStreamUrl(cid, lastSeq.current));
+      source.onopen = () => {
+        backoff = 1000;
+        setState((s) => ({ ...s, connected: true }));
+      };
+      source.onerror = () => {
+        setState((s) => ({ ...s, connected: false }));
+        if (source?.readyState !== EventSource.CLOSED) return;
+        // Refused outright: the session may have ended (then /v1/me says so and the app signs out).
+        void api.me().catch(() => undefined);
+        retry = setTimeout(open, backoff);
+        backoff = Math.min(backoff * 2, 30_000);
+      };
+      for (const type of FEED_TYPES) {
+        source.addEventListener(type, (event) => add(JSON.parse((event as MessageEvent<string>).data) as FeedItem, true));
+      }
+    };
+
+    (async () => {
+      // The history first (oldest first, page by page), so the stream starts after what we hold.
+      let after: string | undefined;
+      const history: FeedItem[] = [];
+      try {
+        for (;;) {
+          const page = await api.feed(cid, after);
+          history.push(...page.items);
+          if (history.length > KEEP) history.splice(0, history.length - KEEP);
+          if (!page.nextAfter || stopped) break;
+          after = page.nextAfter;
+        }
+      } catch {
+        // The stream below retries; the history shows whatever arrived.
+      }
+      for (const item of history) add(item, false);
+      open();
+    })();
+
+    return () => {
+      stopped = true;
+      source?.close();
+      if (retry) clearTimeout(retry);
+    };
+  }, [cid]);
+
+  return state;
+}
+
+/** Every event type the stream may send; unknown future types still arrive as `message`. */
+const FEED_TYPES = [
+  'message',
+  'income.recorded',
+  'fee.paid',
+  'spend.submitted',
+  'spend.approved',
+  'spend.rejected',
+  'spend.paid',
+  'entry.reversed',
+  'budget.approved',
+  'repair.reported',
+  'repair.updated',
+  'spend.accepted',
+  'spend.disputed',
+  'challenge.opened',
+  'challenge.answered',
+  'vote.opened',
+  'vote.closed',
+  'payment.received',
+  'bank.reconciled',
+];

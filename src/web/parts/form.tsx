@@ -1,0 +1,50 @@
+import { useEffect, useRef } from 'preact/hooks';
+import { chineseCapitals } from '../format.js';
+
+const MONEY = /^(0|[1-9]\d{0,12})(\.\d{1,2})?$/;
+
+/** The amount rule of the API (at most 13 integer digits and 2 decimals), checked before sending. */
+export function moneyProblem(value: string, label = '金额'): string | undefined {
+  const v = value.trim();
+  if (!v) return `请填写${label}。`;
+  if (!MONEY.test(v)) return `${label}请填写数字，最多两位小数，例如 1280.50。`;
+  if (!/[1-9]/.test(v)) return `${label}必须大于零。`;
+  return undefined;
+}
+
+/** The amount in capitals under the field, as a resident double-checks a cheque. */
+export function CapitalsPreview({ value }: { value: string }) {
+  const v = value.trim();
+  if (!MONEY.test(v)) return null;
+  return (
+    <p class="hint capitals" aria-live="polite">
+      大写：{chineseCapitals(v)}
+    </p>
+  );
+}
+
+export type Errors = Record<string, string | undefined>;
+
+/** GOV.UK's error summary: at the top, focused, each problem linking to its field. */
+export function ErrorSummary({ errors }: { errors: Errors }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const list = Object.entries(errors).filter((e): e is [string, string] => Boolean(e[1]));
+  useEffect(() => {
+    if (list.length) ref.current?.focus();
+  }, [list.map((e) => e[0]).join()]);
+  if (!list.length) return null;
+  return (
+    <div class="error-summary" role="alert" tabIndex={-1} ref={ref}>
+      <h2>请修改以下内容</h2>
+      <ul>
+        {list.map(([id, message]) => (
+          <li key={id}>
+            <a href={`#${id}`}>{message}</a>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+export const valueOf = (event: Event) => (event.target as HTMLInputElement).value;

@@ -1,0 +1,115 @@
+import { useEffect } from 'preact/hooks';
+import { api } from '../api.js';
+import { hasRole, useSession } from '../context.js';
+import { formatDateTime, monthOf } from '../format.js';
+import { useLoad } from '../hooks.js';
+import { FeedList } from '../parts/feed-list.js';
+import { Card, Empty, Loading, Money, Problem } from '../parts/ui.js';
+
+/** 首页: the fund (balance, reserved, available), whether the books verify, and the live feed. */
+export function Home() {
+  const { here, feed } = useSession();
+  const fund = useLoad(() => api.fund(here.id), [here.id]);
+  const verification = useLoad(() => api.verify(here.id), [here.id]);
+  // The balance follows the feed: every live item re-reads the fund, which stays the authority.
+  useEffect(() => {
+    if (feed.version > 0) {
+      fund.reload();
+      verification.reload();
+    }
+  }, [feed.version]);
+
+  return (
+    <>
+      <h1 class="visually-hidden">首页</h1>
+      <section class="card fund" aria-labelledby="fund-title">
+        <h2 id="fund-title">共管账户资金余额</h2>
+        {fund.data ? (
+          <>
+            <p class="balance" data-testid="balance">
+              <Money amount={fund.data.balance} />
+            </p>
+            <dl class="fund-split">
+              <div>
+                <dt>已预留</dt>
+                <dd>
+                  <Money amount={fund.data.reserved} />
+                </dd>
+              </div>
+              <div>
+                <dt>可用余额</dt>
+                <dd>
+                  <Money amount={fund.data.available} />
+                </dd>
+              </div>
+            </dl>
+            <p class="small muted">
+              截至 {formatDateTime(fund.data.asOf, here.timezone)} · 账本第 {fund.data.ledgerHead.seq} 笔
+              <span class="hash" title={fund.data.ledgerHead.hash}>
+                {' '}
+                #{fund.data.ledgerHead.hash.slice(0, 8)}
+              </span>
+            </p>
+            {verification.data?.ok ? (
+              <p class="badge-ok" role="status">
+                ✓ 账本校验通过
+              </p>
+            ) : verification.data ? (
+              <p class="badge-bad" role="alert">
+                账本校验未通过，请联系业委会
+              </p>
+            ) : null}
+          </>
+        ) : fund.error ? (
+          <Problem error={fund.error} />
+        ) : (
+          <Loading what="余额" />
+        )}
+      </section>
+
+      <Actions />
+
+      <Card
+        title="实时收支"
+        actions={
+          <span class={`live ${feed.connected ? 'on' : ''}`} role="status">
+            {feed.connected ? '实时更新中' : '连接中…'}
+          </span>
+        }
+      >
+        {feed.items.length ? (
+          <FeedList items={feed.items} timeZone={here.timezone} />
+        ) : (
+          <Empty>还没有收支记录。每一笔收入和支出都会在这里实时出现。</Empty>
+        )}
+        <p class="small">
+          <a href="/entries">查看全部收支明细 ›</a>
+          {'　'}
+          <a href={`/notice/${here.id}/${monthOf(new Date(), here.timezone)}`}>本月公示 ›</a>
+        </p>
+      </Card>
+    </>
+  );
+}
+
+/** What this member can do from here, by role; the API decides again on every request. */
+function Actions() {
+  const { here } = useSession();
+  const links: [string, string][] = [];
+  if (hasRole(here, 'cosigner')) links.push(['/approvals', '待我审批']);
+  if (hasRole(here, 'manager')) {
+    links.push(['/record-income', '记录公共收益'], ['/submit-request', '提交支出申请'], ['/billing', '物业费计费与收款']);
+  }
+  if (hasRole(here, 'admin')) links.push(['/members-units', '成员与房屋']);
+  if (here.unitIds.length) links.push(['/my-units', '我的房屋与缴费']);
+  if (!links.length) return null;
+  return (
+    <nav class="card actions" aria-label="常用操作">
+      {links.map(([href, label]) => (
+        <a key={href} class="action" href={href}>
+          {label}
+        </a>
+      ))}
+    </nav>
+  );
+}

@@ -1,0 +1,237 @@
+import Decimal from 'decimal.js';
+import QRCode from 'qrcode';
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, type Account, type BudgetReport, type Entry } from '../api.js';
+import { formatDate, formatMoney, formatMonth, formatRate, monthOf } from '../format.js';
+import { useLoad } from '../hooks.js';
+import { Loading, Problem } from '../parts/ui.js';
+import { accountWord } from '../words.js';
+
+const FUND = '1001';
+
+interface MonthFigures {
+  income: [string, string][];
+  spending: [string, string][];
+  incomeTotal: string;
+  spendingTotal: string;
+  payouts: { title: string; tracking?: string; amount: string; date: string }[];
+  fundAtEnd: string;
+}
+
+/** Sums the month's movements per account with decimal.js: money is never a float. */
+function figures(entries: Entry[], accounts: Account[], month: string, timeZone: string): MonthFigures {
+  const type = new Map(accounts.map((a) => [a.code, a.type]));
+  const income = new Map<string, Decimal>();
+  const spending = new Map<string, Decimal>();
+  let fund = new Decimal(0);
+  const payouts: MonthFigures['payouts'] = [];
+  for (const entry of entries) {
+    const entryMonth = monthOf(entry.occurredAt, timeZone);
+    if (entryMonth > month) continue;
+    for (const p of entry.postings) {
+      const net = new Decimal(p.debit).minus(p.credit);
+      if (p.account === FUND) fund = fund.plus(net);
+      if (entryMonth !== month) continue;
+      if (type.get(p.account) === 'income') income.set(p.account, (income.get(p.account) ?? new Decimal(0)).minus(net));
+      if (type.get(p.account) === 'expense') spending.set(p.account, (spending.get(p.account) ?? new Decimal(0)).plus(net));
+    }
+    if (entryMonth === month && entry.kind === 'payout') {
+      const out = entry.postings.find((p) => p.account === FUND)?.credit ?? '0.00';
+      const tracking = /\b((?:XY|BX)-\d{4}-\d+-\d+)\b/.exec(entry.memo)?.[1];
+      payouts.push({ title: /: (.+)$/.exec(entry.memo)?.[1] ?? '支出付款', ...(tracking ? { tracking } : {}), amount: out, date: entry.occurredAt });
+    }
+  }
+  const rows = (m: Map<string, Decimal>) =>
+    [...m.entries()].filter(([, v]) => !v.isZero()).map(([code, v]) => [code, v.toFixed(2)] as [string, string]);
+  const total = (m: Map<string, Decimal>) => [...m.values()].reduce((a, b) => a.plus(b), new Decimal(0)).toFixed(2);
+  return { income: rows(income), spending: rows(spending), incomeTotal: total(income), spendingTotal: total(spending), payouts, fundAtEnd: fund.toFixed(2) };
+}
+
+/** /notice/<communityId>/<YYYY-MM>: the month's 公示 on one A4 sheet for the notice board, with a QR code to the live books. */
+export function Notice({ communityId, month }: { communityId: string; month: string }) {
+  const data = useLoad(async () => {
+    const [community, entries, accounts, fund] = await Promise.all([
+      api.community(communityId),
+      api.allEntries(communityId),
+      api.accounts(communityId),
+      api.fund(communityId),
+    ]);
+    const report: BudgetReport | null = await api.budgetReport(communityId, Number(month.slice(0, 4))).catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    });
+    return { community, entries, accounts, fund, report };
+  }, [communityId, month]);
+  const [qr, setQr] = useState('');
+  const liveUrl = `${location.origin}/`;
+  useEffect(() => {
+    void QRCode.toString(liveUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M', color: { dark: '#000000', light: '#ffffff' } }).then(setQr);
+  }, [liveUrl]);
+
+  if (data.error) return <main class="page narrow"><Problem error={data.error} /></main>;
+  if (!data.data) return <Loading what="公示" />;
+  const { community, entries, accounts, fund, report } = data.data;
+  const tz = community.timezone;
+  const current = monthOf(new Date(), tz) === month;
+  const f = figures(entries, accounts, month, tz);
+  const names = new Map(accounts.map((a) => [a.code, a.name]));
+  const word = (code: string) => accountWord(names.get(code), code);
+
+  return (
+    <main class="notice-sheet">
+      <header class="notice-head">
+        <h1>
+          {community.name}
+          <br />
+          {formatMonth(month)}共管资金收支公示
+        </h1>
+        <p class="small">依据《民法典》第二百八十二条、第九百四十三条，公共收益归全体业主所有，收支情况定期公开。</p>
+      </header>
+
+      <section class="notice-balance">
+        <p>
+          {current ? '当前' : '月末'}共管账户余额
+          <strong>{formatMoney(current ? fund.balance : f.fundAtEnd)}</strong>
+        </p>
+        <p class="small">
+          {current ? `截至 ${formatDate(fund.asOf, tz)}（本月尚未结束）` : `截至 ${formatMonth(month)}末`}
+        </p>
+      </section>
+
+      <div class="notice-columns">
+        <section>
+          <h2>本月收入</h2>
+          <table>
+            <tbody>
+              {f.income.map(([code, amount]) => (
+                <tr key={code}>
+                  <th scope="row">{word(code)}</th>
+                  <td class="num">{formatMoney(amount)}</td>
+                </tr>
+              ))}
+              {f.income.length === 0 ? (
+                <tr>
+                  <td colSpan={2}>本月无收入</td>
+                </tr>
+              ) : null}
+            </tbody>
+            <tfoot>
+              <tr>
+                <th scope="row">合计</th>
+                <td class="num">{formatMoney(f.incomeTotal)}</td>
+              </tr>
+            </tfoot>
+          </table>
+        </section>
+        <section>
+          <h2>本月支出</h2>
+          <table>
+            <tbody>
+              {f.spending.map(([code, amount]) => (
+                <tr key={code}>
+                  <th scope="row">{word(code)}</th>
+                  <td class="num">{formatMoney(amount)}</td>
+                </tr>
+              ))}
+              {f.spending.length === 0 ? (
+                <tr>
+                  <td colSpan={2}>本月无支出</td>
+                </tr>
+              ) : null}
+            </tbody>
+            <tfoot>
+              <tr>
+                <th scope="row">合计</th>
+                <td class="num">{formatMoney(f.spendingTotal)}</td>
+              </tr>
+            </tfoot>
+          </table>
+        </section>
+      </div>
+
+      {f.payouts.length ? (
+        <section>
+          <h2>本月付款明细</h2>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">日期</th>
+                <th scope="col">事项</th>
+                <th scope="col">单号</th>
+                <th scope="col" class="num">金额</th>
+              </tr>
+            </thead>
+            <tbody>
+              {f.payouts.map((p, i) => (
+                <tr key={i}>
+                  <td>{formatDate(p.date, tz)}</td>
+                  <td>{p.title}</td>
+                  <td>{p.tracking ?? ''}</td>
+                  <td class="num">{formatMoney(p.amount)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      ) : null}
+
+      <section>
+        <h2>{month.slice(0, 4)}年度预算执行</h2>
+        {report ? (
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">科目</th>
+                <th scope="col" class="num">预算</th>
+                <th scope="col" class="num">实际</th>
+                <th scope="col" class="num">执行率</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.lines
+                .filter((l) => l.type === 'expense')
+                .map((l) => (
+                  <tr key={l.account}>
+                    <th scope="row">{accountWord(l.name, l.account)}</th>
+                    <td class="num">{formatMoney(l.budget)}</td>
+                    <td class="num">{formatMoney(l.actual)}</td>
+                    <td class="num">{formatRate(l.executionRate)}</td>
+                  </tr>
+                ))}
+            </tbody>
+            <tfoot>
+              <tr>
+                <th scope="row">支出合计</th>
+                <td class="num">{formatMoney(report.totals.budget)}</td>
+                <td class="num">{formatMoney(report.totals.actual)}</td>
+                <td class="num">{formatRate(report.totals.executionRate)}</td>
+              </tr>
+            </tfoot>
+          </table>
+        ) : (
+          <p>本年度预算尚未编制。</p>
+        )}
+      </section>
+
+      <footer class="notice-foot">
+        <div class="qr" role="img" aria-label="扫码查看实时账本" dangerouslySetInnerHTML={{ __html: qr }} />
+        <div>
+          <p>
+            <strong>扫码查看实时账本</strong>
+          </p>
+          <p class="small">每一笔收入和支出都可在“信义家”实时查询，支出可按单号像查快递一样查看审批和付款进度。</p>
+          <p class="small">
+            账本第 {fund.ledgerHead.seq} 笔 · 哈希 {fund.ledgerHead.hash.slice(0, 16)}
+          </p>
+          <p class="small">公示日期：{formatDate(new Date().toISOString(), tz)}</p>
+        </div>
+      </footer>
+      <p class="no-print">
+        <button type="button" class="button" onClick={() => window.print()}>
+          打印公示
+        </button>{' '}
+        <a href="/">返回首页</a>
+      </p>
+    </main>
+  );
+}

@@ -1,0 +1,99 @@
+/** The residents' words for what the API names in English. */
+import { ApiError } from './api.js';
+
+export const STATUS_WORDS: Record<string, string> = {
+  pending: '待审批',
+  approved: '已批准',
+  rejected: '已驳回',
+  cancelled: '已撤销',
+  paid: '已支付',
+  accepted: '已验收',
+  disputed: '有异议',
+};
+
+export const ROLE_WORDS: Record<string, string> = {
+  owner: '业主',
+  manager: '物业管家',
+  cosigner: '共管签名人',
+  supervisor: '监督单位',
+  admin: '小区管理员',
+};
+
+export const INCOME_CATEGORIES: Record<string, string> = {
+  parking: '停车收益',
+  advertising: '广告收益',
+  leasing: '场地租赁收益',
+  other: '其他公共收益',
+};
+
+export const PAYMENT_METHODS: Record<string, string> = {
+  cash: '现金',
+  bank: '银行转账',
+  wechat: '微信支付',
+  alipay: '支付宝',
+  other: '其他',
+};
+
+export const FEED_WORDS: Record<string, string> = {
+  'income.recorded': '公共收益入账',
+  'fee.paid': '物业费缴纳',
+  'spend.submitted': '支出申请提交',
+  'spend.approved': '支出申请获批',
+  'spend.rejected': '支出申请驳回',
+  'spend.paid': '支出已付款',
+  'entry.reversed': '冲正',
+  'budget.approved': '年度预算获批',
+};
+
+export const TIMELINE_WORDS: Record<string, string> = {
+  submitted: '提交申请',
+  key: '共管签名',
+  approved: '审批通过',
+  rejected: '驳回',
+  cancelled: '撤销',
+  paid: '付款',
+  vote: '业主表决',
+  accepted: '验收通过',
+  disputed: '验收有异议',
+};
+
+export const ENTRY_KINDS: Record<string, string> = {
+  income: '公共收益',
+  fee_payment: '物业费收款',
+  fee_bill: '物业费计费',
+  payout: '支出付款',
+  reversal: '冲正',
+  remuneration: '物业酬金计提',
+};
+
+/** The Chinese half of a chart name such as "Cleaning 保洁", or the name as given. */
+export function accountWord(name: string | undefined, code: string): string {
+  if (!name) return code;
+  const chinese = /[\u4e00-\u9fff][^A-Za-z]*$/.exec(name);
+  return chinese ? chinese[0].trim() : name;
+}
+
+const PROBLEM_WORDS: Record<string, string> = {
+  unauthenticated: '登录已失效，请重新登录。',
+  forbidden: '您的身份无权进行此操作。',
+  not_found: '没有找到这条记录，或它不属于您所在的小区。',
+  self_approval: '申请人不能审批自己提交的申请。',
+  bad_signing_password: '签名密码不正确。',
+  already_decided: '您已经对这笔申请签过名了。',
+  digest_mismatch: '申请内容与您看到的不一致，请刷新后重新核对。',
+  invalid_state: '当前状态下不能进行此操作。',
+  insufficient_funds: '共管账户可用余额不足。',
+  idempotency_conflict: '这次提交与之前的不一致，请刷新后重试。',
+  payload_too_large: '提交的内容太大。',
+  rate_limited: '尝试次数过多，请一分钟后再试。',
+  validation_failed: '填写的内容不符合要求，请检查后重试。',
+  unavailable: '服务暂时繁忙，请稍后再试。',
+  internal_error: '系统出错了，请稍后再试。',
+};
+
+/** A refusal in words a resident understands; the API's own detail stays in the title. */
+export function problemWords(error: unknown): string {
+  if (error instanceof ApiError) return PROBLEM_WORDS[error.code] ?? `请求未成功（${error.status}）。`;
+  if (error instanceof TypeError) return '网络连接失败，请检查网络后重试。';
+  return '出了点问题，请稍后再试。';
+}
