@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyServerOptions } from 'fastify';
 import type { Socket } from 'node:net';
 import { isConnectionError } from '../db/availability.js';
-import { AppError, ERROR_STATUS, unavailable, type ErrorCode } from '../shared/errors.js';
+import { AppError, ERROR_STATUS, EXPECTED_REFUSALS, unavailable, type ErrorCode } from '../shared/errors.js';
 
 const PROBLEM_TYPE_BASE = 'https://xinyi-ledger.example/problems/';
 
@@ -54,13 +54,8 @@ function toAppError(error: FastifyError | AppError | Error, request: FastifyRequ
       return new AppError('validation_failed', 'The body is not valid JSON');
   }
   if (error instanceof SyntaxError) return new AppError('validation_failed', 'The body is not valid JSON');
-  const refused = fromDatabaseRefusal(error);
-  if (refused) {
-    // The database caught what validation should have: answer like validation, and log it so
-    // the missing check is seen and added where it belongs.
-    request.log.warn({ err: error }, 'input refused by the database rather than by validation');
-    return refused;
-  }
+  const refused = expectedRefusal(error);
+  if (refused) return refused;
   const status = fastifyError.statusCode;
   if (status === 413) return new AppError('payload_too_large');
   if (status !== undefined && status >= 400 && status < 500) {
@@ -71,15 +66,12 @@ function toAppError(error: FastifyError | AppError | Error, request: FastifyRequ
   return new AppError('internal_error', 'Something went wrong on our side; it has been logged');
 }
 
-/**
- * A value the database refused (SQLSTATE class 22, data exception, e.g. a number out of range;
- * or class 23, a constraint) is the client's input, not our failure: never a 500.
- */
-function fromDatabaseRefusal(error: Error): AppError | undefined {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string' || !('severity' in error) || !/^2[23][0-9A-Z]{3}$/.test(code)) return undefined;
-  if (code === '23505') return new AppError('invalid_state', 'This conflicts with a record that exists already');
-  return new AppError('validation_failed', 'A value is out of range or not allowed here');
+/** A refusal of the database that stands for an expected client mistake (errors.ts), if it is one. */
+function expectedRefusal(error: Error): AppError | undefined {
+  if (!('severity' in error)) return undefined;
+  const constraint = (error as { constraint?: unknown }).constraint;
+  const expected = typeof constraint === 'string' ? EXPECTED_REFUSALS[constraint] : undefined;
+  return expected ? new AppError(expected.code, expected.detail) : undefined;
 }
 
 /**

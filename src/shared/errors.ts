@@ -41,6 +41,21 @@ const TITLES: Record<ErrorCode, string> = {
   unavailable: 'The service is unavailable for a moment',
 };
 
+/**
+ * The database's refusals that stand for a client's expected mistake, by constraint name, and
+ * how each is answered. Services translate these where they can say more (which period, which
+ * username); this table answers the rest the same way. Every other refusal (a trigger guarding
+ * an invariant, a value out of range) means validation or a service let something through that
+ * it should not have: a 500, logged at error, never blamed on the client.
+ */
+export const EXPECTED_REFUSALS: Readonly<Record<string, { code: ErrorCode; detail: string }>> = {
+  users_username_key: { code: 'invalid_state', detail: 'That username is taken' },
+  billing_runs_period_once: { code: 'invalid_state', detail: 'This period is billed already' },
+  entries_reversed_once: { code: 'invalid_state', detail: 'This entry was reversed already' },
+  available_not_negative: { code: 'insufficient_funds', detail: 'The fund does not have enough available money' },
+  budget_versions_one_draft: { code: 'invalid_state', detail: 'This budget has a draft already' },
+};
+
 export class AppError extends Error {
   readonly status: number;
   readonly title: string;
