@@ -20,6 +20,15 @@ export function listSchedules(db: Executor, communityId: string) {
     .execute();
 }
 
+/**
+ * When a period begins in the community's time zone: 00:00 local on its first day. Reckoned
+ * by PostgreSQL, which files every posting under its local month the same way.
+ */
+export async function periodStart(db: Executor, period: string, timezone: string): Promise<Date> {
+  const { rows } = await sql<{ at: Date }>`SELECT (${`${period}-01`}::timestamp AT TIME ZONE ${timezone}) AS at`.execute(db);
+  return rows[0]!.at;
+}
+
 export function findRunByPeriod(db: Executor, communityId: string, period: string) {
   return db.selectFrom('billing_runs').select('id').where('community_id', '=', communityId).where('period', '=', period).executeTakeFirst();
 }

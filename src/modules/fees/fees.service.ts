@@ -60,8 +60,15 @@ export function createFeesService(db: Database, ledger: LedgerService, communiti
     }));
   }
 
-  /** Issues the period's bills and applies advances, under the community's head lock. */
-  async function bill(tx: Tx, communityId: string, period: string, feeRate: string, principal: Principal): Promise<BillingRun> {
+  /**
+   * Issues the period's bills and applies advances, under the community's head lock. A
+   * period's fees belong to it, whenever the run is made: everything the run posts (the bills,
+   * the advances they absorb, the remuneration earned on those) is dated 00:00 local on the
+   * period's first day, so reports file it under that month.
+   */
+  async function bill(tx: Tx, community: { id: string; timezone: string; management_fee_rate: string }, period: string, principal: Principal): Promise<BillingRun> {
+    const communityId = community.id;
+    const feeRate = community.management_fee_rate;
     await ledger.lockHead(tx, communityId);
     if (await repo.findRunByPeriod(tx, communityId, period)) throw invalidState(`The period ${period} is billed already`);
     const schedule = rateInEffect(await repo.listSchedules(tx, communityId), period);
@@ -84,13 +91,13 @@ export function createFeesService(db: Database, ledger: LedgerService, communiti
     const total = sum(bills.map((b) => b.amount));
     const advanceApplied = sum(applied.map((a) => a.settlement.amount));
     const remuneration = sum(applied.map((a) => a.settlement.remuneration));
-    const now = new Date();
+    const billedAt = await repo.periodStart(tx, period, community.timezone);
     const entry = await ledger.post(tx, {
       communityId,
       kind: 'fee_bill',
       memo: `Property fees for ${period}: ${bills.length} bills at ${rate} CNY/m²`,
       source: { type: 'billing_run', id: runId },
-      occurredAt: now,
+      occurredAt: billedAt,
       lines: [
         { account: RECEIVABLE, debit: total },
         { account: FEE_INCOME, credit: total },
@@ -106,9 +113,9 @@ export function createFeesService(db: Database, ledger: LedgerService, communiti
       entrySeq: entry.seq,
     });
     await repo.insertBills(tx, communityId, runId, period, rate, bills);
-    await repo.insertSettlements(tx, communityId, now, settlementRows(applied.map((a) => a.settlement), { payment_id: null, run_id: runId }));
+    await repo.insertSettlements(tx, communityId, billedAt, settlementRows(applied.map((a) => a.settlement), { payment_id: null, run_id: runId }));
     await repo.consumeAdvances(tx, communityId, applied.map((a) => ({ unit_id: a.unit_id, amount: a.settlement.amount.toFixed(2) })));
-    await accrueRemuneration(tx, communityId, remuneration, { type: 'billing_run', id: runId }, now, `Steward remuneration on advances applied to ${period} fees`);
+    await accrueRemuneration(tx, communityId, remuneration, { type: 'billing_run', id: runId }, billedAt, `Steward remuneration on advances applied to ${period} fees`);
     return {
       id: runId,
       period,
@@ -221,10 +228,12 @@ export function createFeesService(db: Database, ledger: LedgerService, communiti
     async runBilling(communityId: string, principal: Principal, body: BillingRunBody, idempotency: Idempotency): Promise<Outcome<BillingRun>> {
       requireRole(await memberOf(db, communityId, principal), 'manager');
       const period = requirePeriod(body.period, 'period');
+      // The run is dated on the period's first day, and the books hold nothing before 1970.
+      if (period < '1970-01') throw validationFailed('period lies before 1970');
       const community = await communityOf(communityId);
       return runOnce(db, { communityId, ...idempotency }, async (tx) => ({
         status: 201,
-        body: await bill(tx, communityId, period, community.management_fee_rate, principal),
+        body: await bill(tx, community, period, principal),
       })).catch((error: unknown) => {
         // The head lock makes the check above decisive; the unique constraint is the backstop.
         if (pgCode(error) === '23505' && pgConstraint(error) === 'billing_runs_period_once') throw invalidState(`The period ${period} is billed already`);
