@@ -3,8 +3,10 @@ import type { AccountType } from './ledger.chart.js';
 
 /**
  * The books as an hledger journal: `commodity` and `account` directives, one transaction
- * per entry (dated in the community's time zone), and a closing transaction that asserts
- * every account's balance, so `hledger check` proves the export adds up to /accounts.
+ * per entry (dated in the community's time zone, in date order), `payee` directives, and a
+ * closing transaction that asserts every account's balance, so `hledger check` (with
+ * `--strict`, `ordereddates`, `payees` and `uniqueleafnames`) proves the export adds up to
+ * /accounts.
  */
 export interface ExportAccount {
   code: string;
@@ -21,6 +23,10 @@ export interface ExportEntry {
   kind: string;
   memo: string;
   hash: string;
+  /** Who paid the community or was paid by it (an income's payer, a payout's payee), when known. */
+  payee: string | null;
+  /** What the transaction is about, next to the payee; the memo when absent. */
+  note: string | null;
   postings: ReadonlyArray<{ account: string; debit: string; credit: string }>;
 }
 
@@ -48,7 +54,8 @@ function amount(value: Money): string {
 export function journalHeader(community: { id: string; name: string }, accounts: ExportAccount[]): string {
   const lines = [
     `; Xinyi Ledger export of ${clean(community.name)} (${community.id})`,
-    '; Every amount is CNY. Entries are in ledger order; the last transaction asserts each balance.',
+    '; Every amount is CNY. Transactions are in date order (by seq within a date; the seq is the code in',
+    '; parentheses); the last transaction asserts each balance.',
     '',
     'commodity 1000.00 CNY',
     '',
@@ -58,9 +65,20 @@ export function journalHeader(community: { id: string; name: string }, accounts:
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * hledger's `payee | note` description: the payer or payee when the entry has one, else the
+ * entry's kind, with the memo as the note. The payee is what hledger's `payees` check and
+ * `payee` directives name; a `|` in it would end it early, so it has none.
+ */
+export function transactionDescription(entry: Pick<ExportEntry, 'kind' | 'memo' | 'payee' | 'note'>): { payee: string; description: string } {
+  const payee = clean((entry.payee ?? '').replace(/\|/g, ' ')) || entry.kind;
+  const note = clean(entry.payee ? (entry.note ?? entry.memo) : entry.memo);
+  return { payee, description: note ? `${payee} | ${note}` : payee };
+}
+
 export function journalEntry(entry: ExportEntry, names: Map<string, string>): string {
-  const description = clean(`${entry.kind}${entry.memo ? ` | ${entry.memo}` : ''}`) || entry.kind;
-  const lines = [`${entry.date} * (${entry.seq}) ${description}`, `    ; id: ${entry.id}, hash: ${entry.hash}`];
+  const { description } = transactionDescription(entry);
+  const lines = [`${entry.date} * (${entry.seq}) ${description}`, `    ; id: ${entry.id}, hash: ${entry.hash}, kind: ${entry.kind}`];
   for (const p of entry.postings) {
     const value = new Money(p.debit).minus(p.credit);
     lines.push(`    ${names.get(p.account) ?? p.account}  ${amount(value)}`);
@@ -68,8 +86,18 @@ export function journalEntry(entry: ExportEntry, names: Map<string, string>): st
   return `${lines.join('\n')}\n\n`;
 }
 
+/** The payee of the closing transaction that asserts every balance. */
+const ASSERTIONS_PAYEE = 'Balance assertions';
+
+/** Declares every payee the transactions name, so that `hledger check payees` passes. */
+export function journalPayees(payees: Iterable<string>): string {
+  const named = [...new Set([...payees, ASSERTIONS_PAYEE])].sort();
+  const lines = ['; Every payer and payee named (an entry without one is named by its kind).', ...named.map((p) => `payee ${p}`)];
+  return `${lines.join('\n')}\n\n`;
+}
+
 export function journalAssertions(date: string, accounts: ExportAccount[]): string {
-  const lines = [`${date} * Balance assertions: every account as the ledger holds it`];
+  const lines = [`${date} * ${ASSERTIONS_PAYEE} | every account as the ledger holds it`];
   for (const a of accounts) lines.push(`    ${hledgerAccountName(a)}  0.00 CNY = ${amount(new Money(a.balance))}`);
   return `${lines.join('\n')}\n`;
 }

@@ -1,11 +1,10 @@
 import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
-import type { Database, Executor } from '../../db/database.js';
+import type { Database, Tx } from '../../db/database.js';
 import { localDate } from '../../shared/time.js';
 import type { AccountType } from './ledger.chart.js';
-import { hledgerAccountName, journalAssertions, journalEntry, journalHeader } from './ledger.export.js';
+import { hledgerAccountName, journalAssertions, journalEntry, journalHeader, journalPayees, transactionDescription, type ExportEntry } from './ledger.export.js';
 import * as repo from './ledger.repository.js';
-import { withPostings } from './ledger.views.js';
 
 const CHUNK = 2_000;
 
@@ -32,23 +31,41 @@ export function journalStream(db: Database, community: { id: string; name: strin
   return out;
 }
 
-async function* journalChunks(tx: Executor, community: { id: string; name: string; timezone: string }) {
+async function* journalChunks(tx: Tx, community: { id: string; name: string; timezone: string }) {
   const accounts = (await repo.listAccounts(tx, community.id)).map((a) => ({ ...a, type: a.type as AccountType }));
   const names = new Map(accounts.map((a) => [a.code, hledgerAccountName(a)]));
+  const payees = new Set<string>();
   yield journalHeader(community, accounts);
   // The assertions are dated on or after every entry, or hledger would check them too early.
   let assertionDate = localDate(new Date(), community.timezone);
-  for (let after = 0; ; ) {
-    const rows = await repo.entriesPage(tx, community.id, after, CHUNK);
+  await repo.openExportCursor(tx, community.id);
+  for (;;) {
+    const rows = await repo.fetchExportRows(tx, CHUNK);
     if (rows.length === 0) break;
+    const postings = await repo.postingsOfSeqs(tx, community.id, rows.map((r) => r.seq));
+    const bySeq = new Map<number, typeof postings>();
+    for (const p of postings) {
+      const lines = bySeq.get(p.entry_seq);
+      if (lines) lines.push(p);
+      else bySeq.set(p.entry_seq, [p]);
+    }
     let chunk = '';
-    for (const entry of await withPostings(tx, community.id, rows)) {
-      const date = localDate(new Date(entry.occurredAt), community.timezone);
-      if (date > assertionDate) assertionDate = date;
-      chunk += journalEntry({ ...entry, date }, names);
+    for (const row of rows) {
+      if (row.date > assertionDate) assertionDate = row.date;
+      const entry = exportEntry(row, bySeq.get(row.seq) ?? []);
+      payees.add(transactionDescription(entry).payee);
+      chunk += journalEntry(entry, names);
     }
     yield chunk;
-    after = rows.at(-1)!.seq;
   }
+  yield journalPayees(payees);
   yield journalAssertions(assertionDate, accounts);
+}
+
+/** An income is told by its payer and memo, a payout by its payee; other entries by kind and memo. */
+function exportEntry(row: repo.ExportRow, postings: ReadonlyArray<{ account_code: string; debit: string; credit: string }>): ExportEntry {
+  const base = { seq: row.seq, id: row.id, date: row.date, kind: row.kind, memo: row.memo, hash: row.hash };
+  const lines = postings.map((p) => ({ account: p.account_code, debit: p.debit, credit: p.credit }));
+  if (row.payer !== null) return { ...base, payee: row.payer, note: row.income_memo ?? `${row.category} income`, postings: lines };
+  return { ...base, payee: row.payee_name, note: null, postings: lines };
 }

@@ -175,6 +175,62 @@ export function entriesPage(db: Executor, communityId: string, afterSeq: number,
     .execute();
 }
 
+/** One entry as the hledger export writes it: its local date and who paid or was paid. */
+export interface ExportRow {
+  seq: number;
+  id: string;
+  kind: string;
+  memo: string;
+  hash: string;
+  /** `YYYY-MM-DD` of when it happened, in the community's time zone. */
+  date: string;
+  /** An income's payer. */
+  payer: string | null;
+  income_memo: string | null;
+  category: string | null;
+  /** A payout's payee. */
+  payee_name: string | null;
+}
+
+const EXPORT_CURSOR = 'ledger_export_entries';
+
+/**
+ * Opens a cursor, in the caller's transaction, over the community's entries in date order
+ * (the local date of `occurred_at`), then by seq within a date: the order hledger's
+ * `ordereddates` check wants, although back-dated incomes make it differ from seq order.
+ * PostgreSQL sorts once; `fetchExportRows` then reads it a chunk at a time.
+ */
+export async function openExportCursor(tx: Tx, communityId: string): Promise<void> {
+  await sql`
+    DECLARE ${sql.raw(EXPORT_CURSOR)} NO SCROLL CURSOR FOR
+    SELECT e.seq, e.id, e.kind, e.memo, e.hash,
+           to_char(e.occurred_at AT TIME ZONE c.timezone, 'YYYY-MM-DD') AS date,
+           i.payer, i.memo AS income_memo, i.category, r.payee_name
+      FROM entries e
+      JOIN communities c ON c.id = e.community_id
+      LEFT JOIN incomes i ON e.source_type = 'income' AND i.community_id = e.community_id AND i.id = e.source_id
+      LEFT JOIN spend_requests r ON e.source_type = 'spend_request' AND r.community_id = e.community_id AND r.id = e.source_id
+     WHERE e.community_id = ${communityId}
+     ORDER BY (e.occurred_at AT TIME ZONE c.timezone)::date, e.seq`.execute(tx);
+}
+
+export async function fetchExportRows(tx: Tx, limit: number): Promise<ExportRow[]> {
+  const { rows } = await sql<ExportRow>`FETCH ${sql.raw(String(Math.trunc(limit)))} FROM ${sql.raw(EXPORT_CURSOR)}`.execute(tx);
+  return rows;
+}
+
+/** The postings of the given entries, by entry and line. */
+export function postingsOfSeqs(db: Executor, communityId: string, seqs: readonly number[]) {
+  return db
+    .selectFrom('postings')
+    .select(['entry_seq', 'line', 'account_code', 'debit', 'credit'])
+    .where('community_id', '=', communityId)
+    .where('entry_seq', 'in', seqs.length > 0 ? [...seqs] : [0])
+    .orderBy('entry_seq')
+    .orderBy('line')
+    .execute();
+}
+
 export function postingsOf(db: Executor, communityId: string, fromSeq: number, toSeq: number) {
   return db
     .selectFrom('postings')
