@@ -6,6 +6,7 @@ import * as spending from './2026-11-23T1900_spending.js';
 import * as fees from './2026-11-23T1910_fees.js';
 import * as incomeBatches from './2026-11-23T1940_income_batches.js';
 import * as webSessions from './2026-11-26T1600_web_sessions.js';
+import * as feedDetails from './2026-11-26T1700_feed_details.js';
 
 /**
  * Every migration, by its date-prefixed name, applied in name order. Listed here rather than
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1920_budgets': budgets,
   '2026-11-23T1940_income_batches': incomeBatches,
   '2026-11-26T1600_web_sessions': webSessions,
+  '2026-11-26T1700_feed_details': feedDetails,
 };

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PassThrough } from 'node:stream';
 import { inTransaction } from '../src/db/transaction.js';
 import { createFeedService } from '../src/modules/feed/feed.service.js';
-import { fund, setupCommunity, startHarness, type Community, type Harness } from './support/harness.js';
+import { addUnits, billPeriod, pay, setRate } from './support/fees.js';
+import { fund, setupCommunity, startHarness, type Community, type Harness, type Person } from './support/harness.js';
+import { payout, reject, submit, twoKeys } from './support/spending.js';
 import { baseUrl, getText, openStream } from './support/feed.js';
 
 let h: Harness;
@@ -48,10 +50,13 @@ describe('the feed lists every money event', () => {
     expect(items[2]).toMatchObject({ amount: '33.33', account: '4103', ref: third.id });
     expect(items[3]).toMatchObject({ ref: second.entryId });
     expect(items[3]).not.toHaveProperty('amount');
-    for (const item of items) {
-      expect(item.summary).not.toContain('Tenant of stall 3');
-      expect(new Date(item.at).toISOString()).toBe(item.at);
-    }
+    expect(items.map((i) => i.summary)).toEqual([
+      '收到停车收益 ¥120.50（付款方：Tenant of stall 3）',
+      '收到广告收益 ¥80.00（付款方：Tenant of stall 3）',
+      '收到场地租赁收益 ¥33.33（付款方：Tenant of stall 3）',
+      '冲正分录 #2：recorded twice',
+    ]);
+    for (const item of items) expect(new Date(item.at).toISOString()).toBe(item.at);
 
     // The feed follows the journal: the entries that carry feed items, in the same order.
     const entries = (await c.owner.api.get(`/v1/communities/${c.id}/entries`)).body.items as any[];
@@ -69,6 +74,102 @@ describe('the feed lists every money event', () => {
     expect((await c.owner.api.get(`/v1/communities/${c.id}/feed?after=nonsense`)).status).toBe(400);
     expect((await c.owner.api.get(`/v1/communities/${c.id}/feed?limit=0`)).status).toBe(400);
     expect((await c.owner.api.get(`/v1/communities/${c.id}/feed?limit=501`)).status).toBe(400);
+  });
+});
+
+describe('owners read the feed in Chinese, and a web app gets its facts as fields', () => {
+  it('names who did what, to whom, for how much, for every type of item', async () => {
+    const c = await setupCommunity(h.app, { managementFeeRate: '0.08' });
+    const displayName = async (p: Person) => (await p.api.get('/v1/me')).body.displayName as string;
+    const [manager, first, second, third] = (await Promise.all([c.manager, ...c.cosigners].map(displayName))) as [string, string, string, string];
+    const said = await c.manager.api.post(`/v1/communities/${c.id}/income`, {
+      category: 'parking',
+      amount: '1280',
+      payer: '翠湖停车管理\n有限公司',
+      memo: 'November',
+    });
+    expect(said.status).toBe(201);
+    const [unit] = await addUnits(c, [{ code: '3-1201', building: '3号楼', areaM2: '100' }]);
+    await setRate(c, '2.50');
+    await billPeriod(c, '2026-10');
+    await pay(c, unit!, '12345.67', 'alipay');
+    const request = await submit(c, { title: '更换3号楼水泵', amount: '1280.5', payee: { name: '杭州水泵维修公司', account: '6222021234567890' } });
+    await twoKeys(c, request);
+    expect((await payout(c, request)).status).toBe(200);
+    const refused = await submit(c, { title: '门禁升级', amount: '99' });
+    expect((await reject(c, c.cosigners[2], refused, '报价偏高')).status).toBe(200);
+    const reversed = await c.cosigners[0].api.post(`/v1/communities/${c.id}/entries/${said.body.entryId}/reversal`, {
+      reason: '重复录入',
+      signingPassword: c.cosigners[0].signingPassword,
+    });
+    expect(reversed.status).toBe(201);
+    expect((await c.manager.api.put(`/v1/communities/${c.id}/budgets/2027`, { lines: [{ account: '5102', amount: '12000' }, { account: '4101', amount: '8000' }] })).status).toBe(200);
+    for (const who of [c.cosigners[0], c.cosigners[1]]) {
+      const approved = await who.api.post(`/v1/communities/${c.id}/budgets/2027/approvals`, { signingPassword: who.signingPassword });
+      expect(approved.status).toBe(200);
+    }
+
+    const { items } = await feedOf(c, '?limit=500');
+    const actor = (id: string, name: string) => ({ id, displayName: name });
+    expect(items.map((i) => i.type)).toEqual([
+      'income.recorded', 'fee.paid', 'spend.submitted', 'spend.approved', 'spend.paid',
+      'spend.submitted', 'spend.rejected', 'entry.reversed', 'budget.approved',
+    ]);
+    const [income, fee, submitted, approved, paid, submittedToo, rejected, reversal, budget] = items;
+    expect(income).toMatchObject({
+      summary: '收到停车收益 ¥1,280.00（付款方：翠湖停车管理 有限公司）',
+      actor: actor(c.manager.id, manager),
+      category: 'parking',
+      counterparty: '翠湖停车管理 有限公司',
+    });
+    expect(fee).toMatchObject({
+      amount: '12345.67',
+      summary: '物业费到账 ¥12,345.67（楼栋：3号楼，支付宝）',
+      actor: actor(c.manager.id, manager),
+      building: '3号楼',
+      method: 'alipay',
+    });
+    expect(fee.summary).not.toContain('3-1201');
+    expect(submitted).toMatchObject({
+      summary: `支出申请 ${request.trackingNo} 已提交：更换3号楼水泵 ¥1,280.50`,
+      actor: actor(c.manager.id, manager),
+      title: '更换3号楼水泵',
+      counterparty: '杭州水泵维修公司',
+    });
+    expect(approved).toMatchObject({
+      summary: `支出 ${request.trackingNo} 已批准：更换3号楼水泵 ¥1,280.50（2 位共管人签字）`,
+      actor: actor(c.cosigners[1].id, second),
+      title: '更换3号楼水泵',
+      keys: 2,
+    });
+    expect(paid).toMatchObject({
+      summary: `支出 ${request.trackingNo} 已支付：更换3号楼水泵 ¥1,280.50（收款方：杭州水泵维修公司）`,
+      actor: actor(c.manager.id, manager),
+      counterparty: '杭州水泵维修公司',
+    });
+    expect(submittedToo).toMatchObject({ summary: `支出申请 ${refused.trackingNo} 已提交：门禁升级 ¥99.00` });
+    expect(rejected).toMatchObject({
+      summary: `支出 ${refused.trackingNo} 已驳回：门禁升级 ¥99.00`,
+      actor: actor(c.cosigners[2].id, third),
+      note: '报价偏高',
+    });
+    expect(reversal).toMatchObject({ summary: '冲正分录 #1：重复录入', actor: actor(c.cosigners[0].id, first), reversedSeq: 1, note: '重复录入' });
+    expect(budget).toMatchObject({
+      summary: '2027年度预算已批准（第1版）：支出 ¥12,000.00，收入 ¥8,000.00',
+      actor: actor(c.cosigners[1].id, second),
+      year: 2027,
+      version: 1,
+      keys: 2,
+    });
+    // Never a bank account, never a household, always one line.
+    for (const item of items) expect(item.summary).not.toMatch(/6222|7890|3-1201|\n/);
+
+    // The stream sends the very same items.
+    const stream = await openStream(streamUrl(c), bearer(c.owner.token));
+    const streamed = [];
+    for (let i = 0; i < items.length; i++) streamed.push((await stream.next()).data);
+    stream.close();
+    expect(streamed).toEqual(items);
   });
 });
 

@@ -84,9 +84,10 @@ describe('a community bills, collects and reports two months of property fees', 
       .orderBy('seq')
       .execute();
     expect(items.map((i) => [i.amount, i.account, i.summary])).toEqual([
-      ['100.00', '1001', 'Property fee received: 100.00 CNY (building 1)'],
-      ['300.00', '1001', 'Property fee received: 300.00 CNY (building 2)'],
+      ['100.00', '1001', '物业费到账 ¥100.00（楼栋：1，微信支付）'],
+      ['300.00', '1001', '物业费到账 ¥300.00（楼栋：2，银行转账）'],
     ]);
+    for (const item of items) expect(item.summary).not.toMatch(/1-101|2-201|1-102/);
     const statement = await c.manager.api.get(`/v1/communities/${c.id}/units/${b}/statement`);
     expect(items[1]!.ref).toBe(statement.body.payments[0].id);
   });

@@ -132,6 +132,10 @@ export interface FeedItemsTable {
   account: string | null;
   summary: string;
   ref: string;
+  /** The member who did what the item reports; null on items written before it was kept. */
+  actor_id: string | null;
+  /** The item's structured facts (FeedFacts in feed.schemas.ts), `{}` on older items. */
+  details: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, never>;
 }
 
 export interface IncomesTable {

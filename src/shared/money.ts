@@ -34,3 +34,15 @@ export function sum(values: Iterable<string | Money>): Money {
   for (const v of values) total = total.plus(v);
   return total;
 }
+
+/**
+ * An amount as residents read it: `¥12,345.67`. Formatted from the decimal string (digits
+ * grouped by three), never through a JS number, so no amount is ever rounded by a float.
+ */
+export function formatYuan(value: string | Money): string {
+  const fixed = formatMoney(value);
+  const negative = fixed.startsWith('-');
+  const [whole, fen] = (negative ? fixed.slice(1) : fixed).split('.') as [string, string];
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${negative ? '-' : ''}¥${grouped}.${fen}`;
+}

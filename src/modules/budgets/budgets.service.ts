@@ -3,7 +3,7 @@ import type { Database, Executor, Tx } from '../../db/database.js';
 import { inTransaction, pgCode } from '../../db/transaction.js';
 import type { Principal } from '../../http/app-types.js';
 import { AppError, assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
-import { formatMoney, Money, sum } from '../../shared/money.js';
+import { formatMoney, formatYuan, Money, sum } from '../../shared/money.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
 import { hasRole, memberOf, requireRole } from '../communities/communities.access.js';
 import type { CommunitiesService } from '../communities/communities.service.js';
@@ -117,9 +117,10 @@ export function createBudgetsService(db: Database, ledger: LedgerService, commun
         await repo.insertApproval(tx, { communityId, year, version: draft.version, cosignerId: principal.userId, digest });
         const community = await communities.findCommunity(tx, communityId);
         assert(community, 'the community exists');
-        if ((await repo.countingApprovals(tx, draft)) >= community.required_approvals) {
+        const keys = await repo.countingApprovals(tx, draft);
+        if (keys >= community.required_approvals) {
           await repo.markApproved(tx, draft);
-          await publishApproval(tx, communityId, draft);
+          await publishApproval(tx, communityId, draft, principal.userId, keys);
         }
         return current(tx, communityId, year);
       }).catch((error: unknown) => {
@@ -152,15 +153,17 @@ export function createBudgetsService(db: Database, ledger: LedgerService, commun
     },
   };
 
-  async function publishApproval(tx: Tx, communityId: string, draft: VersionRow) {
+  async function publishApproval(tx: Tx, communityId: string, draft: VersionRow, approvedBy: string, keys: number) {
     const lines = await repo.linesOf(tx, communityId, draft.year, [draft.version]);
     const total = (type: string) => formatMoney(sum(lines.filter((l) => l.type === type).map((l) => l.amount)));
     await ledger.publish(tx, communityId, {
       type: 'budget.approved',
       amount: total('expense'),
       account: null,
-      summary: `Budget ${draft.year} version ${draft.version} approved: spending ${total('expense')} CNY, income ${total('income')} CNY`,
+      summary: `${draft.year}年度预算已批准（第${draft.version}版）：支出 ${formatYuan(total('expense'))}，收入 ${formatYuan(total('income'))}`,
       ref: `budget-${draft.year}-v${draft.version}`,
+      actorId: approvedBy,
+      details: { year: draft.year, version: draft.version, keys },
     });
   }
 }

@@ -4,16 +4,20 @@ import type { Executor } from '../../db/database.js';
 
 /**
  * Reads of the feed's outbox. The ledger writes `feed_items` in the transaction of each change
- * (ledger_post, feed_publish); this module only reads it, with the account's name joined so
- * that an owner can read an item without a second request.
+ * (ledger_post, feed_publish); this module only reads it, with the account's name and the
+ * actor's display name joined so that an owner can read an item without a second request.
  */
-export type FeedRow = Selectable<FeedItemsTable> & { account_name: string | null };
+export type FeedRow = Selectable<FeedItemsTable> & { account_name: string | null; actor_name: string | null };
 
 export function itemsAfter(db: Executor, communityId: string, afterSeq: number, limit: number): Promise<FeedRow[]> {
   return db
     .selectFrom('feed_items as f')
     .leftJoin('accounts as a', (join) => join.onRef('a.community_id', '=', 'f.community_id').onRef('a.code', '=', 'f.account'))
-    .select(['f.community_id', 'f.seq', 'f.type', 'f.at', 'f.amount', 'f.account', 'a.name as account_name', 'f.summary', 'f.ref'])
+    .leftJoin('users as u', 'u.id', 'f.actor_id')
+    .select([
+      'f.community_id', 'f.seq', 'f.type', 'f.at', 'f.amount', 'f.account', 'a.name as account_name', 'f.summary', 'f.ref',
+      'f.actor_id', 'u.display_name as actor_name', 'f.details',
+    ])
     .where('f.community_id', '=', communityId)
     .where('f.seq', '>', afterSeq)
     .orderBy('f.seq')

@@ -8,7 +8,7 @@ import type { Tokens } from '../auth/auth.tokens.js';
 import { memberOf } from '../communities/communities.access.js';
 import { FeedHub, type StreamOut } from './feed.hub.js';
 import * as repo from './feed.repository.js';
-import type { FeedItem, StreamToken } from './feed.schemas.js';
+import { FeedFacts, type FeedItem, type StreamToken } from './feed.schemas.js';
 
 /** Stream tokens live five minutes: long enough to open an EventSource, short if one leaks. */
 export const STREAM_TOKEN_TTL_SECONDS = 300;
@@ -96,5 +96,16 @@ function toItem(row: repo.FeedRow): FeedItem {
     ...(row.account_name === null ? {} : { accountName: row.account_name }),
     summary: row.summary,
     ref: row.ref,
+    ...(row.actor_id === null || row.actor_name === null ? {} : { actor: { id: row.actor_id, displayName: row.actor_name } }),
+    ...factsOf(row.details),
   };
+}
+
+const FACT_KEYS = Object.keys(FeedFacts.properties) as Array<keyof FeedFacts>;
+
+/** The stored facts the schema names, and nothing else (the stream sends items as they are). */
+function factsOf(details: Record<string, unknown>): FeedFacts {
+  const facts: Record<string, unknown> = {};
+  for (const key of FACT_KEYS) if (details[key] !== undefined && details[key] !== null) facts[key] = details[key];
+  return facts as FeedFacts;
 }

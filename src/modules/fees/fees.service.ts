@@ -3,7 +3,8 @@ import type { Database, Tx } from '../../db/database.js';
 import { inTransaction, pgCode, pgConstraint } from '../../db/transaction.js';
 import type { Principal } from '../../http/app-types.js';
 import { assert, invalidState, notFound, validationFailed } from '../../shared/errors.js';
-import { formatMoney, Money, sum } from '../../shared/money.js';
+import { formatMoney, formatYuan, Money, sum } from '../../shared/money.js';
+import { oneLine } from '../../shared/text.js';
 import { localMonth } from '../../shared/time.js';
 import type { CommunitiesService } from '../communities/communities.service.js';
 import { memberOf, requireRole, type Member } from '../communities/communities.access.js';
@@ -19,6 +20,15 @@ import { FEE_INCOME, FEES_IN_ADVANCE, FEES_RECEIVABLE, FUND_ACCOUNT, REMUNERATIO
 const RECEIVABLE = FEES_RECEIVABLE;
 const ADVANCE = FEES_IN_ADVANCE;
 const FUND = FUND_ACCOUNT;
+
+/** How residents name each way of paying. */
+const METHOD_WORDS: Record<FeePaymentBody['method'], string> = {
+  cash: '现金',
+  bank: '银行转账',
+  wechat: '微信支付',
+  alipay: '支付宝',
+  other: '其他方式',
+};
 
 interface Idempotency {
   key: string | undefined;
@@ -160,7 +170,15 @@ export function createFeesService(db: Database, ledger: LedgerService, communiti
         ...(allocation.toBills.gt(0) ? [{ account: RECEIVABLE, credit: allocation.toBills }] : []),
         ...(allocation.rest.gt(0) ? [{ account: ADVANCE, credit: allocation.rest }] : []),
       ],
-      feed: { type: 'fee.paid', amount: text, account: FUND, summary: `Property fee received: ${text} CNY (building ${unit.building})`, ref: paymentId },
+      feed: {
+        type: 'fee.paid',
+        amount: text,
+        account: FUND,
+        summary: `物业费到账 ${formatYuan(amount)}（楼栋：${oneLine(unit.building)}，${METHOD_WORDS[input.body.method]}）`,
+        ref: paymentId,
+        actorId: input.principal.userId,
+        details: { building: unit.building, method: input.body.method },
+      },
     });
     await repo.insertPayment(tx, {
       communityId,

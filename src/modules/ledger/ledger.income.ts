@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { formatYuan } from '../../shared/money.js';
+import { oneLine } from '../../shared/text.js';
 import { FUND_ACCOUNT } from './ledger.chart.js';
 import { pastOrPresent, positiveAmount, toDraft } from './ledger.drafts.js';
 import type { IncomeItem } from './ledger.repository.js';
@@ -10,6 +12,14 @@ const INCOME_ACCOUNTS: Record<RecordIncomeBody['category'], string> = {
   advertising: '4102',
   leasing: '4103',
   other: '4199',
+};
+
+/** How residents name each category of public income (the accounts' Chinese names). */
+const INCOME_WORDS: Record<RecordIncomeBody['category'], string> = {
+  parking: '停车收益',
+  advertising: '广告收益',
+  leasing: '场地租赁收益',
+  other: '其他公共收益',
 };
 
 /** The income as answered to the client, and as handed to the database. */
@@ -45,7 +55,15 @@ export function incomeOf(body: RecordIncomeBody, recordedBy: string): { income: 
     memo: body.memo ?? `${body.category} income from ${body.payer}`,
     receivedAt: income.receivedAt,
     postings,
-    feed: { type: 'income.recorded', amount, account, summary: `${body.category} income received: ${amount} CNY`, ref: income.id },
+    feed: {
+      type: 'income.recorded',
+      amount,
+      account,
+      summary: `收到${INCOME_WORDS[body.category]} ${formatYuan(amount)}（付款方：${oneLine(body.payer)}）`,
+      ref: income.id,
+      actorId: recordedBy,
+      details: { category: body.category, counterparty: oneLine(body.payer) },
+    },
     category: body.category,
     amount,
     payer: body.payer,

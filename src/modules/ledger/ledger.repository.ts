@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { DEFAULT_CHART, FUND_ACCOUNT, GENESIS_HASH, type AccountType } from './ledger.chart.js';
+import type { FeedFacts } from '../feed/feed.schemas.js';
 
 export interface PostingLine {
   account: string;
@@ -13,8 +14,12 @@ export interface FeedDraft {
   type: string;
   amount: string | null;
   account: string | null;
+  /** One line in Chinese for residents (see FeedItem.summary). */
   summary: string;
   ref: string;
+  /** The member who did it; the feed shows their display name. */
+  actorId?: string | null;
+  details?: FeedFacts;
 }
 
 export interface EntryDraft {

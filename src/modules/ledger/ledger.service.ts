@@ -4,6 +4,7 @@ import type { ChangeSignal } from '../../db/change-signal.js';
 import type { Principal } from '../../http/app-types.js';
 import { assert, forbidden, invalidState, notFound } from '../../shared/errors.js';
 import { formatMoney, Money } from '../../shared/money.js';
+import { oneLine } from '../../shared/text.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
 import { memberOf, requireAdministrator, requireRole } from '../communities/communities.access.js';
 import { runOnce, type Outcome } from '../idempotency/idempotency.service.js';
@@ -191,7 +192,15 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
           occurredAt: new Date(),
           reversesSeq: original.seq,
           lines: lines!.postings.map((p) => ({ account: p.account, debit: p.credit, credit: p.debit })),
-          feed: { type: 'entry.reversed', amount: null, account: null, summary: `Entry ${original.seq} reversed: ${body.reason}`, ref: original.id },
+          feed: {
+            type: 'entry.reversed',
+            amount: null,
+            account: null,
+            summary: `冲正分录 #${original.seq}：${oneLine(body.reason)}`,
+            ref: original.id,
+            actorId: member.userId,
+            details: { reversedSeq: original.seq, note: oneLine(body.reason) },
+          },
         });
       });
       const [row] = await withPostings(db, communityId, [await entryRow(db, communityId, posted.seq)]);

@@ -2,7 +2,8 @@ import type { Database, Executor, Tx } from '../../db/database.js';
 import { inTransaction, pgCode } from '../../db/transaction.js';
 import type { Principal } from '../../http/app-types.js';
 import { AppError, assert, invalidState, notFound } from '../../shared/errors.js';
-import { formatMoney } from '../../shared/money.js';
+import { formatMoney, formatYuan } from '../../shared/money.js';
+import { oneLine } from '../../shared/text.js';
 import { memberOf, requireRole, type Member } from '../communities/communities.access.js';
 import type { CommunitiesService } from '../communities/communities.service.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
@@ -60,8 +61,10 @@ export function createDecisions({ db, ledger, communities, body }: SpendingDeps)
             type: 'spend.approved',
             amount: formatMoney(row.amount),
             account: row.account_code,
-            summary: `Spend request ${row.tracking_no} approved with ${keys} keys: ${row.title}`,
+            summary: `支出 ${row.tracking_no} 已批准：${row.title} ${formatYuan(row.amount)}（${keys} 位共管人签字）`,
             ref: row.tracking_no,
+            actorId: member.userId,
+            details: { title: row.title, counterparty: row.payee_name, keys },
           });
         }
         return body(tx, member, (await repo.findRequest(tx, communityId, id))!);
@@ -86,8 +89,10 @@ export function createDecisions({ db, ledger, communities, body }: SpendingDeps)
           type: 'spend.rejected',
           amount: formatMoney(row.amount),
           account: row.account_code,
-          summary: `Spend request ${row.tracking_no} rejected: ${row.title}`,
+          summary: `支出 ${row.tracking_no} 已驳回：${row.title} ${formatYuan(row.amount)}`,
           ref: row.tracking_no,
+          actorId: member.userId,
+          details: { title: row.title, counterparty: row.payee_name, note: oneLine(reason) },
         });
         return body(tx, member, (await repo.findRequest(tx, communityId, id))!);
       });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database, Executor, Tx } from '../../db/database.js';
 import type { Principal } from '../../http/app-types.js';
 import { assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
-import { formatMoney, Money } from '../../shared/money.js';
+import { formatMoney, formatYuan, Money } from '../../shared/money.js';
 import { decodeSeqCursor, toPage } from '../../shared/pagination.js';
 import { localDate } from '../../shared/time.js';
 import { memberOf, requireRole, type Member } from '../communities/communities.access.js';
@@ -77,8 +77,10 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
           type: 'spend.submitted',
           amount: fields.amount,
           account: fields.account,
-          summary: `Spend request ${trackingNo} submitted: ${fields.title} (${fields.amount} CNY)`,
+          summary: `支出申请 ${trackingNo} 已提交：${fields.title} ${formatYuan(fields.amount)}`,
           ref: trackingNo,
+          actorId: member.userId,
+          details: { title: fields.title, counterparty: fields.payeeName },
         });
         return { status: 201, body: await body(tx, member, row) };
       });
@@ -156,7 +158,15 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
             { account: row.account_code, debit: amount },
             { account: FUND_ACCOUNT, credit: amount },
           ],
-          feed: { type: 'spend.paid', amount, account: row.account_code, summary: `Spend request ${row.tracking_no} paid: ${row.title} (${amount} CNY)`, ref: row.tracking_no },
+          feed: {
+            type: 'spend.paid',
+            amount,
+            account: row.account_code,
+            summary: `支出 ${row.tracking_no} 已支付：${row.title} ${formatYuan(amount)}（收款方：${row.payee_name}）`,
+            ref: row.tracking_no,
+            actorId: member.userId,
+            details: { title: row.title, counterparty: row.payee_name },
+          },
         });
         const payout = { bankReference, paidAt, paidBy: member.userId, entrySeq: posted.seq, entryId: posted.id };
         if (!(await repo.transition(tx, communityId, id, ['approved'], 'paid', payout))) throw invalidState('This request changed meanwhile');
