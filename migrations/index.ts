@@ -7,6 +7,7 @@ import * as fees from './2026-11-23T1910_fees.js';
 import * as incomeBatches from './2026-11-23T1940_income_batches.js';
 import * as webSessions from './2026-11-26T1600_web_sessions.js';
 import * as feedDetails from './2026-11-26T1700_feed_details.js';
+import * as spendKeyEvents from './2026-11-26T1710_spend_key_events.js';
 
 /**
  * Every migration, by its date-prefixed name, applied in name order. Listed here rather than
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1940_income_batches': incomeBatches,
   '2026-11-26T1600_web_sessions': webSessions,
   '2026-11-26T1700_feed_details': feedDetails,
+  '2026-11-26T1710_spend_key_events': spendKeyEvents,
 };

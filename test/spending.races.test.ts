@@ -51,7 +51,13 @@ describe('racing spend requests', () => {
     const seen = (await c.owner.api.get(`${requestsUrl(c)}/${request.id}`)).body;
     expect(seen.status).toBe('approved');
     expect(seen.approvals.map((a: any) => a.by).sort()).toEqual(c.cosigners.map((p) => p.id).sort());
-    expect(seen.timeline.filter((e: any) => e.event === 'approved')).toHaveLength(3);
+    expect(seen.timeline.map((e: any) => [e.event, e.note])).toEqual([
+      ['submitted', undefined],
+      ['key', '1/3'],
+      ['key', '2/3'],
+      ['key', '3/3'],
+      ['approved', undefined],
+    ]);
     expect((await feedTypes(c)).filter((t) => t === 'spend.approved')).toHaveLength(1);
   });
 

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fund, setupCommunity, startHarness, type Community, type Harness } from './support/harness.js';
+import type { TimelineEvent } from '../src/modules/spending/spending.schemas.js';
+import { timelineSteps } from '../src/modules/spending/spending.timeline.js';
 import { approve, balanceOf, cancel, fundOf, payout, problem, reject, repair, requestsUrl, submit, twoKeys } from './support/spending.js';
 
 let h: Harness;
@@ -58,16 +60,20 @@ describe('an owner watches a repair go from request to two keys to bank transfer
     expect(paid.status).toBe(200);
     expect(paid.body).toMatchObject({ status: 'paid', bankReference: 'ICBC-2026-000777', entryId: expect.any(String) });
 
+    // Like a parcel: submitted, one step per key, approved with the second key, paid.
     const seen = await c.owner.api.get(`/v1/track/${request.trackingNo}`);
     expect(seen.body.timeline.map((e: any) => [e.event, e.actor.id, e.note])).toEqual([
       ['submitted', c.manager.id, undefined],
-      ['approved', c.cosigners[0].id, undefined],
+      ['key', c.cosigners[0].id, '1/2'],
+      ['key', c.cosigners[1].id, '2/2'],
       ['approved', c.cosigners[1].id, undefined],
       ['paid', c.manager.id, 'ICBC-2026-000777'],
     ]);
     expect(seen.body.timeline[1].actor.roles).toEqual(['cosigner']);
     const times = seen.body.timeline.map((e: any) => e.at);
     expect([...times].sort()).toEqual(times);
+    // The request was approved the moment the second key landed.
+    expect(seen.body.timeline[3].at).toBe(seen.body.timeline[2].at);
     expect(seen.body.payee.account).toBe('****1234');
 
     expect(await fundOf(c)).toMatchObject({ balance: '3719.50', reserved: '0.00', available: '3719.50' });
@@ -299,6 +305,31 @@ describe('the keys', () => {
     expect(await fundOf(c)).toMatchObject({ balance: '2000.00', reserved: '0.00' });
   });
 
+  it('one key of two leaves it pending: the timeline reads submitted, key 1/2, and nobody is told it is approved', async () => {
+    const c = await funded('2000.00');
+    const request = await submit(c);
+    const first = await approve(c, c.cosigners[0], request);
+    expect(first.body.status).toBe('pending');
+    const seen = (await c.owner.api.get(`/v1/track/${request.trackingNo}`)).body;
+    expect(seen.status).toBe('pending');
+    expect(seen.timeline.map((e: any) => [e.event, e.actor.id, e.note])).toEqual([
+      ['submitted', c.manager.id, undefined],
+      ['key', c.cosigners[0].id, '1/2'],
+    ]);
+    const types = async () => (await c.owner.api.get(`/v1/communities/${c.id}/feed`)).body.items.map((i: any) => i.type);
+    expect(await types()).toEqual(['income.recorded', 'spend.submitted']);
+
+    // A rejection after one key ends it there; still no approval anywhere.
+    expect((await reject(c, c.cosigners[1], request, 'Three quotes are needed')).body.status).toBe('rejected');
+    const ended = (await c.owner.api.get(`/v1/track/${request.trackingNo}`)).body;
+    expect(ended.timeline.map((e: any) => [e.event, e.note])).toEqual([
+      ['submitted', undefined],
+      ['key', '1/2'],
+      ['rejected', 'Three quotes are needed'],
+    ]);
+    expect(await types()).toEqual(['income.recorded', 'spend.submitted', 'spend.rejected']);
+  });
+
   it('a community may require more keys, never fewer than two', async () => {
     const c = await funded();
     problem(await c.admin.put(`/v1/communities/${c.id}/policy`, { requiredApprovals: 1 }), 400, 'validation_failed');
@@ -308,7 +339,43 @@ describe('the keys', () => {
     await approve(c, c.cosigners[0], request);
     expect((await approve(c, c.cosigners[1], request)).body.status).toBe('pending');
     problem(await payout(c, request), 409, 'invalid_state');
-    expect((await approve(c, c.cosigners[2], request)).body.status).toBe('approved');
+    const approved = await approve(c, c.cosigners[2], request);
+    expect(approved.body.status).toBe('approved');
+    expect(approved.body.timeline.map((e: any) => [e.event, e.note])).toEqual([
+      ['submitted', undefined],
+      ['key', '1/3'],
+      ['key', '2/3'],
+      ['key', '3/3'],
+      ['approved', undefined],
+    ]);
+  });
+});
+
+describe('timelines kept before each key was its own step', () => {
+  const at = (second: number) => new Date(Date.UTC(2026, 10, 20, 8, 0, second));
+  const step = (second: number, event: TimelineEvent, actor_id: string, note: string | null = null) => ({ at: at(second), event, actor_id, note });
+
+  it('read each stored approval as a key, and approved at the N-th', () => {
+    const stored = [step(0, 'submitted', 'm'), step(1, 'approved', 'a'), step(2, 'approved', 'b'), step(3, 'paid', 'm', 'ICBC-1')];
+    expect(timelineSteps(stored, 2).map((e) => [e.event, e.actor_id, e.note, e.at.getUTCSeconds()])).toEqual([
+      ['submitted', 'm', null, 0],
+      ['key', 'a', '1/2', 1],
+      ['key', 'b', '2/2', 2],
+      ['approved', 'b', null, 2],
+      ['paid', 'm', 'ICBC-1', 3],
+    ]);
+  });
+
+  it('continue with keys stored the new way, and leave new timelines as they are', () => {
+    const mixed = [step(0, 'submitted', 'm'), step(1, 'approved', 'a'), step(2, 'key', 'b', '2/2'), step(2, 'approved', 'b')];
+    expect(timelineSteps(mixed, 2).map((e) => [e.event, e.note])).toEqual([
+      ['submitted', null],
+      ['key', '1/2'],
+      ['key', '2/2'],
+      ['approved', null],
+    ]);
+    const current = [step(0, 'submitted', 'm'), step(1, 'key', 'a', '1/2'), step(2, 'rejected', 'b', 'no')];
+    expect(timelineSteps(current, 2)).toEqual(current);
   });
 });
 

@@ -52,11 +52,15 @@ export function createDecisions({ db, ledger, communities, body }: SpendingDeps)
           throw new AppError('digest_mismatch', 'The digest is not the request’s: reload the request and check what you approve');
         }
         const { at } = await decide(tx, member, id, 'approve', input.digest, null);
-        await repo.appendEvent(tx, { communityId, requestId: id, event: 'approved', actorId: member.userId, note: null, at });
         // Counted under the row lock: racing approvals see each other's keys.
         const keys = (await repo.approvalsOf(tx, communityId, id)).length;
-        if (keys >= row.required_approvals) {
+        assert(keys <= row.required_approvals, 'a pending request never holds more keys than it needs');
+        const step = { communityId, requestId: id, actorId: member.userId, at };
+        await repo.appendEvent(tx, { ...step, event: 'key', note: `${keys}/${row.required_approvals}` });
+        if (keys === row.required_approvals) {
+          // The N-th key approves the request: one step and one feed item, when the status changes.
           assert(await repo.transition(tx, communityId, id, ['pending'], 'approved'), 'a locked pending request moves to approved');
+          await repo.appendEvent(tx, { ...step, event: 'approved', note: null });
           await ledger.publish(tx, communityId, {
             type: 'spend.approved',
             amount: formatMoney(row.amount),

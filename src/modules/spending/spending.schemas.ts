@@ -8,7 +8,7 @@ const Reason = Type.String({ minLength: 1, maxLength: 1000, pattern: '\\S' });
 export const SpendStatus = Type.Enum(['pending', 'approved', 'rejected', 'cancelled', 'paid']);
 export type SpendStatus = Static<typeof SpendStatus>;
 
-export const TimelineEvent = Type.Enum(['submitted', 'approved', 'rejected', 'cancelled', 'paid']);
+export const TimelineEvent = Type.Enum(['submitted', 'key', 'approved', 'rejected', 'cancelled', 'paid']);
 export type TimelineEvent = Static<typeof TimelineEvent>;
 
 export const SubmitSpendBody = Body({
@@ -83,7 +83,11 @@ export const SpendRequest = Type.Object({
   approvals: Type.Array(Type.Object({ by: Id, displayName: Type.String(), at: Timestamp })),
   timeline: Type.Array(
     Type.Object({ at: Timestamp, event: TimelineEvent, actor: Actor, note: Type.Optional(Type.String()) }),
-    { description: 'Every step, in order: submitted, approved (one per key), rejected, cancelled, paid' },
+    {
+      description:
+        'Every step, in order: submitted; one `key` per co-signer’s key (`note` `k/N`, e.g. `1/2`); `approved` when the N-th key ' +
+        'lands (same actor and time as that key); rejected, cancelled, paid. A paid two-key request reads submitted, key, key, approved, paid.',
+    },
   ),
   bankReference: Type.Union([Type.String(), Type.Null()]),
   paidAt: Type.Union([Timestamp, Type.Null()]),

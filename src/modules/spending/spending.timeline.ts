@@ -5,7 +5,7 @@ import { hasRole, type Member } from '../communities/communities.access.js';
 import type { CommunitiesService } from '../communities/communities.service.js';
 import * as repo from './spending.repository.js';
 import type { RequestRow } from './spending.repository.js';
-import type { Actor, SpendRequest, SpendRequestSummary } from './spending.schemas.js';
+import type { Actor, SpendRequest, SpendRequestSummary, TimelineEvent } from './spending.schemas.js';
 
 /**
  * Who sees a payee's bank account whole: the people who pay it or sign for it (managers,
@@ -61,7 +61,7 @@ export async function spendBody(executor: Executor, communities: CommunitiesServ
     budgetYear: row.budget_year,
     submittedBy: actor(row.submitted_by),
     approvals: approvals.map((a) => ({ by: a.user_id, displayName: actor(a.user_id).displayName, at: a.at.toISOString() })),
-    timeline: events.map((e) => ({
+    timeline: timelineSteps(events, row.required_approvals).map((e) => ({
       at: e.at.toISOString(),
       event: e.event,
       actor: actor(e.actor_id),
@@ -71,4 +71,39 @@ export async function spendBody(executor: Executor, communities: CommunitiesServ
     paidAt: row.paid_at?.toISOString() ?? null,
     entryId: row.entry_id,
   };
+}
+
+export interface StoredStep {
+  at: Date;
+  event: TimelineEvent;
+  actor_id: string;
+  note: string | null;
+}
+
+/**
+ * The timeline as the contract reads it: `submitted`; one `key` per co-signer's key, noted
+ * `k/N`; `approved` when the N-th key lands (same actor and time); then `rejected`,
+ * `cancelled` or `paid`. Steps are stored that way. Requests that held keys before keys were
+ * their own step stored each key as `approved`; such a row (one that does not follow its own
+ * `key`) is read as the key it was, followed by `approved` at the N-th key.
+ */
+export function timelineSteps(stored: readonly StoredStep[], requiredApprovals: number): StoredStep[] {
+  const steps: StoredStep[] = [];
+  let keys = 0;
+  for (const e of stored) {
+    if (e.event === 'key') keys += 1;
+    if (e.event !== 'approved' || confirmsKey(steps.at(-1), e)) {
+      steps.push(e);
+      continue;
+    }
+    keys += 1;
+    steps.push({ ...e, event: 'key', note: `${keys}/${requiredApprovals}` });
+    if (keys === requiredApprovals) steps.push({ ...e, event: 'approved', note: null });
+  }
+  return steps;
+}
+
+/** An `approved` step stored with the key that completed it: same actor, same time. */
+function confirmsKey(previous: StoredStep | undefined, approved: StoredStep): boolean {
+  return previous?.event === 'key' && previous.actor_id === approved.actor_id && previous.at.getTime() === approved.at.getTime();
 }
