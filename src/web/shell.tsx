@@ -82,7 +82,7 @@ export function Shell({ path }: { path: string }) {
       <main id="main" class="page">
         {screen}
       </main>
-      <nav class="tabs" aria-label="主导航" style={{ '--tab-count': String(tabs.length) }}>
+      <nav class={`tabs${tabs.length > 6 ? ' crowded' : ''}`} aria-label="主导航" style={{ '--tab-count': String(tabs.length) }}>
         {tabs.map((t) => (
           <a key={t.href} href={t.href} aria-current={t.href === tab ? 'page' : undefined}>
             {t.label}

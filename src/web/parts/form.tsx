@@ -48,3 +48,18 @@ export function ErrorSummary({ errors }: { errors: Errors }) {
 }
 
 export const valueOf = (event: Event) => (event.target as HTMLInputElement).value;
+
+/** The last `count` months up to `latest` (YYYY-MM), newest first, for a month picker in Chinese. */
+export function recentMonths(latest: string, count = 24): string[] {
+  let [year, month] = latest.split('-').map(Number) as [number, number];
+  const months: string[] = [];
+  for (let i = 0; i < count; i++) {
+    months.push(`${year}-${String(month).padStart(2, '0')}`);
+    month -= 1;
+    if (month === 0) {
+      month = 12;
+      year -= 1;
+    }
+  }
+  return months;
+}

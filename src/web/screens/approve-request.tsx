@@ -52,7 +52,7 @@ export function ApproveRequest({ cid, request, onDone }: { cid: string; request:
       <dl class="facts signing">
         <div>
           <dt>金额</dt>
-          <dd>
+          <dd class="signing-amount">
             <Money amount={request.amount} />
             <br />
             <span class="capitals">{chineseCapitals(request.amount)}</span>

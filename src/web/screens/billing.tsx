@@ -3,10 +3,16 @@ import { api } from '../api.js';
 import { hasRole, useSession } from '../context.js';
 import { formatMoney, formatMonth, monthOf } from '../format.js';
 import { useLoad, useSubmit } from '../hooks.js';
-import { CapitalsPreview, ErrorSummary, moneyProblem, valueOf, type Errors } from '../parts/form.js';
+import { CapitalsPreview, ErrorSummary, moneyProblem, recentMonths, valueOf, type Errors } from '../parts/form.js';
 import { Card, Field, Money, Problem } from '../parts/ui.js';
 import { PAYMENT_METHODS } from '../words.js';
 import { NotForYou } from './record-income.js';
+
+/** The month after a YYYY-MM, so next month can be billed ahead. */
+function nextMonth(period: string): string {
+  const [year, month] = period.split('-').map(Number) as [number, number];
+  return month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, '0')}`;
+}
 
 /** A rate per m² (up to 4 decimals) as written on a fee notice: 2.35, 1.2345. */
 const formatRatePerM2 = (rate: string) => rate.replace(/(\.\d\d\d*?)0+$/, '$1');
@@ -43,10 +49,16 @@ function RunBilling() {
       <Problem error={run.error} />
       <form class="form" onSubmit={run.submit}>
         <Field id="billing-period" label="计费月份">
-          <input id="billing-period" type="month" value={period} onInput={(e) => setPeriod(valueOf(e))} required />
+          <select id="billing-period" value={period} onChange={(e) => setPeriod(valueOf(e))}>
+            {recentMonths(nextMonth(monthOf(new Date(), here.timezone)), 13).map((m) => (
+              <option key={m} value={m}>
+                {formatMonth(m)}
+              </option>
+            ))}
+          </select>
         </Field>
         <button type="submit" class="button" disabled={run.busy}>
-          生成本月账单
+          生成账单
         </button>
       </form>
     </Card>

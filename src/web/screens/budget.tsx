@@ -101,15 +101,26 @@ function Lines({ lines }: { lines: Line[] }) {
       {lines.map((line) => {
         const name = accountWord(line.name, line.account);
         const over = line.executionRate !== null && parseFloat(line.executionRate) > 1;
+        const unbudgeted = line.executionRate === null;
         return (
           <li key={line.account}>
             <div class="budget-line-head">
               <span class="budget-name">{name}</span>
-              <span class={`budget-rate${over ? ' over' : ''}`}>{formatRate(line.executionRate)}</span>
+              <span class={`budget-rate${over ? ' over' : ''}`}>{unbudgeted ? '未列预算' : formatRate(line.executionRate)}</span>
             </div>
-            <Bar width={rateWidth(line.executionRate)} tone={over ? 'over' : 'primary'} label={`${name} 执行率 ${formatRate(line.executionRate)}`} />
+            {unbudgeted ? null : (
+              <Bar width={rateWidth(line.executionRate)} tone={over ? 'over' : 'primary'} label={`${name} 执行率 ${formatRate(line.executionRate)}`} />
+            )}
             <p class="small muted">
-              预算 <Money amount={line.budget} /> · 实际 <Money amount={line.actual} /> · 剩余 <Money amount={line.remaining} />
+              {unbudgeted ? (
+                <>
+                  本年实际 <Money amount={line.actual} />
+                </>
+              ) : (
+                <>
+                  预算 <Money amount={line.budget} /> · 实际 <Money amount={line.actual} /> · 剩余 <Money amount={line.remaining} />
+                </>
+              )}
             </p>
             <details>
               <summary>按月查看</summary>

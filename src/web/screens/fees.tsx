@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { hasRole, useSession } from '../context.js';
 import { formatMonth, formatRate, monthOf, rateWidth } from '../format.js';
 import { useLoad } from '../hooks.js';
+import { recentMonths } from '../parts/form.js';
 import { Bar, Card, Empty, Loading, Money, Problem } from '../parts/ui.js';
 
 /** 物业费: the month's fees billed and collected, by building (never by household), and arrears for those who follow them up. */
@@ -27,7 +28,13 @@ export function Fees() {
       </div>
       <div class="field inline">
         <label for="fees-period">月份</label>
-        <input id="fees-period" type="month" value={period} onInput={(e) => setPeriod((e.target as HTMLInputElement).value || period)} />
+        <select id="fees-period" value={period} onChange={(e) => setPeriod((e.target as HTMLSelectElement).value)}>
+          {recentMonths(monthOf(new Date(), here.timezone)).map((m) => (
+            <option key={m} value={m}>
+              {formatMonth(m)}
+            </option>
+          ))}
+        </select>
       </div>
       {summary.error ? <Problem error={summary.error} /> : null}
       {!s ? (

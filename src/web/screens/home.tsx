@@ -78,7 +78,7 @@ export function Home() {
         }
       >
         {feed.items.length ? (
-          <FeedList items={feed.items} timeZone={here.timezone} />
+          <FeedList items={feed.items.slice(0, 12)} timeZone={here.timezone} />
         ) : (
           <Empty>还没有收支记录。每一笔收入和支出都会在这里实时出现。</Empty>
         )}
@@ -101,7 +101,6 @@ function Actions() {
     links.push(['/record-income', '记录公共收益'], ['/submit-request', '提交支出申请'], ['/billing', '物业费计费与收款']);
   }
   if (hasRole(here, 'admin')) links.push(['/members-units', '成员与房屋']);
-  if (here.unitIds.length) links.push(['/my-units', '我的房屋与缴费']);
   if (!links.length) return null;
   return (
     <nav class="card actions" aria-label="常用操作">

@@ -36,6 +36,7 @@ export function TrackRequest({ trackingNo }: { trackingNo: string }) {
   if (!r) return <Loading what="支出进度" />;
   const tz = membership.timezone;
   const isSubmitter = r.submittedBy.id === me.id;
+  const myKey = r.approvals.find((a) => a.by === me.id);
 
   return (
     <>
@@ -79,7 +80,13 @@ export function TrackRequest({ trackingNo }: { trackingNo: string }) {
       </section>
 
       {hasRole(membership, 'cosigner') && r.status === 'pending' && !isSubmitter ? (
-        <ApproveRequest cid={membership.id} request={r} onDone={request.reload} />
+        myKey ? (
+          <p class="notice-ok" role="status">
+            您已于 {formatDateTime(myKey.at, tz)} 签名批准，还需 {r.requiredApprovals - r.approvals.length} 位共管签名人签名。
+          </p>
+        ) : (
+          <ApproveRequest cid={membership.id} request={r} onDone={request.reload} />
+        )
       ) : null}
       {hasRole(membership, 'manager') && r.status === 'approved' ? <PayRequest cid={membership.id} request={r} onDone={request.reload} /> : null}
       {isSubmitter && (r.status === 'pending' || r.status === 'approved') ? (
