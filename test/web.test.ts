@@ -80,7 +80,7 @@ describe('信义家 in a browser', () => {
   it('an income recorded through the API appears on the open page within seconds, without reload', async () => {
     const page = await signIn(demo.owner);
     await page.getByText('实时更新中').waitFor();
-    await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
     const manager = await demo.login(demo.manager);
     const recorded = await demo.call(manager, 'POST', `/v1/communities/${demo.communityId}/income`, {
       category: 'advertising',
@@ -91,7 +91,7 @@ describe('信义家 in a browser', () => {
     const balance = await fundBalance(manager);
     await page.locator('.feed-item', { hasText: '¥8,888.88' }).first().waitFor({ timeout: 5_000 });
     await expect.poll(() => page.getByTestId('balance').textContent(), { timeout: 5_000 }).toBe(yuan(balance));
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
   it('a co-signer approves on the request page, seeing what the key signs, and the API shows the key', async () => {
@@ -126,10 +126,10 @@ describe('信义家 in a browser', () => {
     // The page hides the buttons; the API is the guard. Even with the CSRF token, roles decide.
     const refused = await page.evaluate(
       async ({ cid, id, digest }) => {
-        const me = await (await fetch('/v1/me')).json();
+        const me = (await (await fetch('/v1/me')).json()) as { csrfToken: string };
         const post = (url: string, body: unknown) =>
           fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken }, body: JSON.stringify(body) }).then(
-            async (r) => [r.status, (await r.json()).code],
+            async (r) => [r.status, ((await r.json()) as { code: string }).code],
           );
         return [
           await post(`/v1/communities/${cid}/spend-requests/${id}/approvals`, { signingPassword: 'guess-guess-guess', digest }),
@@ -155,11 +155,11 @@ describe('信义家 in a browser', () => {
     expect(setCookie).toMatch(/^xinyi_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
     expect(setCookie).not.toMatch(/Domain=/i);
     const cookie = setCookie.split(';')[0]!;
-    const me = await (await fetch(`${server.base}/v1/me`, { headers: { cookie } })).json();
+    const me = (await (await fetch(`${server.base}/v1/me`, { headers: { cookie } })).json()) as { csrfToken: string };
     expect(me.csrfToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect((await (await fetch(`${server.base}/v1/auth/login`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' })).json()).code).toBe(
-      'validation_failed',
-    );
+    // /v1/auth/login stays bearer-only: a cookie changes nothing there.
+    const bearerOnly = await fetch(`${server.base}/v1/auth/login`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
+    expect(((await bearerOnly.json()) as { code: string }).code).toBe('validation_failed');
 
     const manager = await demo.login(demo.manager);
     const before = await fundBalance(manager);
@@ -170,18 +170,19 @@ describe('信义家 in a browser', () => {
         headers: { cookie, 'content-type': 'application/json', ...headers },
         body: income,
       });
-    for (const headers of [
+    const refusals: Record<string, string>[] = [
       {},
       { 'x-csrf-token': me.csrfToken },
       { origin: server.base },
       { origin: server.base, 'x-csrf-token': `${me.csrfToken.slice(0, -1)}A` },
       { origin: 'http://evil.example', 'x-csrf-token': me.csrfToken },
       { origin: server.base, 'x-csrf-token': me.csrfToken, 'sec-fetch-site': 'cross-site' },
-    ]) {
+    ];
+    for (const headers of refusals) {
       const reply = await attempt(headers);
       expect(reply.status, JSON.stringify(headers)).toBe(403);
       expect(reply.headers.get('content-type')).toContain('application/problem+json');
-      expect((await reply.json()).code).toBe('forbidden');
+      expect(((await reply.json()) as { code: string }).code).toBe('forbidden');
     }
     expect(await fundBalance(manager)).toBe(before);
     expect((await attempt({ origin: server.base, 'x-csrf-token': me.csrfToken })).status).toBe(201);
@@ -215,7 +216,7 @@ describe('信义家 in a browser', () => {
     try {
       const stale = await signIn(demo.supervisor);
       const [cookie] = await stale.context().cookies();
-      const csrf = await stale.evaluate(async () => (await (await fetch('/v1/me')).json()).csrfToken as string);
+      const csrf = await stale.evaluate(async () => ((await (await fetch('/v1/me')).json()) as { csrfToken: string }).csrfToken);
       // A month later: past both the idle and the absolute lifetime.
       await sql`UPDATE web_sessions SET created_at = now() - interval '31 days', last_seen_at = now() - interval '8 days',
                 expires_at = now() - interval '1 day' WHERE csrf_token = ${csrf}`.execute(db);
@@ -292,12 +293,12 @@ describe('信义家 in a browser', () => {
       for (const screen of paths) {
         await page.goto(server.base + screen);
         await page.locator('h1').first().waitFor();
-        await page.waitForFunction(() => !document.querySelector('.loading, .boot'), undefined, { timeout: 5_000 });
-        const width = await page.evaluate(() => document.documentElement.scrollWidth);
-        if (width > 360) findings.push(`${screen}: ${width}px wide at 360`);
+        await page.locator('.loading, .boot').first().waitFor({ state: 'detached', timeout: 5_000 });
+        const width = await page.evaluate('document.documentElement.scrollWidth');
+        if ((width as number) > 360) findings.push(`${screen}: ${String(width)}px wide at 360`);
         await page.addScriptTag({ content: axe }).catch(() => page.evaluate(axe));
         const violations = await page.evaluate(async () => {
-          const result = await (window as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run({
+          const result = await (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe.run({
             runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
           });
           return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
