@@ -1,0 +1,967 @@
+import { sql, type RawBuilder } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tx } from '../src/db/database.js';
+import { addUnits, billPeriod, pay, setRate } from './support/fees.js';
+import { fund, setupCommunity, startHarness, unique, type Community, type Harness, type Person } from './support/harness.js';
+import { approve as approveRequest, cancel, payout, reject, submit, twoKeys } from './support/spending.js';
+
+/*
+ * The database keeps the money rules a second time, under the server (STYLE.md point 6,
+ * issue 11): if a TypeScript check is removed or a script writes SQL by hand, PostgreSQL
+ * still refuses. Each test here builds its rows through the API, then attempts one forbidden
+ * change directly in SQL as the application's own database user, and names the guard that
+ * refused it (SQLSTATE, constraint, or the trigger function in the error's context).
+ *
+ * Every attempt runs in a transaction that is rolled back, so the shared books below stay as
+ * the API left them. Deferred guards are asked for before the rollback (SET CONSTRAINTS ALL
+ * IMMEDIATE), or at a real commit where the story is "refused at commit".
+ *
+ * Tests marked `it.fails` are rules of API.md that protect money but that the database does
+ * not guard yet: each shows the SQL that PostgreSQL carries out. When a migration adds the
+ * guard, the body passes, vitest reports the `it.fails` as failed, and the `.fails` goes.
+ */
+
+let h: Harness;
+
+const ROLLBACK = Symbol('rollback');
+const ACCEPTED = Object.freeze({ accepted: 'PostgreSQL carried out the forbidden change' });
+
+/** What PostgreSQL said: the fields of its error that name a guard. */
+interface Answer {
+  code?: string;
+  constraint?: string;
+  where?: string;
+  message?: string;
+}
+
+/**
+ * Runs `attack` as the application's database user and answers PostgreSQL's refusal, or
+ * ACCEPTED when it carried the change out. Nothing is kept unless `commit` is asked for.
+ */
+async function attempt(attack: (tx: Tx) => Promise<unknown>, options: { commit?: boolean } = {}): Promise<Answer | typeof ACCEPTED> {
+  let outcome: Answer | typeof ACCEPTED = ACCEPTED;
+  try {
+    await h.db.transaction().execute(async (tx) => {
+      await attack(tx);
+      if (options.commit) return;
+      // Deferred guards (the balanced entry) run now, as they would at commit.
+      await sql`SET CONSTRAINTS ALL IMMEDIATE`.execute(tx);
+      throw ROLLBACK;
+    });
+  } catch (error) {
+    if (error === ROLLBACK) return ACCEPTED;
+    const e = error as Record<string, unknown>;
+    outcome = { code: e.code as string, constraint: e.constraint as string, where: e.where as string, message: e.message as string };
+  }
+  return outcome;
+}
+
+/** Which guard is expected to refuse: by SQLSTATE and its constraint, trigger function or words. */
+interface Guard {
+  code: string;
+  constraint?: string;
+  trigger?: string;
+  message?: RegExp;
+}
+
+const SQLSTATE = {
+  check: '23514',
+  restrict: '23001',
+  unique: '23505',
+  foreignKey: '23503',
+  insufficientPrivilege: '42501',
+} as const;
+
+function expectRefused(outcome: Answer | typeof ACCEPTED, guard: Guard): void {
+  expect(outcome).toMatchObject({
+    code: guard.code,
+    ...(guard.constraint ? { constraint: guard.constraint } : {}),
+    ...(guard.trigger ? { where: expect.stringContaining(`function ${guard.trigger}(`) } : {}),
+    ...(guard.message ? { message: expect.stringMatching(guard.message) } : {}),
+  });
+}
+
+/** The first row of a query on the pool. */
+async function one<T>(query: RawBuilder<T>): Promise<T> {
+  const { rows } = await query.execute(h.db);
+  expect(rows).toHaveLength(1);
+  return rows[0]!;
+}
+
+interface Request {
+  id: string;
+  digest: string;
+  trackingNo: string;
+  amount: string;
+}
+
+/**
+ * One community's books, built through the API: income, fees billed and paid (partly, and in
+ * advance, then applied by a later run), spend requests in every status, an approved budget
+ * and a draft holding one key, and a reversed income.
+ */
+interface Books {
+  c: Community;
+  /** A manager who is also a co-signer: submits `oneKey` and drafts the 2027 budget. */
+  both: Person;
+  paid: Request;
+  approved: Request;
+  /** Pending, submitted by `both`, holding the key of cosigners[0]. */
+  oneKey: Request;
+  rejected: Request;
+  cancelled: Request;
+  /** The income that funded the community, never reversed. */
+  incomeSeq: number;
+  /** An income reversed through the API. */
+  reversedSeq: number;
+  payoutSeq: number;
+  units: string[];
+}
+
+let books: Books;
+/** A funded community with no open request, so its fund reserves nothing. */
+let plain: Community;
+
+const entrySeq = async (communityId: string, entryId: string) =>
+  (await one(sql<{ seq: number }>`SELECT seq FROM entries WHERE community_id = ${communityId} AND id = ${entryId}`)).seq;
+
+async function buildBooks(): Promise<Books> {
+  const c = await setupCommunity(h.app);
+  const both = await c.addMember(['manager', 'cosigner']);
+  await fund(c, '100000');
+
+  const paid = await submit(c, { amount: '1000' });
+  await twoKeys(c, paid);
+  expect((await payout(c, paid)).status).toBe(200);
+  const approved = await submit(c, { amount: '2000' });
+  await twoKeys(c, approved);
+  const oneKey = await submit(c, { amount: '300' }, both);
+  expect((await approveRequest(c, c.cosigners[0], oneKey)).body.status).toBe('pending');
+  const rejected = await submit(c, { amount: '400' });
+  expect((await reject(c, c.cosigners[0], rejected)).body.status).toBe('rejected');
+  const cancelled = await submit(c, { amount: '500' });
+  expect((await cancel(c, cancelled)).body.status).toBe('cancelled');
+
+  const income = await c.manager.api.post(`/v1/communities/${c.id}/income`, { category: 'parking', amount: '500', payer: 'Tenant' });
+  expect(income.status).toBe(201);
+  const reversal = await c.cosigners[2].api.post(`/v1/communities/${c.id}/entries/${income.body.entryId}/reversal`, {
+    reason: 'Recorded twice',
+    signingPassword: c.cosigners[2].signingPassword,
+  });
+  expect(reversal.status, reversal.text).toBe(201);
+
+  const units = await addUnits(c, [
+    { code: '1-101', building: '1', areaM2: '100' },
+    { code: '1-102', building: '1', areaM2: '80.50' },
+  ]);
+  await setRate(c, '2.00', '2026-01');
+  await billPeriod(c, '2026-01');
+  await pay(c, units[0]!, '150');
+  await pay(c, units[1]!, '300'); // 161.00 to the bill, 139.00 in advance
+  await billPeriod(c, '2026-02'); // applies the advance: a settlement whose source is the run
+
+  const lines = [
+    { account: '5102', amount: '12000' },
+    { account: '5105', amount: '3000.50' },
+  ];
+  expect((await c.manager.api.put(`/v1/communities/${c.id}/budgets/2026`, { lines })).status).toBe(200);
+  for (const cosigner of [c.cosigners[0], c.cosigners[1]]) {
+    const reply = await cosigner.api.post(`/v1/communities/${c.id}/budgets/2026/approvals`, { signingPassword: cosigner.signingPassword });
+    expect(reply.status, reply.text).toBe(200);
+  }
+  expect((await both.api.put(`/v1/communities/${c.id}/budgets/2027`, { lines })).status).toBe(200);
+  const key = await c.cosigners[0].api.post(`/v1/communities/${c.id}/budgets/2027/approvals`, { signingPassword: c.cosigners[0].signingPassword });
+  expect(key.body.status).toBe('draft');
+
+  const paidRow = await one(sql<{ entry_seq: number }>`SELECT entry_seq FROM spend_requests WHERE community_id = ${c.id} AND id = ${paid.id}`);
+  return {
+    c,
+    both,
+    paid,
+    approved,
+    oneKey,
+    rejected,
+    cancelled,
+    incomeSeq: (await one(sql<{ seq: number }>`SELECT min(seq) AS seq FROM entries WHERE community_id = ${c.id} AND kind = 'income'`)).seq,
+    reversedSeq: await entrySeq(c.id, income.body.entryId),
+    payoutSeq: paidRow.entry_seq,
+    units,
+  };
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  [books, plain] = await Promise.all([
+    buildBooks(),
+    setupCommunity(h.app).then(async (c) => {
+      await fund(c, '1000');
+      return c;
+    }),
+  ]);
+});
+afterAll(() => h?.close());
+
+const ZERO_DIGEST = '0'.repeat(64);
+
+/** Calls the ledger's own writer with postings of the caller's choosing, as a script could. */
+const ledgerPost = (
+  tx: Tx,
+  communityId: string,
+  postings: Array<{ account: string; debit?: string; credit?: string }>,
+  options: { kind?: string; reversesSeq?: number | null; entryId?: string } = {},
+) =>
+  sql<{ seq: number }>`SELECT seq FROM ledger_post(${communityId}, ${options.entryId ?? unique('entry')}, ${options.kind ?? 'adjustment'},
+    'written by hand', NULL, NULL, now(), ${options.reversesSeq ?? null}::bigint, ${JSON.stringify(postings)}::jsonb, NULL)`.execute(tx);
+
+// ---------------------------------------------------------------------------------------------
+describe('the two keys of a spend request', () => {
+  const decide = (tx: Tx, request: Request, userId: string, decision = 'approve', digest = request.digest) =>
+    sql`INSERT INTO spend_decisions (community_id, request_id, user_id, decision, digest, reason)
+        VALUES (${books.c.id}, ${request.id}, ${userId}, ${decision}, ${digest}, ${decision === 'reject' ? 'No' : null})`.execute(tx);
+
+  it("the database refuses an approval by the request's own submitter, even when the submitter holds a key", async () => {
+    // `both` is a co-signer, so only the submitter guard stands between this row and a key.
+    expectRefused(await attempt((tx) => decide(tx, books.oneKey, books.both.id)), {
+      code: SQLSTATE.check,
+      trigger: 'spend_decision_guard',
+      message: /the submitter of a spend request cannot decide on it/,
+    });
+  });
+
+  it("the database refuses a rejection by the request's own submitter", async () => {
+    expectRefused(await attempt((tx) => decide(tx, books.oneKey, books.both.id, 'reject')), {
+      code: SQLSTATE.check,
+      trigger: 'spend_decision_guard',
+      message: /submitter of a spend request cannot decide/,
+    });
+  });
+
+  it('the database refuses a key from a member who is not a co-signer', async () => {
+    for (const member of [books.c.owner, books.c.manager, books.c.supervisor]) {
+      expectRefused(await attempt((tx) => decide(tx, books.oneKey, member.id)), {
+        code: SQLSTATE.check,
+        trigger: 'spend_decision_guard',
+        message: /only a co-signer decides on a spend request/,
+      });
+    }
+  });
+
+  it("the database refuses the same co-signer's key twice, and a rejection after that co-signer's approval", async () => {
+    for (const decision of ['approve', 'reject']) {
+      expectRefused(await attempt((tx) => decide(tx, books.oneKey, books.c.cosigners[0].id, decision)), {
+        code: SQLSTATE.unique,
+        constraint: 'spend_decisions_pkey',
+      });
+    }
+  });
+
+  it('the database refuses a rejection without a reason', async () => {
+    const outcome = await attempt(
+      (tx) => sql`INSERT INTO spend_decisions (community_id, request_id, user_id, decision, digest)
+                  VALUES (${books.c.id}, ${books.oneKey.id}, ${books.c.cosigners[1].id}, 'reject', ${books.oneKey.digest})`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'rejection_has_reason' });
+  });
+
+  it('the database refuses a request moved to approved with fewer keys than required', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE spend_requests SET status = 'approved' WHERE community_id = ${books.c.id} AND id = ${books.oneKey.id}`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, trigger: 'spend_request_guard', message: /has 1 of 2 keys/ });
+  });
+
+  it("the database never counts the submitter's own key toward approval, even if one got past the decision guard", async () => {
+    // Defence in depth: the key count skips the submitter on its own. To reach it, this
+    // transaction (rolled back) switches the decision guard off, as the tables' owner may.
+    const outcome = await attempt(async (tx) => {
+      await sql`ALTER TABLE spend_decisions DISABLE TRIGGER spend_decisions_guard`.execute(tx);
+      await decide(tx, books.oneKey, books.both.id);
+      await sql`UPDATE spend_requests SET status = 'approved' WHERE community_id = ${books.c.id} AND id = ${books.oneKey.id}`.execute(tx);
+    });
+    expectRefused(outcome, { code: SQLSTATE.check, trigger: 'spend_request_guard', message: /has 1 of 2 keys/ });
+  });
+
+  it('the database refuses a request that needs fewer than two keys, and a community policy of one key', async () => {
+    const request = await attempt(
+      (tx) => sql`INSERT INTO spend_requests (community_id, id, seq, tracking_no, title, description, amount, account_code, payee_name,
+                    payee_account, budget_year, digest, required_approvals, submitted_by, submitted_at)
+                  SELECT community_id, id || '-one-key', seq + 1000000, tracking_no || '0', title, description, amount, account_code,
+                         payee_name, payee_account, budget_year, digest, 1, submitted_by, submitted_at
+                    FROM spend_requests WHERE community_id = ${books.c.id} AND id = ${books.oneKey.id}`.execute(tx),
+    );
+    expectRefused(request, { code: SQLSTATE.check, constraint: 'spend_requests_required_approvals_check' });
+    const policy = await attempt((tx) => sql`UPDATE communities SET required_approvals = 1 WHERE id = ${books.c.id}`.execute(tx));
+    expectRefused(policy, { code: SQLSTATE.check, constraint: 'communities_required_approvals_check' });
+  });
+
+  it('the database refuses a spend request that does not start pending', async () => {
+    const outcome = await attempt(
+      (tx) => sql`INSERT INTO spend_requests (community_id, id, seq, tracking_no, title, description, amount, account_code, payee_name,
+                    payee_account, budget_year, digest, required_approvals, submitted_by, submitted_at, status)
+                  SELECT community_id, id || '-born-approved', seq + 1000000, tracking_no || '0', title, description, amount, account_code,
+                         payee_name, payee_account, budget_year, digest, required_approvals, submitted_by, submitted_at, 'approved'
+                    FROM spend_requests WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, trigger: 'spend_request_guard', message: /a spend request starts pending/ });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('a spend request after it is submitted', () => {
+  const transitions: Array<['paid' | 'rejected' | 'cancelled' | 'approved', string]> = [
+    ['paid', 'pending'],
+    ['paid', 'approved'],
+    ['paid', 'rejected'],
+    ['paid', 'cancelled'],
+    ['rejected', 'approved'],
+    ['rejected', 'pending'],
+    ['cancelled', 'approved'],
+    ['cancelled', 'pending'],
+    ['approved', 'pending'],
+    // Even "no move": a submitted request changes only by moving along the allowed transitions.
+    ['approved', 'approved'],
+  ];
+
+  it.each(transitions)('the database refuses a request moved from %s to %s', async (from, to) => {
+    const request = books[from];
+    const outcome = await attempt(
+      (tx) => sql`UPDATE spend_requests SET status = ${to} WHERE community_id = ${books.c.id} AND id = ${request.id}`.execute(tx),
+    );
+    expectRefused(outcome, {
+      code: SQLSTATE.check,
+      trigger: 'spend_request_guard',
+      message: new RegExp(`may not go from ${from} to ${to}$`),
+    });
+  });
+
+  it('the database refuses a pending request paid without its keys, even with a complete payout', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE spend_requests
+                     SET status = 'paid', entry_seq = ${books.payoutSeq}, entry_id = 'forged', bank_reference = 'FORGED-1',
+                         paid_at = now(), paid_by = ${books.c.manager.id}
+                   WHERE community_id = ${books.c.id} AND id = ${books.oneKey.id}`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, trigger: 'spend_request_guard', message: /may not go from pending to paid$/ });
+  });
+
+  it('the database refuses a request marked paid without a payout entry', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE spend_requests
+                     SET status = 'paid', bank_reference = 'ICBC-NO-ENTRY', paid_at = now(), paid_by = ${books.c.manager.id}
+                   WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'paid_has_payout' });
+  });
+
+  it('the database refuses a payout recorded on a request that is not paid', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE spend_requests SET status = 'cancelled', bank_reference = 'ICBC-EARLY'
+                   WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'paid_has_payout' });
+  });
+
+  it('the database refuses one payout entry for two requests', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE spend_requests
+                     SET status = 'paid', entry_seq = ${books.payoutSeq}, entry_id = 'reused', bank_reference = 'ICBC-REUSED',
+                         paid_at = now(), paid_by = ${books.c.manager.id}
+                   WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.unique, constraint: 'spend_requests_entry' });
+  });
+
+  const signed: Array<[string, () => RawBuilder<unknown>]> = [
+    ['amount', () => sql`amount * 10`],
+    ['payee_name', () => sql`${'Someone Else Ltd.'}`],
+    ['payee_account', () => sql`${'9999888877776666'}`],
+    ['account_code', () => sql`${'5199'}`],
+    ['title', () => sql`${'Something else'}`],
+    ['digest', () => sql`${ZERO_DIGEST}`],
+    ['required_approvals', () => sql`required_approvals + 1`],
+    ['submitted_by', () => sql`${books.both.id}`],
+  ];
+
+  it.each(signed)('the database refuses a change to an approved request’s %s, which its co-signers signed', async (column, value) => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE spend_requests SET ${sql.ref(column)} = ${value()}
+                   WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.restrict, trigger: 'spend_request_guard', message: /is immutable once submitted/ });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('what is written once is never rewritten', () => {
+  const inBooks = () => sql`community_id = ${books.c.id}`;
+  const appendOnly: Array<[string, string, string, () => RawBuilder<unknown>]> = [
+    ['an entry', 'UPDATE', 'entries', () => sql`UPDATE entries SET memo = 'nothing to see' WHERE ${inBooks()}`],
+    ['an entry', 'DELETE', 'entries', () => sql`DELETE FROM entries WHERE ${inBooks()}`],
+    ['a posting', 'UPDATE', 'postings', () => sql`UPDATE postings SET credit = credit * 2 WHERE ${inBooks()} AND credit > 0`],
+    ['a posting', 'DELETE', 'postings', () => sql`DELETE FROM postings WHERE ${inBooks()}`],
+    ["a co-signer's decision", 'UPDATE', 'spend_decisions', () => sql`UPDATE spend_decisions SET decision = 'reject', reason = 'changed my mind' WHERE ${inBooks()}`],
+    ["a co-signer's decision", 'DELETE', 'spend_decisions', () => sql`DELETE FROM spend_decisions WHERE ${inBooks()}`],
+    ['a timeline event', 'UPDATE', 'spend_events', () => sql`UPDATE spend_events SET note = 'rewritten' WHERE ${inBooks()}`],
+    ['a timeline event', 'DELETE', 'spend_events', () => sql`DELETE FROM spend_events WHERE ${inBooks()}`],
+    ['a spend request', 'DELETE', 'spend_requests', () => sql`DELETE FROM spend_requests WHERE ${inBooks()}`],
+  ];
+
+  it.each(appendOnly)('the database refuses to alter or remove %s (%s)', async (_what, operation, table, statement) => {
+    const outcome = await attempt((tx) => statement().execute(tx));
+    expectRefused(outcome, {
+      code: SQLSTATE.restrict,
+      trigger: 'refuse_change',
+      message: new RegExp(`^rows of ${table} are append-only: ${operation} refused$`),
+    });
+  });
+
+  it('the database refuses to truncate the postings', async () => {
+    // TRUNCATE skips row triggers; a statement trigger guards it. The lock it takes is
+    // released at once by the rollback.
+    const outcome = await attempt((tx) => sql`TRUNCATE postings`.execute(tx));
+    expectRefused(outcome, { code: SQLSTATE.restrict, trigger: 'refuse_change', message: /^rows of postings are append-only: TRUNCATE refused$/ });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('every entry balances', () => {
+  it('the database refuses an unbalanced entry at commit', async () => {
+    const outcome = await attempt(
+      (tx) =>
+        ledgerPost(tx, books.c.id, [
+          { account: '1001', debit: '100' },
+          { account: '4199', credit: '90' },
+        ]),
+      { commit: true },
+    );
+    expectRefused(outcome, {
+      code: SQLSTATE.check,
+      trigger: 'ledger_check_balanced',
+      message: /is unbalanced \(2 lines, debits 100\.00, credits 90\.00\)/,
+    });
+  });
+
+  it('the database refuses an entry without postings at commit', async () => {
+    const outcome = await attempt(
+      (tx) => sql`INSERT INTO entries (community_id, seq, id, kind, occurred_at, recorded_at, prev_hash, hash)
+                  SELECT community_id, entry_seq + 1, ${unique('empty')}, 'adjustment', now(), now(), entry_hash, ${'a'.repeat(64)}
+                    FROM community_heads WHERE community_id = ${books.c.id}`.execute(tx),
+      { commit: true },
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, trigger: 'ledger_check_balanced', message: /is unbalanced \(0 lines/ });
+  });
+
+  const sides: Array<[string, string, string]> = [
+    ['both sides positive', '10.00', '10.00'],
+    ['neither side positive', '0', '0'],
+    ['a negative debit', '-10.00', '0'],
+    ['a negative credit beside a debit', '10.00', '-10.00'],
+  ];
+
+  it.each(sides)('the database refuses a posting with %s', async (_story, debit, credit) => {
+    const outcome = await attempt(
+      (tx) => sql`INSERT INTO postings (community_id, entry_seq, line, account_code, debit, credit)
+                  VALUES (${books.c.id}, ${books.incomeSeq}, 99, '1001', ${debit}::numeric, ${credit}::numeric)`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'one_positive_side' });
+  });
+
+  it('the database refuses a posting to an account the community does not have', async () => {
+    const outcome = await attempt(
+      (tx) => sql`INSERT INTO postings (community_id, entry_seq, line, account_code, debit)
+                  VALUES (${books.c.id}, ${books.incomeSeq}, 99, '9999', 10)`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.foreignKey, constraint: 'postings_community_id_account_code_fkey' });
+  });
+
+  it('the database refuses a second reversal of an entry', async () => {
+    const outcome = await attempt((tx) =>
+      ledgerPost(
+        tx,
+        books.c.id,
+        [
+          { account: '4101', debit: '500' },
+          { account: '1001', credit: '500' },
+        ],
+        { kind: 'reversal', reversesSeq: books.reversedSeq },
+      ),
+    );
+    expectRefused(outcome, { code: SQLSTATE.unique, constraint: 'entries_reversed_once' });
+  });
+
+  it('the database refuses a reversal that names no entry, and an entry naming one that is not a reversal', async () => {
+    const lines = [
+      { account: '4199', debit: '1' },
+      { account: '1001', credit: '1' },
+    ];
+    for (const options of [{ kind: 'reversal', reversesSeq: null }, { kind: 'adjustment', reversesSeq: books.incomeSeq }]) {
+      expectRefused(await attempt((tx) => ledgerPost(tx, books.c.id, lines, options)), {
+        code: SQLSTATE.check,
+        constraint: 'reversal_has_origin',
+      });
+    }
+  });
+
+  it('the database refuses income recorded on the group-commit path by anyone but a manager', async () => {
+    const item = {
+      id: unique('income'),
+      entryId: unique('entry'),
+      recordedBy: books.c.owner.id,
+      category: 'parking',
+      amount: '10.00',
+      payer: 'Owner',
+      receivedAt: new Date().toISOString(),
+      memo: 'parking',
+      postings: [
+        { account: '1001', debit: '10.00' },
+        { account: '4101', credit: '10.00' },
+      ],
+      feed: null,
+    };
+    const outcome = await attempt(
+      (tx) => sql`SELECT * FROM ledger_record_incomes(${books.c.id}, ${JSON.stringify([item])}::jsonb)`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.insufficientPrivilege, trigger: 'ledger_record_incomes', message: /is not a manager of community/ });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('the fund never spends what it has reserved', () => {
+  it('the database refuses a fund whose reservations exceed its balance', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE accounts SET reserved = balance + 0.01 WHERE community_id = ${books.c.id} AND code = '1001'`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'available_not_negative' });
+  });
+
+  it('the database refuses a posting that takes the fund below what is reserved', async () => {
+    const fundRow = await one(
+      sql<{ available: string }>`SELECT (balance - reserved + 0.01)::text AS available FROM accounts WHERE community_id = ${books.c.id} AND code = '1001'`,
+    );
+    const outcome = await attempt((tx) =>
+      ledgerPost(tx, books.c.id, [
+        { account: '5105', debit: fundRow.available },
+        { account: '1001', credit: fundRow.available },
+      ]),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'available_not_negative' });
+  });
+
+  it('the database refuses a reservation on an account without a floor', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE accounts SET reserved = 1 WHERE community_id = ${books.c.id} AND code = '5105'`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'reserve_only_with_floor' });
+  });
+
+  it('the database refuses a negative reservation, which would lift the floor', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE accounts SET reserved = -1000 WHERE community_id = ${books.c.id} AND code = '1001'`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'accounts_reserved_check' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('who holds a key', () => {
+  it('the database refuses a co-signer member without a signing key', async () => {
+    const dropKey = await attempt(
+      (tx) => sql`UPDATE memberships SET signing_password_hash = NULL
+                   WHERE community_id = ${books.c.id} AND user_id = ${books.c.cosigners[0].id}`.execute(tx),
+    );
+    expectRefused(dropKey, { code: SQLSTATE.check, constraint: 'cosigner_has_key' });
+    const grantRole = await attempt(
+      (tx) => sql`UPDATE memberships SET roles = roles || ARRAY['cosigner']
+                   WHERE community_id = ${books.c.id} AND user_id = ${books.c.owner.id}`.execute(tx),
+    );
+    expectRefused(grantRole, { code: SQLSTATE.check, constraint: 'cosigner_has_key' });
+  });
+
+  it('the database refuses a role outside the closed list, and a membership with no role', async () => {
+    for (const roles of [['treasurer'], []]) {
+      const outcome = await attempt(
+        (tx) => sql`UPDATE memberships SET roles = ${roles}::text[]
+                     WHERE community_id = ${books.c.id} AND user_id = ${books.c.owner.id}`.execute(tx),
+      );
+      expectRefused(outcome, { code: SQLSTATE.check, constraint: 'memberships_roles_check' });
+    }
+  });
+
+  it('the database refuses a username that differs from a co-signer’s only in case', async () => {
+    const outcome = await attempt(
+      (tx) => sql`INSERT INTO users (id, username, display_name, password_hash)
+                  VALUES (${unique('user')}, ${books.c.cosigners[0].username.toUpperCase()}, 'Impostor', 'x')`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.unique, constraint: 'users_username_key' });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('property fees', () => {
+  const firstBill = () => sql`community_id = ${books.c.id} AND unit_id = ${books.units[0]!} AND period = '2026-01'`;
+
+  it('the database refuses a bill paid over its amount, or below nothing', async () => {
+    for (const paid of [sql`amount + 0.01`, sql`-0.01`]) {
+      const outcome = await attempt((tx) => sql`UPDATE bills SET paid = ${paid} WHERE ${firstBill()}`.execute(tx));
+      expectRefused(outcome, { code: SQLSTATE.check, constraint: 'bills_paid_within_amount' });
+    }
+  });
+
+  it('the database refuses a second bill for a unit and period', async () => {
+    const outcome = await attempt(
+      (tx) => sql`INSERT INTO bills (community_id, id, run_id, unit_id, period, area_m2, rate_per_m2, amount)
+                  SELECT community_id, id || '-again', run_id, unit_id, period, area_m2, rate_per_m2, amount FROM bills WHERE ${firstBill()}`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.unique, constraint: 'bills_once_per_unit_and_period' });
+  });
+
+  it('the database refuses a second billing run for a period', async () => {
+    const outcome = await attempt(
+      (tx) => sql`INSERT INTO billing_runs (community_id, id, period, rate_per_m2, bills, total, entry_seq, created_by)
+                  SELECT community_id, id || '-again', period, rate_per_m2, bills, total, entry_seq, created_by
+                    FROM billing_runs WHERE community_id = ${books.c.id} AND period = '2026-01'`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.unique, constraint: 'billing_runs_period_once' });
+  });
+
+  it('the database refuses a billing run that applies more advance than it billed', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE billing_runs SET advance_applied = total + 1 WHERE community_id = ${books.c.id} AND period = '2026-02'`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'billing_runs_check' });
+  });
+
+  it('the database refuses a fee payment whose split does not add up to its amount', async () => {
+    for (const change of [sql`to_bills = to_bills + 1`, sql`to_advance = to_advance + 0.01`, sql`amount = amount - 1`]) {
+      const outcome = await attempt(
+        (tx) => sql`UPDATE fee_payments SET ${change} WHERE community_id = ${books.c.id} AND unit_id = ${books.units[1]!}`.execute(tx),
+      );
+      expectRefused(outcome, { code: SQLSTATE.check, constraint: 'fee_payments_split_exactly' });
+    }
+  });
+
+  it('the database refuses a settlement with two sources, or with none', async () => {
+    const both = await attempt(
+      (tx) => sql`UPDATE bill_settlements s SET run_id = r.id FROM billing_runs r
+                   WHERE s.community_id = ${books.c.id} AND s.payment_id IS NOT NULL AND r.community_id = s.community_id`.execute(tx),
+    );
+    expectRefused(both, { code: SQLSTATE.check, constraint: 'settlement_has_one_source' });
+    const none = await attempt(
+      (tx) => sql`UPDATE bill_settlements SET payment_id = NULL WHERE community_id = ${books.c.id} AND payment_id IS NOT NULL`.execute(tx),
+    );
+    expectRefused(none, { code: SQLSTATE.check, constraint: 'settlement_has_one_source' });
+    const fromRun = await one(
+      sql<{ n: number }>`SELECT count(*)::int AS n FROM bill_settlements WHERE community_id = ${books.c.id} AND run_id IS NOT NULL`,
+    );
+    expect(fromRun.n, 'the 2026-02 run applied an advance').toBe(1);
+  });
+
+  it('the database refuses a settlement of nothing', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE bill_settlements SET amount = 0 WHERE community_id = ${books.c.id}`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'bill_settlements_amount_check' });
+  });
+
+  it("the database refuses a unit's advance below zero", async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE unit_fee_advances SET advance = -0.01 WHERE community_id = ${books.c.id} AND unit_id = ${books.units[1]!}`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'unit_fee_advances_advance_check' });
+  });
+
+  it('the database refuses a unit of no area, and a management fee rate of 100% or below zero', async () => {
+    const area = await attempt((tx) => sql`UPDATE units SET area_m2 = 0 WHERE community_id = ${books.c.id}`.execute(tx));
+    expectRefused(area, { code: SQLSTATE.check, constraint: 'units_area_m2_check' });
+    for (const rate of ['1', '-0.01']) {
+      const outcome = await attempt(
+        (tx) => sql`UPDATE communities SET management_fee_rate = ${rate}::numeric WHERE id = ${books.c.id}`.execute(tx),
+      );
+      expectRefused(outcome, { code: SQLSTATE.check, constraint: 'communities_management_fee_rate_check' });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('the annual budget under two keys', () => {
+  const draft2027 = () => sql`community_id = ${books.c.id} AND year = 2027 AND status = 'draft'`;
+  const approved2026 = () => sql`community_id = ${books.c.id} AND year = 2026`;
+  const approveBudget = (tx: Tx, userId: string, digest?: string) =>
+    sql`INSERT INTO budget_approvals (community_id, year, version, cosigner_id, digest)
+        SELECT community_id, year, version, ${userId}, ${digest ?? sql.ref('digest')} FROM budget_versions WHERE ${draft2027()}`.execute(tx);
+
+  it('the database refuses a budget approved by its drafter, even when the drafter holds a key', async () => {
+    expectRefused(await attempt((tx) => approveBudget(tx, books.both.id)), {
+      code: SQLSTATE.check,
+      trigger: 'budget_child_guard',
+      message: /an approval must come from someone other than the drafter/,
+    });
+  });
+
+  it('the database refuses a budget approval for a digest other than the draft’s', async () => {
+    expectRefused(await attempt((tx) => approveBudget(tx, books.c.cosigners[1].id, ZERO_DIGEST)), {
+      code: SQLSTATE.check,
+      trigger: 'budget_child_guard',
+      message: /for the current digest/,
+    });
+  });
+
+  it("the database refuses the same co-signer's budget approval twice", async () => {
+    expectRefused(await attempt((tx) => approveBudget(tx, books.c.cosigners[0].id)), {
+      code: SQLSTATE.unique,
+      constraint: 'budget_approvals_pkey',
+    });
+  });
+
+  it('the database refuses a budget approved with fewer approvals than the community requires', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE budget_versions SET status = 'approved', approved_at = now() WHERE ${draft2027()}`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, trigger: 'budget_version_guard', message: /holds 1 of 2 approvals/ });
+  });
+
+  it("the database never counts the drafter's own approval, even if one got past the approval guard", async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`ALTER TABLE budget_approvals DISABLE TRIGGER budget_approvals_guard`.execute(tx);
+      await approveBudget(tx, books.both.id);
+      await sql`UPDATE budget_versions SET status = 'approved', approved_at = now() WHERE ${draft2027()}`.execute(tx);
+    });
+    expectRefused(outcome, { code: SQLSTATE.check, trigger: 'budget_version_guard', message: /holds 1 of 2 approvals/ });
+  });
+
+  it('the database refuses a budget version that does not start as a draft', async () => {
+    const outcome = await attempt(
+      (tx) => sql`INSERT INTO budget_versions (community_id, year, version, status, digest, drafted_by, drafted_at, approved_at)
+                  VALUES (${books.c.id}, 2028, 1, 'approved', ${ZERO_DIGEST}, ${books.c.manager.id}, now(), now())`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check, trigger: 'budget_version_guard', message: /a budget version starts as a draft/ });
+  });
+
+  it('the database refuses a second open draft for a year, and a draft that claims an approval time', async () => {
+    const second = await attempt(
+      (tx) => sql`INSERT INTO budget_versions (community_id, year, version, status, digest, drafted_by, drafted_at)
+                  VALUES (${books.c.id}, 2027, 99, 'draft', ${ZERO_DIGEST}, ${books.c.manager.id}, now())`.execute(tx),
+    );
+    expectRefused(second, { code: SQLSTATE.unique, constraint: 'budget_versions_one_draft' });
+    const timed = await attempt(
+      (tx) => sql`INSERT INTO budget_versions (community_id, year, version, status, digest, drafted_by, drafted_at, approved_at)
+                  VALUES (${books.c.id}, 2028, 1, 'draft', ${ZERO_DIGEST}, ${books.c.manager.id}, now(), now())`.execute(tx),
+    );
+    expectRefused(timed, { code: SQLSTATE.check, constraint: 'approved_has_time' });
+  });
+
+  it('the database refuses a negative budget line', async () => {
+    const outcome = await attempt((tx) => sql`UPDATE budget_lines SET amount = -1 WHERE community_id = ${books.c.id} AND year = 2027`.execute(tx));
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'budget_lines_amount_check' });
+  });
+
+  const frozen: Array<[string, () => RawBuilder<unknown>, string, RegExp]> = [
+    ['its digest changed', () => sql`UPDATE budget_versions SET digest = ${ZERO_DIGEST} WHERE ${approved2026()}`, 'budget_version_guard', /approved and frozen/],
+    ['it sent back to draft', () => sql`UPDATE budget_versions SET status = 'draft', approved_at = NULL WHERE ${approved2026()}`, 'budget_version_guard', /approved and frozen/],
+    ['it deleted', () => sql`DELETE FROM budget_versions WHERE ${approved2026()}`, 'budget_version_guard', /an approved budget is never deleted/],
+    ['a line raised', () => sql`UPDATE budget_lines SET amount = amount * 10 WHERE ${approved2026()}`, 'budget_child_guard', /approved and frozen/],
+    ['a line deleted', () => sql`DELETE FROM budget_lines WHERE ${approved2026()}`, 'budget_child_guard', /approved and frozen/],
+    [
+      'a line added',
+      () => sql`INSERT INTO budget_lines (community_id, year, version, account_code, amount)
+                SELECT community_id, year, version, '5199', 99999 FROM budget_versions WHERE ${approved2026()}`,
+      'budget_child_guard',
+      /approved and frozen/,
+    ],
+    ['an approval deleted', () => sql`DELETE FROM budget_approvals WHERE ${approved2026()}`, 'budget_child_guard', /approved and frozen/],
+    ['an approval reassigned', () => sql`UPDATE budget_approvals SET cosigner_id = ${books.c.cosigners[2].id} WHERE ${approved2026()}`, 'budget_child_guard', /approved and frozen/],
+    [
+      'an approval added',
+      () => sql`INSERT INTO budget_approvals (community_id, year, version, cosigner_id, digest)
+                SELECT community_id, year, version, ${books.c.cosigners[2].id}, digest FROM budget_versions WHERE ${approved2026()}`,
+      'budget_child_guard',
+      /approved and frozen/,
+    ],
+  ];
+
+  it.each(frozen)('the database refuses an approved budget with %s', async (_story, statement, trigger, message) => {
+    expectRefused(await attempt((tx) => statement().execute(tx)), { code: SQLSTATE.restrict, trigger, message });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Rules of API.md and MISSION.md that protect money but that the database does not guard.
+// Each test attempts the change and expects a refusal; PostgreSQL carries it out today, so
+// the test fails and `it.fails` reports that as expected. See the comment on each.
+describe('gaps: money rules the database does not keep yet', () => {
+  // API.md: a payout "posts Dr account / Cr 1001, releases the reservation, status paid".
+  // Nothing ties accounts.reserved to the open requests, so a payout that keeps its
+  // reservation commits and the fund shows less available than it holds, for ever.
+  it.fails('the database refuses a payout that keeps its reservation', async () => {
+    const outcome = await attempt(async (tx) => {
+      const entryId = unique('payout');
+      const { rows } = await ledgerPost(
+        tx,
+        books.c.id,
+        [
+          { account: '5105', debit: books.approved.amount },
+          { account: '1001', credit: books.approved.amount },
+        ],
+        { kind: 'payout', entryId },
+      );
+      await sql`UPDATE spend_requests
+                   SET status = 'paid', entry_seq = ${rows[0]!.seq}, entry_id = ${entryId}, bank_reference = 'ICBC-KEEPS-RESERVATION',
+                       paid_at = now(), paid_by = ${books.c.manager.id}
+                 WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx);
+    });
+    expectRefused(outcome, { code: SQLSTATE.check });
+  });
+
+  // API.md: the amount stays reserved while a request is pending or approved. A reservation
+  // released behind an open request lets the fund pay the same money twice.
+  it.fails('the database refuses a reservation released while its request is still open', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE accounts SET reserved = 0 WHERE community_id = ${books.c.id} AND code = '1001'`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check });
+  });
+
+  // API.md: /fund's balance is "balance of account 1001", the sum of its postings. The stored
+  // balance is a plain column: /ledger/verify notices afterwards, the database does not refuse.
+  it.fails('the database refuses a stored balance changed without a posting', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE accounts SET balance = balance + 1000000 WHERE community_id = ${books.c.id} AND code = '1001'`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check });
+  });
+
+  // The fund's floor is a column too: with nothing reserved it can be switched off, and the
+  // fund then pays out more than it holds.
+  it.fails('the database refuses a fund that loses its floor and goes below zero', async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`UPDATE accounts SET has_floor = false WHERE community_id = ${plain.id} AND code = '1001'`.execute(tx);
+      await ledgerPost(tx, plain.id, [
+        { account: '5105', debit: '5000' },
+        { account: '1001', credit: '5000' },
+      ]);
+    });
+    expectRefused(outcome, { code: SQLSTATE.check });
+  });
+
+  // API.md: an approval names the request's digest (409 digest_mismatch). spend_decisions keeps
+  // the digest but neither its guard nor the key count compares it with the request's.
+  it.fails('the database refuses a key turned on a digest other than the request’s', async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`INSERT INTO spend_decisions (community_id, request_id, user_id, decision, digest)
+                VALUES (${books.c.id}, ${books.oneKey.id}, ${books.c.cosigners[1].id}, 'approve', ${ZERO_DIGEST})`.execute(tx);
+      await sql`UPDATE spend_requests SET status = 'approved' WHERE community_id = ${books.c.id} AND id = ${books.oneKey.id}`.execute(tx);
+    });
+    expectRefused(outcome, { code: SQLSTATE.check });
+  });
+
+  // API.md: approvals of a rejected, cancelled or paid request are invalid_state. The decision
+  // guard does not look at the status, so a key can be added to a paid request's record.
+  it.fails('the database refuses a key on a request that is no longer pending', async () => {
+    const outcome = await attempt(
+      (tx) => sql`INSERT INTO spend_decisions (community_id, request_id, user_id, decision, digest)
+                  VALUES (${books.c.id}, ${books.paid.id}, ${books.c.cosigners[2].id}, 'approve', ${books.paid.digest})`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check });
+  });
+
+  // API.md: payout "posts Dr account / Cr 1001" of the request's amount. paid_has_payout asks
+  // for an entry, any entry: here the income that funded the community.
+  it.fails('the database refuses a request paid with an entry that is not its payout', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE spend_requests
+                     SET status = 'paid', entry_seq = ${books.incomeSeq}, entry_id = 'an-income', bank_reference = 'ICBC-NOT-A-PAYOUT',
+                         paid_at = now(), paid_by = ${books.c.manager.id}
+                   WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check });
+  });
+
+  // API.md: "payouts are not reversed this way". Reversing a payout puts the money back in the
+  // fund while the request stays paid.
+  it.fails('the database refuses a reversal of a payout', async () => {
+    const outcome = await attempt((tx) =>
+      ledgerPost(
+        tx,
+        books.c.id,
+        [
+          { account: '1001', debit: books.paid.amount },
+          { account: '5105', credit: books.paid.amount },
+        ],
+        { kind: 'reversal', reversesSeq: books.payoutSeq },
+      ),
+    );
+    expectRefused(outcome, { code: SQLSTATE.check });
+  });
+
+  // API.md: budgets are approved by co-signers. budget_approvals.cosigner_id references users,
+  // not co-signer memberships, so an owner's row counts as a key.
+  it.fails('the database refuses a budget approved with the key of a member who is not a co-signer', async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`INSERT INTO budget_approvals (community_id, year, version, cosigner_id, digest)
+                SELECT community_id, year, version, ${books.c.owner.id}, digest
+                  FROM budget_versions WHERE community_id = ${books.c.id} AND year = 2027 AND status = 'draft'`.execute(tx);
+      await sql`UPDATE budget_versions SET status = 'approved', approved_at = now()
+                 WHERE community_id = ${books.c.id} AND year = 2027 AND status = 'draft'`.execute(tx);
+    });
+    expectRefused(outcome, { code: SQLSTATE.check });
+  });
+
+  // A draft's lines may change, but its digest is computed in TypeScript only: lines changed
+  // under a co-signer's key keep the digest that co-signer approved, and the second key then
+  // approves lines the first never saw.
+  it.fails('the database refuses a draft budget changed under a co-signer’s key', async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`UPDATE budget_lines SET amount = amount * 10 WHERE community_id = ${books.c.id} AND year = 2027`.execute(tx);
+      await sql`INSERT INTO budget_approvals (community_id, year, version, cosigner_id, digest)
+                SELECT community_id, year, version, ${books.c.cosigners[1].id}, digest
+                  FROM budget_versions WHERE community_id = ${books.c.id} AND year = 2027 AND status = 'draft'`.execute(tx);
+      await sql`UPDATE budget_versions SET status = 'approved', approved_at = now()
+                 WHERE community_id = ${books.c.id} AND year = 2027 AND status = 'draft'`.execute(tx);
+    });
+    expectRefused(outcome, { code: SQLSTATE.check });
+  });
+
+  // The hash chain is kept by ledger_post and checked by /ledger/verify afterwards; an entry
+  // inserted past ledger_post, balanced but naming any prev_hash, is accepted.
+  it.fails('the database refuses an entry that does not extend the hash chain', async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`INSERT INTO entries (community_id, seq, id, kind, occurred_at, recorded_at, prev_hash, hash)
+                SELECT community_id, entry_seq + 1, ${unique('forged')}, 'income', now(), now(), ${ZERO_DIGEST}, ${'1'.repeat(64)}
+                  FROM community_heads WHERE community_id = ${books.c.id}`.execute(tx);
+      await sql`INSERT INTO postings (community_id, entry_seq, line, account_code, debit, credit)
+                SELECT community_id, entry_seq + 1, n, account, debit, credit
+                  FROM community_heads, (VALUES (1, '1001', 10.00, 0), (2, '4199', 0, 10.00)) AS l(n, account, debit, credit)
+                 WHERE community_id = ${books.c.id}`.execute(tx);
+    });
+    expectRefused(outcome, { code: SQLSTATE.check });
+  });
+
+  // Row triggers do not fire on TRUNCATE: entries, postings and spend_requests carry a
+  // statement trigger as well, these append-only tables do not. (The truncation is rolled back.)
+  it.fails.each(['spend_decisions', 'spend_events', 'budget_approvals', 'budget_lines'])(
+    'the database refuses to truncate %s',
+    async (table) => {
+      const outcome = await attempt((tx) => sql`TRUNCATE ${sql.table(table)}`.execute(tx));
+      expectRefused(outcome, { code: SQLSTATE.restrict });
+    },
+  );
+
+  // Records of money with no append-only trigger: each change below is accepted.
+  const unguarded: Array<[string, () => RawBuilder<unknown>]> = [
+    ['an income’s amount changed (its entry says otherwise)', () => sql`UPDATE incomes SET amount = amount + 1000 WHERE community_id = ${books.c.id}`],
+    ['an income deleted', () => sql`DELETE FROM incomes WHERE community_id = ${books.c.id}`],
+    ['a fee payment enlarged, split kept', () => sql`UPDATE fee_payments SET amount = amount + 100, to_advance = to_advance + 100 WHERE community_id = ${books.c.id}`],
+    ['a bill marked unpaid without a settlement', () => sql`UPDATE bills SET paid = 0 WHERE community_id = ${books.c.id}`],
+    ['a settlement deleted', () => sql`DELETE FROM bill_settlements WHERE community_id = ${books.c.id}`],
+    ['a billing run’s total changed', () => sql`UPDATE billing_runs SET total = total + 1000 WHERE community_id = ${books.c.id}`],
+    ['a past fee rate rewritten (append-only by its comment)', () => sql`UPDATE fee_schedules SET rate_per_m2 = rate_per_m2 * 2 WHERE community_id = ${books.c.id}`],
+    ['a published feed item rewritten', () => sql`UPDATE feed_items SET amount = amount / 10 WHERE community_id = ${books.c.id} AND amount IS NOT NULL`],
+    ['a published feed item deleted', () => sql`DELETE FROM feed_items WHERE community_id = ${books.c.id}`],
+    ['a monthly total changed (the budget report reads it)', () => sql`UPDATE account_months SET debit = debit + 1000 WHERE community_id = ${books.c.id}`],
+    ['the chain head rewritten', () => sql`UPDATE community_heads SET entry_hash = ${ZERO_DIGEST} WHERE community_id = ${books.c.id}`],
+  ];
+
+  it.fails.each(unguarded)('the database refuses %s', async (_story, statement) => {
+    expectRefused(await attempt((tx) => statement().execute(tx)), { code: SQLSTATE.restrict });
+  });
+});
