@@ -94,6 +94,28 @@ describe('信义家 in a browser', () => {
     expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   });
 
+  it('after an outage the open page reconnects by itself, on the same session, and misses nothing', async () => {
+    const page = await signIn(demo.owner);
+    await page.getByText('实时更新中').waitFor();
+    const port = Number(new URL(server.base).port);
+    await server.stop();
+    await page.getByText('连接中…').waitFor({ timeout: 5_000 });
+    const manager = await demo.login(demo.manager).catch(() => undefined);
+    expect(manager).toBeUndefined();
+    // Another process (here: the same code restarted) serves the session: nothing lived in memory.
+    server = await startServer(inject('databaseUrl'), {}, port);
+    const token = await demo.login(demo.manager);
+    const recorded = await demo.call(token, 'POST', `/v1/communities/${demo.communityId}/income`, {
+      category: 'parking',
+      amount: '321.09',
+      payer: '重启之后的停车费',
+    });
+    expect(recorded.status).toBe(201);
+    await page.locator('.feed-item', { hasText: '¥321.09' }).first().waitFor({ timeout: 15_000 });
+    await page.getByText('实时更新中').waitFor();
+    expect(await page.locator('.feed-item', { hasText: '¥321.09' }).count()).toBe(1);
+  });
+
   it('a co-signer approves on the request page, seeing what the key signs, and the API shows the key', async () => {
     const cosigner = demo.cosigners[0];
     const page = await signIn(cosigner);

@@ -30,8 +30,8 @@ export interface RunningServer {
 }
 
 /** The service as `npm start` runs it (a real process), on the test run's database. */
-export async function startServer(databaseUrl: string, env: Record<string, string> = {}): Promise<RunningServer> {
-  const port = await freePort();
+export async function startServer(databaseUrl: string, env: Record<string, string> = {}, port?: number): Promise<RunningServer> {
+  port ??= await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: ROOT,
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', PASSWORD_HASH_COST: '10', ...env },
