@@ -185,7 +185,10 @@ describe('communities, members and units', () => {
     expect(unit.body).toMatchObject({ building: 'B1', areaM2: '89.50' });
     const owner = await community.addMember(['owner'], { unitIds: [unit.body.id] });
     const me = await owner.api.get('/v1/me');
-    expect(me.body.communities).toEqual([{ id: community.id, name: expect.any(String), roles: ['owner'] }]);
+    expect(me.body.communities).toEqual([
+      { id: community.id, number: expect.any(Number), name: expect.any(String), timezone: 'Asia/Shanghai', roles: ['owner'], unitIds: [unit.body.id] },
+    ]);
+    expect(me.body).not.toHaveProperty('csrfToken'); // only a web-app session has one
     problem(await community.admin.post(`/v1/communities/${community.id}/units`, { code: unit.body.code, building: 'B1', areaM2: '1' }), 409, 'invalid_state');
     for (const areaM2 of ['0', '-1', '1.234', 'abc', 0]) {
       problem(await community.admin.post(`/v1/communities/${community.id}/units`, { code: unique('U'), building: 'B1', areaM2 }), 400, 'validation_failed');
