@@ -120,6 +120,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
     // Attachments and the docs are fetched cross-origin by nobody; API answers may be read by
     // the configured origins below.
     crossOriginResourcePolicy: { policy: config.corsOrigins.length > 0 ? 'cross-origin' : 'same-origin' },
+    // Not `no-referrer`: with it browsers send `Origin: null` on same-origin POSTs, and the web
+    // app's CSRF check rightly refuses those. Other sites still learn nothing.
+    referrerPolicy: { policy: 'same-origin' },
   });
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
