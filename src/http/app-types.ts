@@ -2,12 +2,10 @@ import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, Raw
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Services } from '../services.js';
 import type { DatabaseAvailability } from '../db/availability.js';
-import type { TokenClaims } from '../modules/auth/auth.tokens.js';
+import type { Principal } from '../modules/auth/auth.principal.js';
 
 /** The Fastify instance every route module receives: TypeBox-typed, with our decorations. */
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
-
-export type Principal = TokenClaims;
 
 declare module 'fastify' {
   interface FastifyInstance {

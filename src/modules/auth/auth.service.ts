@@ -6,7 +6,8 @@ import { AppError } from '../../shared/errors.js';
 import { decoyHash, hashPassword, verifyPassword } from './auth.passwords.js';
 import { findUserByUsername } from './auth.repository.js';
 import { clearAttempts, takeAttempt } from './auth.throttle.js';
-import type { TokenClaims, Tokens } from './auth.tokens.js';
+import type { Principal } from './auth.principal.js';
+import type { Tokens } from './auth.tokens.js';
 import type { TokenResponse } from './auth.schemas.js';
 
 export const PLATFORM_ADMIN = 'admin';
@@ -17,12 +18,12 @@ export interface AuthService {
    * Checks a username and password under the same throttle as `login`, for the web app's
    * sign-in. Throws `unauthenticated` or `rate_limited`; never issues a token.
    */
-  checkCredentials(username: string, password: string): Promise<TokenClaims>;
+  checkCredentials(username: string, password: string): Promise<Principal>;
 }
 
 export function createAuthService(db: Database, tokens: Tokens, config: Config): AuthService {
   let decoy: Promise<string> | undefined;
-  const checkCredentials = async (username: string, password: string): Promise<TokenClaims> => {
+  const checkCredentials = async (username: string, password: string): Promise<Principal> => {
     const subject = `login:${username.toLowerCase()}`;
     await takeAttempt(db, subject);
     const user = await findUserByUsername(db, username);

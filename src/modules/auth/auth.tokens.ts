@@ -3,6 +3,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { AppError } from '../../shared/errors.js';
+import type { Principal } from './auth.principal.js';
 
 const ISSUER = 'xinyi-ledger';
 const AUDIENCE = 'xinyi-ledger-api';
@@ -11,15 +12,10 @@ const STREAM_AUDIENCE = 'xinyi-ledger-stream';
 const ALGORITHM = 'HS256';
 const KEY_NAME = 'jwt_hs256_key';
 
-export interface TokenClaims {
-  userId: string;
-  isPlatformAdmin: boolean;
-}
-
 export interface Tokens {
-  issue(claims: TokenClaims, ttlSeconds: number, audience?: 'api' | 'stream'): Promise<string>;
+  issue(claims: Principal, ttlSeconds: number, audience?: 'api' | 'stream'): Promise<string>;
   /** Throws `unauthenticated` for anything but a valid, unexpired token of this service. */
-  verify(token: string, audience?: 'api' | 'stream'): Promise<TokenClaims>;
+  verify(token: string, audience?: 'api' | 'stream'): Promise<Principal>;
 }
 
 /**

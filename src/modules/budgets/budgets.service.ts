@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Database, Executor, Tx } from '../../db/database.js';
 import { inTransaction, pgCode } from '../../db/transaction.js';
-import type { Principal } from '../../http/app-types.js';
+import type { Principal } from '../auth/auth.principal.js';
 import { AppError, assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatMoney, formatYuan, Money, sum } from '../../shared/money.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';

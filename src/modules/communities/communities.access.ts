@@ -1,5 +1,5 @@
 import type { Executor } from '../../db/database.js';
-import type { Principal } from '../../http/app-types.js';
+import type { Principal } from '../auth/auth.principal.js';
 import { AppError, notFound } from '../../shared/errors.js';
 import type { Role } from '../../shared/schemas.js';
 

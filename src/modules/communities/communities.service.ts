@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config.js';
 import type { Database, Executor } from '../../db/database.js';
 import { inTransaction, pgCode, pgConstraint } from '../../db/transaction.js';
-import type { Principal } from '../../http/app-types.js';
+import type { Principal } from '../auth/auth.principal.js';
 import { AppError, forbidden, notFound, validationFailed } from '../../shared/errors.js';
 import { money } from '../../shared/money.js';
 import { decodeCursor, toPage } from '../../shared/pagination.js';

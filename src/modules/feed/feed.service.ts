@@ -1,6 +1,6 @@
 import type { Database } from '../../db/database.js';
 import { connectionStringOf } from '../../db/database.js';
-import type { Principal } from '../../http/app-types.js';
+import type { Principal } from '../auth/auth.principal.js';
 import { validationFailed } from '../../shared/errors.js';
 import { formatMoney } from '../../shared/money.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/database.js';
-import type { Principal } from '../../http/app-types.js';
+import type { Principal } from '../auth/auth.principal.js';
 import { forbidden, notFound } from '../../shared/errors.js';
 import { formatMoney, formatRate, Money, sum } from '../../shared/money.js';
 import { decodeCursor, toPage } from '../../shared/pagination.js';

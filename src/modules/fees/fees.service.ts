@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Tx } from '../../db/database.js';
 import { inTransaction, pgCode, pgConstraint } from '../../db/transaction.js';
-import type { Principal } from '../../http/app-types.js';
+import type { Principal } from '../auth/auth.principal.js';
 import { assert, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatMoney, formatYuan, Money, sum } from '../../shared/money.js';
 import { oneLine } from '../../shared/text.js';

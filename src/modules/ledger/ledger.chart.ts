@@ -1,11 +1,11 @@
+import type { AccountType } from './ledger.schemas.js';
+
 /** The default chart of accounts every community opens with (API.md). */
-export type AccountType = 'asset' | 'liability' | 'equity' | 'income' | 'expense';
 
 export const FUND_ACCOUNT = '1001';
 export const FEES_RECEIVABLE = '1101';
 export const FEES_IN_ADVANCE = '2101';
 export const REMUNERATION_PAYABLE = '2201';
-export const OWNERS_EQUITY = '3001';
 export const FEE_INCOME = '4001';
 export const REMUNERATION_EXPENSE = '5001';
 

@@ -1,5 +1,5 @@
 import { Money } from '../../shared/money.js';
-import type { AccountType } from './ledger.chart.js';
+import type { AccountType } from './ledger.schemas.js';
 
 /**
  * The books as an hledger journal: `commodity` and `account` directives, one transaction

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Database, Tx } from '../../db/database.js';
 import { localDate } from '../../shared/time.js';
-import type { AccountType } from './ledger.chart.js';
+import type { AccountType } from './ledger.schemas.js';
 import { hledgerAccountName, journalAssertions, journalEntry, journalHeader, journalPayees, transactionDescription, type ExportEntry } from './ledger.export.js';
 import * as repo from './ledger.repository.js';
 

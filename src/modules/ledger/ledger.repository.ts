@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
-import { DEFAULT_CHART, FUND_ACCOUNT, GENESIS_HASH, type AccountType } from './ledger.chart.js';
+import { DEFAULT_CHART, FUND_ACCOUNT, GENESIS_HASH } from './ledger.chart.js';
+import type { AccountType } from './ledger.schemas.js';
 import type { FeedFacts } from '../feed/feed.schemas.js';
 
 export interface PostingLine {

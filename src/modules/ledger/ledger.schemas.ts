@@ -1,7 +1,9 @@
 import { Type, type Static } from 'typebox';
 import { Body, Id, Money, ref, Timestamp } from '../../shared/schemas.js';
 
+/** The five kinds of account; the first digit of an account's code names its kind (1 asset … 5 expense). */
 export const AccountType = Type.Enum(['asset', 'liability', 'equity', 'income', 'expense']);
+export type AccountType = Static<typeof AccountType>;
 
 export const Account = Type.Object({
   code: Type.String(),

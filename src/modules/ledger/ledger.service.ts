@@ -1,21 +1,20 @@
 import type { Database, Executor, Tx } from '../../db/database.js';
 import { afterCommit, inTransaction, pgCode } from '../../db/transaction.js';
 import type { ChangeSignal } from '../../db/change-signal.js';
-import type { Principal } from '../../http/app-types.js';
+import type { Principal } from '../auth/auth.principal.js';
 import { assert, forbidden, invalidState, notFound } from '../../shared/errors.js';
 import { formatMoney, Money } from '../../shared/money.js';
 import { oneLine } from '../../shared/text.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
 import { memberOf, requireAdministrator, requireRole } from '../communities/communities.access.js';
 import { runOnce, type Outcome } from '../idempotency/idempotency.service.js';
-import type { AccountType } from './ledger.chart.js';
 import { toDraft, translatePostError, type PostRequest } from './ledger.drafts.js';
 import { createGroupCommit } from './ledger.group-commit.js';
 import { incomeOf } from './ledger.income.js';
 import { journalStream } from './ledger.journal.js';
 import * as repo from './ledger.repository.js';
 import type { FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
-import type { Account, CreateAccountBody, Entry, Fund, Income, RecordIncomeBody, ReversalBody } from './ledger.schemas.js';
+import type { Account, AccountType, CreateAccountBody, Entry, Fund, Income, RecordIncomeBody, ReversalBody } from './ledger.schemas.js';
 import { verifyLedger } from './ledger.verify.js';
 import { entryRow, toAccount, withPostings } from './ledger.views.js';
 

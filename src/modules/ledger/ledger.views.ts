@@ -1,9 +1,9 @@
 import type { Executor } from '../../db/database.js';
 import { assert } from '../../shared/errors.js';
 import { formatMoney, Money } from '../../shared/money.js';
-import { isDebitNormal, type AccountType } from './ledger.chart.js';
+import { isDebitNormal } from './ledger.chart.js';
 import * as repo from './ledger.repository.js';
-import type { Account, Entry } from './ledger.schemas.js';
+import type { Account, AccountType, Entry } from './ledger.schemas.js';
 
 /** How accounts and entries are shown to clients. */
 export function toAccount(row: { code: string; name: string; type: string; balance: string }): Account {

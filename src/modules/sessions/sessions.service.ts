@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../../db/database.js';
-import type { Principal } from '../../http/app-types.js';
+import type { Principal } from '../auth/auth.principal.js';
 import { AppError } from '../../shared/errors.js';
 import type { AuthService } from '../auth/auth.service.js';
 import { isUnsafeMethod, readSessionSecret, requireOwnOrigin } from './sessions.cookie.js';

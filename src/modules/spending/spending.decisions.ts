@@ -1,6 +1,6 @@
 import type { Database, Executor, Tx } from '../../db/database.js';
 import { inTransaction, pgCode } from '../../db/transaction.js';
-import type { Principal } from '../../http/app-types.js';
+import type { Principal } from '../auth/auth.principal.js';
 import { AppError, assert, invalidState, notFound } from '../../shared/errors.js';
 import { formatMoney, formatYuan } from '../../shared/money.js';
 import { oneLine } from '../../shared/text.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Executor, Tx } from '../../db/database.js';
-import type { Principal } from '../../http/app-types.js';
+import type { Principal } from '../auth/auth.principal.js';
 import { assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatMoney, formatYuan, Money } from '../../shared/money.js';
 import { decodeSeqCursor, toPage } from '../../shared/pagination.js';
