@@ -3,9 +3,14 @@ import pg from 'pg';
 import type { DB } from './schema.js';
 
 export type Database = Kysely<DB>;
-export type Tx = Transaction<DB>;
+/**
+ * A transaction. A function that takes row locks (FOR UPDATE, `ledger_post`, inserting
+ * postings) demands one, so its locks last until the caller's commit. A repository narrows it
+ * to the tables its module owns: `Tx<LedgerTables>`.
+ */
+export type Tx<Tables = DB> = Transaction<Tables>;
 /** Repositories take either: a plain read runs on the pool, a write inside a transaction. */
-export type Executor = Kysely<DB> | Transaction<DB>;
+export type Executor<Tables = DB> = Kysely<Tables> | Transaction<Tables>;
 
 // bigint columns (seq numbers, counts) are well inside 2^53 and read as numbers; numeric
 // (money) is left as the exact string pg gives us, for decimal.js or the client.

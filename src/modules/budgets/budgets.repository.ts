@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { BudgetVersionsTable } from '../../db/schema.js';
+import type { BudgetVersionsTable } from './budgets.tables.js';
 import type { Executor, Tx } from '../../db/database.js';
 
 export type VersionRow = Selectable<BudgetVersionsTable>;

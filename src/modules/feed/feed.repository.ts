@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { FeedItemsTable } from '../../db/schema.js';
+import type { FeedItemsTable } from '../ledger/ledger.tables.js';
 import type { Executor } from '../../db/database.js';
 
 /**
@@ -10,6 +10,19 @@ import type { Executor } from '../../db/database.js';
 export type FeedRow = Selectable<FeedItemsTable> & { account_name: string | null; actor_name: string | null };
 
 export function itemsAfter(db: Executor, communityId: string, afterSeq: number, limit: number): Promise<FeedRow[]> {
+  return items(db, communityId).where('f.seq', '>', afterSeq).orderBy('f.seq').limit(limit).execute();
+}
+
+/** Newest first: the items before `beforeSeq`, or the latest ones when it is null. */
+export function itemsBefore(db: Executor, communityId: string, beforeSeq: number | null, limit: number): Promise<FeedRow[]> {
+  return items(db, communityId)
+    .$if(beforeSeq !== null, (q) => q.where('f.seq', '<', beforeSeq!))
+    .orderBy('f.seq', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+function items(db: Executor, communityId: string) {
   return db
     .selectFrom('feed_items as f')
     .leftJoin('accounts as a', (join) => join.onRef('a.community_id', '=', 'f.community_id').onRef('a.code', '=', 'f.account'))
@@ -18,11 +31,7 @@ export function itemsAfter(db: Executor, communityId: string, afterSeq: number, 
       'f.community_id', 'f.seq', 'f.type', 'f.at', 'f.amount', 'f.account', 'a.name as account_name', 'f.summary', 'f.ref',
       'f.actor_id', 'u.display_name as actor_name', 'f.details',
     ])
-    .where('f.community_id', '=', communityId)
-    .where('f.seq', '>', afterSeq)
-    .orderBy('f.seq')
-    .limit(limit)
-    .execute();
+    .where('f.community_id', '=', communityId);
 }
 
 /** The last feed seq of each community (0 for none yet), in one round trip. */

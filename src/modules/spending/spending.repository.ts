@@ -1,6 +1,6 @@
 import { sql, type Selectable } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
-import type { SpendRequestsTable } from '../../db/schema.js';
+import type { SpendRequestsTable } from './spending.tables.js';
 import type { SpendStatus, TimelineEvent } from './spending.schemas.js';
 
 export interface NewSpendRequest {
