@@ -3,6 +3,7 @@ import { createChangeSignal } from './db/change-signal.js';
 import type { Database } from './db/database.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import type { Tokens } from './modules/auth/auth.tokens.js';
+import { createCommunityDirectory } from './modules/communities/communities.members.js';
 import { createCommunitiesService } from './modules/communities/communities.service.js';
 import { createFeesService } from './modules/fees/fees.service.js';
 import { createLedgerService } from './modules/ledger/ledger.service.js';
@@ -14,9 +15,10 @@ import { createSpendingService } from './modules/spending/spending.service.js';
 /** The composition root: every service built once, each handed only what it needs. */
 export function createServices(db: Database, config: Config, tokens: Tokens) {
   const signal = createChangeSignal(db);
-  const ledger = createLedgerService(db, signal);
-  const communities = createCommunitiesService(db, config, ledger);
   const auth = createAuthService(db, tokens, config);
+  const directory = createCommunityDirectory(db, auth);
+  const ledger = createLedgerService(db, signal);
+  const communities = createCommunitiesService(db, { ledger, auth, directory });
   const sessions = createSessionsService(db, auth);
   const spending = createSpendingService(db, ledger, communities);
   const fees = createFeesService(db, ledger, communities);

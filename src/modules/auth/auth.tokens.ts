@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { sql } from 'kysely';
 import type { Database } from '../../db/database.js';
 import { AppError } from '../../shared/errors.js';
 import type { Principal } from './auth.principal.js';
+import { readOrInsertSecret } from './auth.repository.js';
 
 const ISSUER = 'xinyi-ledger';
 const AUDIENCE = 'xinyi-ledger-api';
@@ -66,10 +66,8 @@ export function loadTokens(db: Database): Tokens {
 
 async function readOrCreateKey(db: Database): Promise<Uint8Array> {
   // Several processes may start at once: the first insert wins and everyone reads the winner.
-  await sql`INSERT INTO app_secrets (name, value) VALUES (${KEY_NAME}, ${randomBytes(32).toString('base64url')})
-            ON CONFLICT (name) DO NOTHING`.execute(db);
-  const row = await db.selectFrom('app_secrets').select('value').where('name', '=', KEY_NAME).executeTakeFirstOrThrow();
-  const key = Buffer.from(row.value, 'base64url');
+  const value = await readOrInsertSecret(db, KEY_NAME, randomBytes(32).toString('base64url'));
+  const key = Buffer.from(value, 'base64url');
   if (key.length < 32) throw new Error('token signing key is too short');
   return key;
 }

@@ -1,6 +1,10 @@
 import type { Executor, Tx } from '../../db/database.js';
+import type { CommunitiesTables } from './communities.tables.js';
 
-export function insertCommunity(tx: Tx, row: { id: string; name: string; managementFeeRate: string; timezone: string }) {
+/** Every SQL statement of the communities module, on its own tables only. */
+type Db = Executor<CommunitiesTables>;
+
+export function insertCommunity(tx: Tx<CommunitiesTables>, row: { id: string; name: string; managementFeeRate: string; timezone: string }) {
   return tx
     .insertInto('communities')
     .values({ id: row.id, name: row.name, management_fee_rate: row.managementFeeRate, timezone: row.timezone })
@@ -8,15 +12,15 @@ export function insertCommunity(tx: Tx, row: { id: string; name: string; managem
     .executeTakeFirstOrThrow();
 }
 
-export function findCommunity(db: Executor, id: string) {
+export function findCommunity(db: Db, id: string) {
   return db.selectFrom('communities').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function findCommunityByNumber(db: Executor, number: number) {
+export function findCommunityByNumber(db: Db, number: number) {
   return db.selectFrom('communities').selectAll().where('number', '=', number).executeTakeFirst();
 }
 
-export function setRequiredApprovals(db: Executor, id: string, requiredApprovals: number) {
+export function setRequiredApprovals(db: Db, id: string, requiredApprovals: number) {
   return db
     .updateTable('communities')
     .set({ required_approvals: requiredApprovals })
@@ -25,7 +29,20 @@ export function setRequiredApprovals(db: Executor, id: string, requiredApprovals
     .executeTakeFirstOrThrow();
 }
 
-export function listCommunitiesOf(db: Executor, userId: string) {
+/**
+ * The community and the roles of each of `userIds` in it, in one round trip: no row when the
+ * community does not exist; a row with a null `user_id` when none of them belongs to it.
+ */
+export function standings(db: Db, communityId: string, userIds: readonly string[]) {
+  return db
+    .selectFrom('communities as c')
+    .leftJoin('memberships as m', (join) => join.onRef('m.community_id', '=', 'c.id').on('m.user_id', 'in', [...userIds]))
+    .select(['c.id', 'm.user_id', 'm.roles'])
+    .where('c.id', '=', communityId)
+    .execute();
+}
+
+export function listCommunitiesOf(db: Db, userId: string) {
   return db
     .selectFrom('memberships as m')
     .innerJoin('communities as c', 'c.id', 'm.community_id')
@@ -36,7 +53,7 @@ export function listCommunitiesOf(db: Executor, userId: string) {
 }
 
 /** The units the user owns in these communities (by the unit_owners_by_user index). */
-export function unitsOwnedBy(db: Executor, userId: string, communityIds: string[]) {
+export function unitsOwnedBy(db: Db, userId: string, communityIds: string[]) {
   if (communityIds.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('unit_owners')
@@ -47,33 +64,26 @@ export function unitsOwnedBy(db: Executor, userId: string, communityIds: string[
     .execute();
 }
 
-export function insertUser(tx: Tx, row: { id: string; username: string; displayName: string; passwordHash: string }) {
-  return tx
-    .insertInto('users')
-    .values({ id: row.id, username: row.username, display_name: row.displayName, password_hash: row.passwordHash })
-    .execute();
-}
-
-export function insertMembership(tx: Tx, row: { communityId: string; userId: string; roles: string[]; signingPasswordHash: string | null }) {
+export function insertMembership(tx: Tx<CommunitiesTables>, row: { communityId: string; userId: string; roles: string[]; signingPasswordHash: string | null }) {
   return tx
     .insertInto('memberships')
     .values({ community_id: row.communityId, user_id: row.userId, roles: row.roles, signing_password_hash: row.signingPasswordHash })
     .execute();
 }
 
-export function listMembers(db: Executor, communityId: string, after: string | undefined, limit: number) {
+/** One page of a community's memberships, by user id (fetch limit + 1 to know if more follow). */
+export function listMemberships(db: Db, communityId: string, after: string | undefined, limit: number) {
   let query = db
-    .selectFrom('memberships as m')
-    .innerJoin('users as u', 'u.id', 'm.user_id')
-    .select(['u.id', 'u.username', 'u.display_name', 'm.roles'])
-    .where('m.community_id', '=', communityId)
-    .orderBy('u.id')
+    .selectFrom('memberships')
+    .select(['user_id', 'roles'])
+    .where('community_id', '=', communityId)
+    .orderBy('user_id')
     .limit(limit + 1);
-  if (after) query = query.where('u.id', '>', after);
+  if (after) query = query.where('user_id', '>', after);
   return query.execute();
 }
 
-export function unitIdsOwnedBy(db: Executor, communityId: string, userIds: string[]) {
+export function unitIdsOwnedBy(db: Db, communityId: string, userIds: string[]) {
   if (userIds.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('unit_owners')
@@ -84,7 +94,7 @@ export function unitIdsOwnedBy(db: Executor, communityId: string, userIds: strin
     .execute();
 }
 
-export function insertUnitOwners(tx: Tx, communityId: string, userId: string, unitIds: string[]) {
+export function insertUnitOwners(tx: Tx<CommunitiesTables>, communityId: string, userId: string, unitIds: string[]) {
   if (unitIds.length === 0) return Promise.resolve();
   return tx
     .insertInto('unit_owners')
@@ -93,7 +103,7 @@ export function insertUnitOwners(tx: Tx, communityId: string, userId: string, un
     .then(() => undefined);
 }
 
-export function countUnits(db: Executor, communityId: string, unitIds: string[]) {
+export function countUnits(db: Db, communityId: string, unitIds: string[]) {
   return db
     .selectFrom('units')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -102,7 +112,7 @@ export function countUnits(db: Executor, communityId: string, unitIds: string[])
     .executeTakeFirstOrThrow();
 }
 
-export function insertUnit(tx: Tx, row: { communityId: string; id: string; code: string; building: string; areaM2: string }) {
+export function insertUnit(tx: Tx<CommunitiesTables>, row: { communityId: string; id: string; code: string; building: string; areaM2: string }) {
   return tx
     .insertInto('units')
     .values({ community_id: row.communityId, id: row.id, code: row.code, building: row.building, area_m2: row.areaM2 })
@@ -110,7 +120,7 @@ export function insertUnit(tx: Tx, row: { communityId: string; id: string; code:
     .executeTakeFirstOrThrow();
 }
 
-export function findUnit(db: Executor, communityId: string, unitId: string) {
+export function findUnit(db: Db, communityId: string, unitId: string) {
   return db
     .selectFrom('units')
     .select(['id', 'code', 'building', 'area_m2'])
@@ -119,7 +129,23 @@ export function findUnit(db: Executor, communityId: string, unitId: string) {
     .executeTakeFirst();
 }
 
-export function listUnits(db: Executor, communityId: string, after: string | undefined, limit: number) {
+/** Every unit of the community, by id. */
+export function allUnits(db: Db, communityId: string) {
+  return db.selectFrom('units').select(['id', 'code', 'building', 'area_m2']).where('community_id', '=', communityId).orderBy('id').execute();
+}
+
+/** The given units of the community (ids of no unit are left out). */
+export function unitsByIds(db: Db, communityId: string, unitIds: readonly string[]) {
+  if (unitIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('units')
+    .select(['id', 'code', 'building', 'area_m2'])
+    .where('community_id', '=', communityId)
+    .where('id', 'in', [...unitIds])
+    .execute();
+}
+
+export function listUnits(db: Db, communityId: string, after: string | undefined, limit: number) {
   let query = db
     .selectFrom('units')
     .select(['id', 'code', 'building', 'area_m2'])
@@ -130,7 +156,7 @@ export function listUnits(db: Executor, communityId: string, after: string | und
   return query.execute();
 }
 
-export function isOwnerOf(db: Executor, communityId: string, userId: string, unitId: string) {
+export function isOwnerOf(db: Db, communityId: string, userId: string, unitId: string) {
   return db
     .selectFrom('unit_owners')
     .select('unit_id')
@@ -141,12 +167,13 @@ export function isOwnerOf(db: Executor, communityId: string, userId: string, uni
     .then((row) => row !== undefined);
 }
 
-export function findMemberProfiles(db: Executor, communityId: string, userIds: string[]) {
+/** The roles and signing-password hashes of these users in the community (members only). */
+export function membershipsOf(db: Db, communityId: string, userIds: readonly string[]) {
   if (userIds.length === 0) return Promise.resolve([]);
   return db
-    .selectFrom('users as u')
-    .leftJoin('memberships as m', (join) => join.onRef('m.user_id', '=', 'u.id').on('m.community_id', '=', communityId))
-    .select(['u.id', 'u.display_name', 'm.roles', 'm.signing_password_hash'])
-    .where('u.id', 'in', userIds)
+    .selectFrom('memberships')
+    .select(['user_id', 'roles', 'signing_password_hash'])
+    .where('community_id', '=', communityId)
+    .where('user_id', 'in', [...userIds])
     .execute();
 }

@@ -1,27 +1,33 @@
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../../config.js';
-import type { Database, Executor } from '../../db/database.js';
-import { inTransaction, pgCode, pgConstraint } from '../../db/transaction.js';
-import type { Principal } from '../auth/auth.principal.js';
-import { AppError, forbidden, notFound, validationFailed } from '../../shared/errors.js';
+import type { Database } from '../../db/database.js';
+import { inTransaction, pgCode } from '../../db/transaction.js';
+import { AppError, assert, forbidden, notFound, validationFailed } from '../../shared/errors.js';
 import { money } from '../../shared/money.js';
 import { decodeCursor, toPage } from '../../shared/pagination.js';
 import type { Role } from '../../shared/schemas.js';
-import { hashPassword, verifyPassword } from '../auth/auth.passwords.js';
-import { findUserById } from '../auth/auth.repository.js';
-import { clearAttempts, takeAttempt } from '../auth/auth.throttle.js';
+import type { AuthService, Principal } from '../auth/auth.service.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
-import { memberOf, requireAdministrator, type Member } from './communities.access.js';
+import { requireAdministrator, type CommunityDirectory } from './communities.members.js';
 import * as repo from './communities.repository.js';
 import type { Community, CreateCommunityBody, CreateMemberBody, CreateUnitBody, MemberResponse, Unit } from './communities.schemas.js';
+
+export { hasRole, requireAdministrator, requireRole, type Member } from './communities.members.js';
 
 export const DEFAULT_TIMEZONE = 'Asia/Shanghai';
 
 export type CommunitiesService = ReturnType<typeof createCommunitiesService>;
 
-export function createCommunitiesService(db: Database, config: Config, ledger: LedgerService) {
+export interface CommunitiesDeps {
+  ledger: Pick<LedgerService, 'openBooks'>;
+  auth: Pick<AuthService, 'user' | 'people' | 'hashSecret' | 'createUser'>;
+  /** Membership, roles, keys and community facts (communities.members.ts), handed on whole. */
+  directory: CommunityDirectory;
+}
+
+export function createCommunitiesService(db: Database, { ledger, auth, directory }: CommunitiesDeps) {
+  const { member } = directory;
   return {
-    member: (communityId: string, principal: Principal) => memberOf(db, communityId, principal),
+    ...directory,
 
     async createCommunity(principal: Principal, body: CreateCommunityBody): Promise<Community> {
       if (!principal.isPlatformAdmin) throw forbidden('Only the platform admin creates communities');
@@ -41,19 +47,19 @@ export function createCommunitiesService(db: Database, config: Config, ledger: L
     },
 
     async getCommunity(communityId: string, principal: Principal): Promise<Community> {
-      await memberOf(db, communityId, principal);
+      await member(communityId, principal);
       const row = await repo.findCommunity(db, communityId);
       if (!row) throw notFound('community');
       return toCommunity(row);
     },
 
     async setRequiredApprovals(communityId: string, principal: Principal, requiredApprovals: number): Promise<Community> {
-      requireAdministrator(await memberOf(db, communityId, principal));
+      requireAdministrator(await member(communityId, principal));
       return toCommunity(await repo.setRequiredApprovals(db, communityId, requiredApprovals));
     },
 
     async addMember(communityId: string, principal: Principal, body: CreateMemberBody): Promise<MemberResponse> {
-      requireAdministrator(await memberOf(db, communityId, principal));
+      requireAdministrator(await member(communityId, principal));
       const roles = [...new Set(body.roles)] as Role[];
       if (roles.includes('cosigner') && body.signingPassword === undefined) {
         throw validationFailed('A cosigner needs a signingPassword: it is their key');
@@ -63,41 +69,41 @@ export function createCommunitiesService(db: Database, config: Config, ledger: L
       }
       const unitIds = body.unitIds ?? [];
       const [passwordHash, signingPasswordHash] = await Promise.all([
-        hashPassword(body.password, config.PASSWORD_HASH_COST),
-        body.signingPassword === undefined ? null : hashPassword(body.signingPassword, config.PASSWORD_HASH_COST),
+        auth.hashSecret(body.password),
+        body.signingPassword === undefined ? null : auth.hashSecret(body.signingPassword),
       ]);
       const id = randomUUID();
       await inTransaction(db, async (tx) => {
         if (unitIds.length > 0 && (await repo.countUnits(tx, communityId, unitIds)).n !== unitIds.length) {
           throw notFound('unit among unitIds');
         }
-        await repo.insertUser(tx, { id, username: body.username, displayName: body.displayName.trim(), passwordHash });
+        await auth.createUser(tx, { id, username: body.username, displayName: body.displayName.trim(), passwordHash });
         await repo.insertMembership(tx, { communityId, userId: id, roles, signingPasswordHash });
         await repo.insertUnitOwners(tx, communityId, id, unitIds);
-      }).catch((error: unknown) => {
-        if (pgCode(error) === '23505' && pgConstraint(error) === 'users_username_key') {
-          throw new AppError('invalid_state', `The username ${JSON.stringify(body.username)} is taken`);
-        }
-        throw error;
       });
       return { id, username: body.username, displayName: body.displayName.trim(), roles, unitIds: [...unitIds].sort() };
     },
 
     async listMembers(communityId: string, principal: Principal, after: string | undefined, limit: number) {
-      await memberOf(db, communityId, principal);
-      const rows = await repo.listMembers(db, communityId, decodeCursor(after), limit);
-      const owned = await repo.unitIdsOwnedBy(db, communityId, rows.map((r) => r.id));
-      return toPage(rows, limit, (r) => r.id, (r) => ({
-        id: r.id,
-        username: r.username,
-        displayName: r.display_name,
-        roles: r.roles as Role[],
-        unitIds: owned.filter((o) => o.user_id === r.id).map((o) => o.unit_id),
-      }));
+      await member(communityId, principal);
+      const rows = await repo.listMemberships(db, communityId, decodeCursor(after), limit);
+      const ids = rows.map((r) => r.user_id);
+      const [people, owned] = await Promise.all([auth.people(db, ids), repo.unitIdsOwnedBy(db, communityId, ids)]);
+      return toPage(rows, limit, (r) => r.user_id, (r) => {
+        const person = people.get(r.user_id);
+        assert(person, 'every member is a user');
+        return {
+          id: r.user_id,
+          username: person.username,
+          displayName: person.displayName,
+          roles: r.roles as Role[],
+          unitIds: owned.filter((o) => o.user_id === r.user_id).map((o) => o.unit_id),
+        };
+      });
     },
 
     async addUnit(communityId: string, principal: Principal, body: CreateUnitBody): Promise<Unit> {
-      requireAdministrator(await memberOf(db, communityId, principal));
+      requireAdministrator(await member(communityId, principal));
       const area = areaOf(body.areaM2);
       const row = await inTransaction(db, (tx) =>
         repo.insertUnit(tx, { communityId, id: randomUUID(), code: body.code.trim(), building: body.building.trim(), areaM2: area }),
@@ -109,21 +115,21 @@ export function createCommunitiesService(db: Database, config: Config, ledger: L
     },
 
     async listUnits(communityId: string, principal: Principal, after: string | undefined, limit: number) {
-      await memberOf(db, communityId, principal);
+      await member(communityId, principal);
       const rows = await repo.listUnits(db, communityId, decodeCursor(after), limit);
       return toPage(rows, limit, (r) => r.id, toUnit);
     },
 
     async me(principal: Principal) {
-      const user = await findUserById(db, principal.userId);
+      const user = await auth.user(principal.userId);
       if (!user) throw new AppError('unauthenticated', 'This user no longer exists');
       const communities = await repo.listCommunitiesOf(db, principal.userId);
       const owned = await repo.unitsOwnedBy(db, principal.userId, communities.map((c) => c.id));
       return {
         id: user.id,
         username: user.username,
-        displayName: user.display_name,
-        isPlatformAdmin: user.is_platform_admin,
+        displayName: user.displayName,
+        isPlatformAdmin: user.isPlatformAdmin,
         communities: communities.map((c) => ({
           id: c.id,
           number: c.number,
@@ -134,31 +140,6 @@ export function createCommunitiesService(db: Database, config: Config, ledger: L
         })),
       };
     },
-
-    /**
-     * Checks a co-signer's signing password (their key). Wrong guesses are limited like
-     * logins, per co-signer and community. Throws `bad_signing_password` or `rate_limited`.
-     */
-    async checkSigningPassword(member: Member, signingPassword: string): Promise<void> {
-      const subject = `sign:${member.communityId}:${member.userId}`;
-      await takeAttempt(db, subject);
-      const [profile] = await repo.findMemberProfiles(db, member.communityId, [member.userId]);
-      const ok = profile?.signing_password_hash ? await verifyPassword(signingPassword, profile.signing_password_hash) : false;
-      if (!ok) throw new AppError('bad_signing_password', 'The signing password is wrong');
-      await clearAttempts(db, subject);
-    },
-
-    /** Id, display name and roles of people, for timelines. */
-    async profiles(executor: Executor, communityId: string, userIds: string[]) {
-      const rows = await repo.findMemberProfiles(executor, communityId, [...new Set(userIds)]);
-      return new Map(rows.map((r) => [r.id, { id: r.id, displayName: r.display_name, roles: (r.roles ?? []) as Role[] }]));
-    },
-
-    findCommunity: (executor: Executor, communityId: string) => repo.findCommunity(executor, communityId),
-    findCommunityByNumber: (executor: Executor, number: number) => repo.findCommunityByNumber(executor, number),
-    findUnit: (executor: Executor, communityId: string, unitId: string) => repo.findUnit(executor, communityId, unitId),
-    isOwnerOf: (executor: Executor, communityId: string, userId: string, unitId: string) =>
-      repo.isOwnerOf(executor, communityId, userId, unitId),
   };
 }
 

@@ -1,0 +1,97 @@
+import type { Database, Executor } from '../../db/database.js';
+import { AppError, notFound } from '../../shared/errors.js';
+import type { Role } from '../../shared/schemas.js';
+import type { AuthService, Principal } from '../auth/auth.service.js';
+import * as repo from './communities.repository.js';
+
+/** The caller as seen by one community. */
+export interface Member {
+  communityId: string;
+  userId: string;
+  roles: Role[];
+  /** The platform admin may administer and read every community without being a member. */
+  isPlatformAdmin: boolean;
+}
+
+export function hasRole(member: Member, ...roles: Role[]): boolean {
+  return roles.some((role) => member.roles.includes(role));
+}
+
+/** Throws `403 forbidden` unless the member holds one of the roles. */
+export function requireRole(member: Member, ...roles: Role[]): void {
+  if (!hasRole(member, ...roles)) {
+    throw new AppError('forbidden', `This needs one of the roles: ${roles.join(', ')}`);
+  }
+}
+
+/** Community administration: its `admin` members, and the platform admin. */
+export function requireAdministrator(member: Member): void {
+  if (!member.isPlatformAdmin) requireRole(member, 'admin');
+}
+
+export type CommunityDirectory = ReturnType<typeof createCommunityDirectory>;
+
+/**
+ * Who belongs to a community with which roles and keys, and the community's own facts: the
+ * part of the communities module every other module reads. It is built before the ledger,
+ * whose service the rest of the module needs to open a new community's books; the
+ * communities service hands all of it on, so other modules reach it only through that service.
+ */
+export function createCommunityDirectory(db: Database, auth: Pick<AuthService, 'checkSecret' | 'people'>) {
+  /**
+   * The standing of each principal in the community, in one query: their membership, the
+   * platform admin's standing without one, or undefined for an outsider (and for everyone
+   * when the community does not exist).
+   */
+  async function members(communityId: string, principals: readonly Principal[]): Promise<Array<Member | undefined>> {
+    const rows = await repo.standings(db, communityId, [...new Set(principals.map((p) => p.userId))]);
+    const roles = new Map(rows.flatMap((r) => (r.user_id === null || r.roles === null ? [] : [[r.user_id, r.roles as Role[]] as const])));
+    return principals.map((principal) => {
+      const held = roles.get(principal.userId);
+      if (rows.length === 0 || (held === undefined && !principal.isPlatformAdmin)) return undefined;
+      return { communityId, userId: principal.userId, roles: held ?? [], isPlatformAdmin: principal.isPlatformAdmin };
+    });
+  }
+
+  return {
+    members,
+
+    /**
+     * Resolves the caller's standing in a community. Someone who is neither a member nor the
+     * platform admin gets `404 not_found`, exactly as if the community did not exist, so nobody
+     * can even learn which communities exist.
+     */
+    async member(communityId: string, principal: Principal): Promise<Member> {
+      const [member] = await members(communityId, [principal]);
+      if (!member) throw notFound('community');
+      return member;
+    },
+
+    /**
+     * Checks a co-signer's signing password (their key). Wrong guesses are limited like
+     * logins, per co-signer and community. Throws `bad_signing_password` or `rate_limited`.
+     */
+    async checkSigningPassword(member: Member, signingPassword: string): Promise<void> {
+      const [row] = await repo.membershipsOf(db, member.communityId, [member.userId]);
+      const ok = await auth.checkSecret(`sign:${member.communityId}:${member.userId}`, signingPassword, row?.signing_password_hash ?? null);
+      if (!ok) throw new AppError('bad_signing_password', 'The signing password is wrong');
+    },
+
+    /** Id, display name and roles here of people (former members keep their name), for timelines. */
+    async profiles(executor: Executor, communityId: string, userIds: readonly string[]) {
+      const ids = [...new Set(userIds)];
+      const [people, memberships] = await Promise.all([auth.people(executor, ids), repo.membershipsOf(executor, communityId, ids)]);
+      const roles = new Map(memberships.map((m) => [m.user_id, m.roles as Role[]]));
+      return new Map([...people].map(([id, p]) => [id, { id, displayName: p.displayName, roles: roles.get(id) ?? [] }]));
+    },
+
+    findCommunity: (executor: Executor, communityId: string) => repo.findCommunity(executor, communityId),
+    findCommunityByNumber: (executor: Executor, number: number) => repo.findCommunityByNumber(executor, number),
+    findUnit: (executor: Executor, communityId: string, unitId: string) => repo.findUnit(executor, communityId, unitId),
+    /** Every unit of the community, by id: what a billing run bills, read in its transaction. */
+    allUnits: (executor: Executor, communityId: string) => repo.allUnits(executor, communityId),
+    unitsByIds: (executor: Executor, communityId: string, unitIds: readonly string[]) => repo.unitsByIds(executor, communityId, unitIds),
+    isOwnerOf: (executor: Executor, communityId: string, userId: string, unitId: string) =>
+      repo.isOwnerOf(executor, communityId, userId, unitId),
+  };
+}
