@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Database, Executor, Tx } from '../../db/database.js';
 import { inTransaction } from '../../db/transaction.js';
 import { AppError } from '../../shared/errors.js';
+import * as repo from './idempotency.repository.js';
 
 export interface Outcome<T> {
   status: number;
@@ -10,11 +11,15 @@ export interface Outcome<T> {
   replayed?: boolean;
 }
 
-export interface IdempotencyScope {
-  communityId: string;
+/** How a route hands a request's Idempotency-Key and fingerprint to a service. */
+export interface Idempotency {
   key: string | undefined;
   /** What the request asked for: route and body. Same key, other fingerprint: 422. */
   fingerprint: string;
+}
+
+export interface IdempotencyScope extends Idempotency {
+  communityId: string;
 }
 
 /** A stable fingerprint of a request: its route and its body with keys in sorted order. */
@@ -42,31 +47,15 @@ export async function runOnce<T>(db: Database, scope: IdempotencyScope, work: (t
   const key = scope.key;
   if (key === undefined) return inTransaction(db, work);
   return inTransaction(db, async (tx) => {
-    const claimed = await tx
-      .insertInto('idempotency_keys')
-      .values({ community_id: scope.communityId, key, request_hash: scope.fingerprint, status_code: 0, response_body: '' })
-      .onConflict((oc) => oc.columns(['community_id', 'key']).doNothing())
-      .returning('key')
-      .executeTakeFirst();
-    if (!claimed) return replay<T>(tx, scope.communityId, key, scope.fingerprint);
+    if (!(await repo.claimKey(tx, scope.communityId, key, scope.fingerprint))) return replay<T>(tx, scope.communityId, key, scope.fingerprint);
     const outcome = await work(tx);
-    await tx
-      .updateTable('idempotency_keys')
-      .set({ status_code: outcome.status, response_body: JSON.stringify(outcome.body) })
-      .where('community_id', '=', scope.communityId)
-      .where('key', '=', key)
-      .execute();
+    await repo.storeAnswer(tx, scope.communityId, key, outcome.status, JSON.stringify(outcome.body));
     return outcome;
   });
 }
 
 async function replay<T>(db: Executor, communityId: string, key: string, requestHash: string): Promise<Outcome<T>> {
-  const row = await db
-    .selectFrom('idempotency_keys')
-    .select(['request_hash', 'status_code', 'response_body'])
-    .where('community_id', '=', communityId)
-    .where('key', '=', key)
-    .executeTakeFirstOrThrow();
+  const row = await repo.findKey(db, communityId, key);
   if (row.request_hash !== requestHash) {
     throw new AppError('idempotency_conflict', 'This Idempotency-Key was already used with a different request');
   }
