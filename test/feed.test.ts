@@ -6,6 +6,7 @@ import { addUnits, billPeriod, pay, setRate } from './support/fees.js';
 import { fund, setupCommunity, startHarness, type Community, type Harness, type Person } from './support/harness.js';
 import { payout, reject, submit, twoKeys } from './support/spending.js';
 import { baseUrl, getText, openStream } from './support/feed.js';
+import { expectProblem } from './support/problems.js';
 
 let h: Harness;
 let base: string;
@@ -74,6 +75,50 @@ describe('the feed lists every money event', () => {
     expect((await c.owner.api.get(`/v1/communities/${c.id}/feed?after=nonsense`)).status).toBe(400);
     expect((await c.owner.api.get(`/v1/communities/${c.id}/feed?limit=0`)).status).toBe(400);
     expect((await c.owner.api.get(`/v1/communities/${c.id}/feed?limit=501`)).status).toBe(400);
+  });
+});
+
+describe('the feed newest first', () => {
+  it('lists the latest items first; nextAfter continues with older ones; a cursor works in either order', async () => {
+    const c = await setupCommunity(h.app);
+    for (const amount of ['1', '2', '3', '4', '5']) await income(c, amount);
+    const latest = await feedOf(c, '?order=desc&limit=2');
+    expect(latest.items.map((i) => i.seq)).toEqual([5, 4]);
+    expect(latest.items.map((i) => i.amount)).toEqual(['5.00', '4.00']);
+    expect(latest.items[0]).toMatchObject({ type: 'income.recorded', summary: '收到停车收益 ¥5.00（付款方：Tenant of stall 3）', category: 'parking' });
+    const older = await feedOf(c, `?order=desc&limit=2&after=${latest.nextAfter}`);
+    expect(older.items.map((i) => i.seq)).toEqual([3, 2]);
+    const oldest = await feedOf(c, `?order=desc&limit=2&after=${older.nextAfter}`);
+    expect(oldest.items.map((i) => i.seq)).toEqual([1]);
+    expect(oldest.nextAfter).toBeNull();
+    expect((await feedOf(c, `?order=asc&after=${older.nextAfter}`)).items.map((i) => i.seq)).toEqual([3, 4, 5]);
+    expect((await feedOf(c, '?order=desc')).items.map((i) => i.seq)).toEqual([5, 4, 3, 2, 1]);
+    expect((await feedOf(c, '?order=desc&limit=5')).nextAfter).toBeNull();
+
+    const empty = await setupCommunity(h.app);
+    expect(await feedOf(empty, '?order=desc&limit=20')).toEqual({ items: [], nextAfter: null });
+  });
+
+  it('the latest page and the stream after its first item miss nothing and repeat nothing', async () => {
+    const c = await setupCommunity(h.app);
+    for (const amount of ['1', '2', '3']) await income(c, amount);
+    const latest = await feedOf(c, '?order=desc&limit=2');
+    const stream = await openStream(streamUrl(c, `?after=${latest.items[0].seq}`), bearer(c.owner.token));
+    try {
+      await income(c, '4');
+      const event = await stream.next();
+      expect(event).toMatchObject({ id: '4', event: 'income.recorded', data: { seq: 4, amount: '4.00' } });
+      expect(stream.pending()).toEqual([]);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('refuses an order it does not know, and the usual bad cursors and limits', async () => {
+    const c = await setupCommunity(h.app);
+    for (const query of ['order=newest', 'order=', 'order=DESC', 'order=desc&after=nonsense', 'order=desc&limit=0', 'order=desc&limit=501']) {
+      expectProblem(await c.owner.api.get(`/v1/communities/${c.id}/feed?${query}`), 400, 'validation_failed');
+    }
   });
 });
 

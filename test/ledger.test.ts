@@ -180,6 +180,76 @@ describe('entries', () => {
   });
 });
 
+describe('entries newest first, and between two days', () => {
+  it('pages newest first: nextAfter continues with older entries, and a cursor works in either order', async () => {
+    const community = await setupCommunity(h.app);
+    for (let i = 1; i <= 5; i++) await fund(community, String(i));
+    const get = (query: string) => community.owner.api.get(`/v1/communities/${community.id}/entries?${query}`);
+    const first = await get('order=desc&limit=2');
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((e: any) => e.seq)).toEqual([5, 4]);
+    expect(first.body.items[0].postings).toEqual([
+      { account: '1001', debit: '5.00', credit: '0.00' },
+      { account: '4199', debit: '0.00', credit: '5.00' },
+    ]);
+    const second = await get(`order=desc&limit=2&after=${first.body.nextAfter}`);
+    expect(second.body.items.map((e: any) => e.seq)).toEqual([3, 2]);
+    expect(second.body.items.map((e: any) => e.postings[0].debit)).toEqual(['3.00', '2.00']);
+    const third = await get(`order=desc&limit=2&after=${second.body.nextAfter}`);
+    expect(third.body.items.map((e: any) => e.seq)).toEqual([1]);
+    expect(third.body.nextAfter).toBeNull();
+    // The same cursor read oldest first continues with the newer entries.
+    expect((await get(`limit=2&after=${second.body.nextAfter}`)).body.items.map((e: any) => e.seq)).toEqual([3, 4]);
+    expect((await get('order=asc&limit=2')).body.items.map((e: any) => e.seq)).toEqual([1, 2]);
+    expect((await get('order=desc&limit=500')).body.items.map((e: any) => e.seq)).toEqual([5, 4, 3, 2, 1]);
+  });
+
+  it("keeps the entries of the days asked for, in the community's time zone", async () => {
+    const community = await setupCommunity(h.app, { timezone: 'Asia/Shanghai' });
+    const at = async (receivedAt: string, amount: string) => {
+      const reply = await community.manager.api.post(`/v1/communities/${community.id}/income`, { category: 'parking', amount, payer: 'P', receivedAt });
+      expect(reply.status).toBe(201);
+    };
+    await at('2025-11-30T15:59:59Z', '1'); // 2025-11-30 23:59:59 in Shanghai: November
+    await at('2025-11-30T16:00:00Z', '2'); // 2025-12-01 00:00 in Shanghai: December
+    await at('2025-12-31T15:59:59.999Z', '3'); // the last moment of December there
+    await at('2025-12-31T17:00:00Z', '4'); // 2026-01-01 in Shanghai, still 2025 in UTC
+    await at('2025-12-15T04:00:00Z', '5'); // recorded last, happened mid-December
+    const amounts = async (query: string) => {
+      const reply = await community.owner.api.get(`/v1/communities/${community.id}/entries?${query}`);
+      expect(reply.status).toBe(200);
+      return reply.body.items.map((e: any) => e.postings[0].debit);
+    };
+    expect(await amounts('from=2025-12-01&to=2025-12-31')).toEqual(['2.00', '3.00', '5.00']);
+    expect(await amounts('order=desc&from=2025-12-01&to=2025-12-31')).toEqual(['5.00', '3.00', '2.00']);
+    expect(await amounts('to=2025-11-30')).toEqual(['1.00']);
+    expect(await amounts('from=2026-01-01')).toEqual(['4.00']);
+    expect(await amounts('from=2025-12-15&to=2025-12-15')).toEqual(['5.00']);
+    expect(await amounts('from=2024-01-01&to=2024-12-31')).toEqual([]);
+
+    // Paging within a filter skips the entries outside it.
+    const page1 = await community.owner.api.get(`/v1/communities/${community.id}/entries?order=desc&from=2025-12-01&to=2025-12-31&limit=2`);
+    expect(page1.body.items.map((e: any) => e.postings[0].debit)).toEqual(['5.00', '3.00']);
+    const page2 = await community.owner.api.get(
+      `/v1/communities/${community.id}/entries?order=desc&from=2025-12-01&to=2025-12-31&limit=2&after=${page1.body.nextAfter}`,
+    );
+    expect(page2.body.items.map((e: any) => e.postings[0].debit)).toEqual(['2.00']);
+    expect(page2.body.nextAfter).toBeNull();
+  });
+
+  it('refuses an unknown order, a day that is not one, and from after to', async () => {
+    const bad = [
+      'order=newest', 'order=DESC', 'order=', 'from=2026-02-30', 'to=2025-02-29', 'from=2026-1-5', 'from=20260105', 'to=2026-13-01',
+      'from=2026-01-01T00:00:00Z', 'from=0000-01-01', 'from=', 'from=2026-03-02&to=2026-03-01', 'order=desc&after=bm9wZQ',
+    ];
+    for (const query of bad) {
+      expectProblem(await c.owner.api.get(url(`entries?${query}`)), 400, 'validation_failed');
+    }
+    expect((await c.owner.api.get(url('entries?from=2024-02-29&to=2024-02-29'))).status).toBe(200);
+    expect((await c.owner.api.get(url('entries?from=2026-03-01&to=2026-03-01'))).status).toBe(200);
+  });
+});
+
 describe('reversal', () => {
   it('a co-signer reverses an income once, with their signing password', async () => {
     const community = await setupCommunity(h.app);

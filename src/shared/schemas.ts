@@ -54,6 +54,13 @@ export const PageQuery = Type.Object({
 });
 export type PageQuery = Static<typeof PageQuery>;
 
+/** Which end of a list comes first: `asc` oldest first (the default), `desc` newest first. */
+export const ListOrder = Type.Enum(['asc', 'desc'], {
+  description:
+    '`asc` (the default): oldest first, and `nextAfter` continues with newer items. `desc`: newest first, and `nextAfter` continues with older ones, those before the last item of the page',
+});
+export type ListOrder = Static<typeof ListOrder>;
+
 export function Page<T extends TSchema>(item: T) {
   return Type.Object({
     items: Type.Array(item),

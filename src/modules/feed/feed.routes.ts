@@ -1,7 +1,15 @@
 import { Type } from 'typebox';
 import type { App } from '../../http/app-types.js';
-import { Page, PageQuery, problems } from '../../shared/schemas.js';
-import { CommunityOnly, FeedItem, FeedStreamHeaders, FeedStreamQuery, StreamToken } from './feed.schemas.js';
+import { Page, problems } from '../../shared/schemas.js';
+import { CommunityOnly, FeedItem, FeedQuery, FeedStreamHeaders, FeedStreamQuery, StreamToken } from './feed.schemas.js';
+
+const PAGE_DESCRIPTION = [
+  'Oldest first by default: `nextAfter` continues with newer items, and the last page ends with `nextAfter: null`.',
+  'With `order=desc` the newest items come first and `nextAfter` continues with older ones, the items before the',
+  'last item of the page (a smaller `seq`), until a page ends with the first item and `null`. A cursor marks a position in',
+  'the feed, so one taken from either order is valid in both. To show the latest items and then follow live ones,',
+  'read `?order=desc&limit=20` and open the stream with `after` = the `seq` of its first item (0 when empty).',
+].join(' ');
 
 const STREAM_DESCRIPTION = [
   'Server-Sent Events. Each event carries `id: <seq>`, `event: <type>` and `data: <the feed item as JSON>`;',
@@ -27,13 +35,14 @@ export async function feedRoutes(app: App): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'The public feed of money events, oldest first',
+        summary: 'The public feed of money events, oldest first or newest first',
+        description: PAGE_DESCRIPTION,
         params: CommunityOnly,
-        querystring: PageQuery,
+        querystring: FeedQuery,
         response: { 200: Page(FeedItem), ...problems(400, 401, 404) },
       },
     },
-    async (request) => feed.page(request.params.cid, request.principal, request.query.after, request.query.limit ?? 100),
+    async (request) => feed.page(request.params.cid, request.principal, request.query.after, request.query.limit ?? 100, request.query.order),
   );
 
   app.get(

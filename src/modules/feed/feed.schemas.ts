@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Id, Timestamp } from '../../shared/schemas.js';
+import { Id, ListOrder, PageQuery, Timestamp } from '../../shared/schemas.js';
 import { PaymentMethod } from '../fees/fees.schemas.js';
 import { IncomeCategory } from '../ledger/ledger.schemas.js';
 
@@ -56,6 +56,9 @@ export const FeedItem = Type.Object(
   },
 );
 export type FeedItem = Static<typeof FeedItem>;
+
+export const FeedQuery = Type.Object({ ...PageQuery.properties, order: Type.Optional(ListOrder) });
+export type FeedQuery = Static<typeof FeedQuery>;
 
 export const FeedStreamQuery = Type.Object({
   after: Type.Optional(

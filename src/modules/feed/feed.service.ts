@@ -3,7 +3,8 @@ import { connectionStringOf } from '../../db/database.js';
 import type { Principal } from '../auth/auth.principal.js';
 import { validationFailed } from '../../shared/errors.js';
 import { formatMoney } from '../../shared/money.js';
-import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
+import { decodeSeqCursor, toPage } from '../../shared/pagination.js';
+import type { ListOrder } from '../../shared/schemas.js';
 import type { Tokens } from '../auth/auth.tokens.js';
 import { memberOf } from '../communities/communities.access.js';
 import { FeedHub, type StreamOut } from './feed.hub.js';
@@ -39,14 +40,17 @@ export function createFeedService(db: Database, options: FeedServiceOptions) {
   return {
     hub,
 
-    /** The feed, oldest first, one page at a time. */
-    async page(communityId: string, principal: Principal, after: string | undefined, limit: number) {
+    /**
+     * The feed one page at a time: oldest first, or newest first with `order` `desc`, where the
+     * cursor then marks the oldest item shown and the next page holds the items before it.
+     */
+    async page(communityId: string, principal: Principal, after: string | undefined, limit: number, order: ListOrder = 'asc') {
       await memberOf(db, communityId, principal);
-      const afterSeq = decodeSeqCursor(after);
-      const rows = await repo.itemsAfter(db, communityId, afterSeq, limit + 1);
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return { items: page.map(toItem), nextAfter: rows.length > limit && last ? encodeCursor(last.seq) : null };
+      const rows =
+        order === 'desc'
+          ? await repo.itemsBefore(db, communityId, after === undefined ? null : decodeSeqCursor(after), limit + 1)
+          : await repo.itemsAfter(db, communityId, decodeSeqCursor(after), limit + 1);
+      return toPage(rows, limit, (row) => row.seq, toItem);
     },
 
     /**

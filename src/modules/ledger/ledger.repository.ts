@@ -166,7 +166,22 @@ export async function changeReserved(tx: Tx, communityId: string, delta: string)
              WHERE community_id = ${communityId} AND code = ${FUND_ACCOUNT}`.execute(tx);
 }
 
-export function entriesPage(db: Executor, communityId: string, afterSeq: number, limit: number) {
+/** Which entries a page lists: its order, and the local days (YYYY-MM-DD, inclusive) they occurred on. */
+export interface EntryFilter {
+  order?: 'asc' | 'desc';
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+/**
+ * A page of entries by seq: those after `position`, oldest first, or with `order` desc those
+ * before it (from the newest when it is null), newest first. `from` and `to` are days in the
+ * community's time zone, turned into instants by the database.
+ */
+export function entriesPage(db: Executor, communityId: string, position: number | null, limit: number, filter: EntryFilter = {}) {
+  const desc = filter.order === 'desc';
+  const startOf = (day: string, plusDays: number) =>
+    sql`((${day}::date + ${plusDays}::int)::timestamp AT TIME ZONE (SELECT timezone FROM communities WHERE id = ${communityId}))`;
   return db
     .selectFrom('entries as e')
     .leftJoin('entries as r', (join) => join.onRef('r.community_id', '=', 'e.community_id').onRef('r.seq', '=', 'e.reverses_seq'))
@@ -175,8 +190,11 @@ export function entriesPage(db: Executor, communityId: string, afterSeq: number,
       'e.reverses_seq', 'e.prev_hash', 'e.hash', 'r.id as reverses_id',
     ])
     .where('e.community_id', '=', communityId)
-    .where('e.seq', '>', afterSeq)
-    .orderBy('e.seq')
+    .$if(!desc, (q) => q.where('e.seq', '>', position ?? 0))
+    .$if(desc && position !== null, (q) => q.where('e.seq', '<', position!))
+    .$if(filter.from !== undefined, (q) => q.where(sql<boolean>`e.occurred_at >= ${startOf(filter.from!, 0)}`))
+    .$if(filter.to !== undefined, (q) => q.where(sql<boolean>`e.occurred_at < ${startOf(filter.to!, 1)}`))
+    .orderBy('e.seq', desc ? 'desc' : 'asc')
     .limit(limit)
     .execute();
 }

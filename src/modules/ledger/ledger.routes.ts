@@ -1,12 +1,13 @@
 import { sendOutcome } from '../../http/outcome-reply.js';
 import { Type } from 'typebox';
 import type { App } from '../../http/app-types.js';
-import { CommunityParams, IdempotencyHeaders, Page, PageQuery, problems } from '../../shared/schemas.js';
+import { CommunityParams, IdempotencyHeaders, Page, problems } from '../../shared/schemas.js';
 import { fingerprint } from '../idempotency/idempotency.service.js';
 import {
   Account,
   AccountList,
   CreateAccountBody,
+  EntriesQuery,
   Entry,
   EntryParams,
   ExportQuery,
@@ -82,13 +83,19 @@ export async function ledgerRoutes(app: App): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'Journal entries, oldest first',
+        summary: 'Journal entries, oldest first or newest first, optionally between two days',
+        description: [
+          'By `seq`, oldest first by default; with `order=desc` newest first, where `nextAfter` continues with the',
+          'entries before the last one of the page. `from` and `to` (YYYY-MM-DD, inclusive) keep the entries that',
+          "occurred on those days in the community's time zone; a day that does not exist, or `from` after `to`,",
+          'is `400 validation_failed`. A cursor marks a position by `seq`, valid in either order and with any filter.',
+        ].join(' '),
         params: CommunityParams,
-        querystring: PageQuery,
+        querystring: EntriesQuery,
         response: { 200: Page(Entry), ...problems(400, 401, 404) },
       },
     },
-    async (request) => ledger.entries(request.params.cid, request.principal, request.query.after, request.query.limit ?? 100),
+    async (request) => ledger.entries(request.params.cid, request.principal, request.query),
   );
 
   app.post(

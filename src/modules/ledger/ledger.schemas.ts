@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Body, Id, Money, ref, Timestamp } from '../../shared/schemas.js';
+import { Body, Id, ListOrder, Money, PageQuery, ref, Timestamp } from '../../shared/schemas.js';
 
 /** The five kinds of account; the first digit of an account's code names its kind (1 asset … 5 expense). */
 export const AccountType = Type.Enum(['asset', 'liability', 'equity', 'income', 'expense']);
@@ -74,6 +74,17 @@ export const Entry = Type.Object({
   hash: Type.String(),
 });
 export type Entry = Static<typeof Entry>;
+
+const LocalDate = (description: string) =>
+  Type.String({ pattern: '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', description, examples: ['2026-11-01'] });
+
+export const EntriesQuery = Type.Object({
+  ...PageQuery.properties,
+  order: Type.Optional(ListOrder),
+  from: Type.Optional(LocalDate("Only entries that occurred on or after this day (YYYY-MM-DD, in the community's time zone)")),
+  to: Type.Optional(LocalDate("Only entries that occurred on or before this day (YYYY-MM-DD, in the community's time zone)")),
+});
+export type EntriesQuery = Static<typeof EntriesQuery>;
 
 export const EntryParams = Type.Object({ cid: Id, id: Id });
 

@@ -2,7 +2,7 @@ import type { Database, Executor, Tx } from '../../db/database.js';
 import { afterCommit, inTransaction, pgCode } from '../../db/transaction.js';
 import type { ChangeSignal } from '../../db/change-signal.js';
 import type { Principal } from '../auth/auth.principal.js';
-import { assert, forbidden, invalidState, notFound } from '../../shared/errors.js';
+import { assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatMoney, Money } from '../../shared/money.js';
 import { oneLine } from '../../shared/text.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
@@ -14,7 +14,7 @@ import { incomeOf } from './ledger.income.js';
 import { journalStream } from './ledger.journal.js';
 import * as repo from './ledger.repository.js';
 import type { FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
-import type { Account, AccountType, CreateAccountBody, Entry, Fund, Income, RecordIncomeBody, ReversalBody } from './ledger.schemas.js';
+import type { Account, AccountType, CreateAccountBody, EntriesQuery, Entry, Fund, Income, RecordIncomeBody, ReversalBody } from './ledger.schemas.js';
 import { verifyLedger } from './ledger.verify.js';
 import { entryRow, toAccount, withPostings } from './ledger.views.js';
 
@@ -25,6 +25,16 @@ export type { FeedDraft, PostingLine, Posted };
 const NOT_REVERSIBLE = new Set(['payout', 'reversal', 'fee_bill', 'fee_payment', 'remuneration']);
 
 const TYPE_BY_FIRST_DIGIT: Record<string, AccountType> = { '1': 'asset', '2': 'liability', '3': 'equity', '4': 'income', '5': 'expense' };
+
+/** A YYYY-MM-DD the schema let through that is also a day of the calendar (no 2026-02-30, no year 0). */
+function calendarDay(day: string | undefined, name: string): string | undefined {
+  if (day === undefined) return undefined;
+  const parsed = new Date(`${day}T00:00:00Z`);
+  if (day < '0001' || Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== day) {
+    throw validationFailed(`\`${name}\` is not a day of the calendar: ${day}`);
+  }
+  return day;
+}
 
 export type LedgerService = ReturnType<typeof createLedgerService>;
 
@@ -161,10 +171,18 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
       return outcome;
     },
 
-    async entries(communityId: string, principal: Principal, after: string | undefined, limit: number) {
+    /**
+     * Entries one page at a time, oldest first or newest first (`order` desc: the cursor then
+     * marks the oldest entry shown), optionally those that occurred between two local days.
+     */
+    async entries(communityId: string, principal: Principal, query: EntriesQuery) {
       await memberOf(db, communityId, principal);
-      const afterSeq = decodeSeqCursor(after);
-      const rows = await repo.entriesPage(db, communityId, afterSeq, limit + 1);
+      const { after, limit = 100, order = 'asc' } = query;
+      const from = calendarDay(query.from, 'from');
+      const to = calendarDay(query.to, 'to');
+      if (from !== undefined && to !== undefined && from > to) throw validationFailed('`from` is a later day than `to`');
+      const position = after === undefined && order === 'desc' ? null : decodeSeqCursor(after);
+      const rows = await repo.entriesPage(db, communityId, position, limit + 1, { order, from, to });
       const page = rows.slice(0, limit);
       const items = await withPostings(db, communityId, page);
       const last = page.at(-1);

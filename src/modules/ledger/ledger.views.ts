@@ -22,7 +22,11 @@ type EntryRow = Awaited<ReturnType<typeof repo.entriesPage>>[number];
 
 export async function withPostings(db: Executor, communityId: string, rows: EntryRow[]): Promise<Entry[]> {
   if (rows.length === 0) return [];
-  const postings = await repo.postingsOf(db, communityId, rows[0]!.seq, rows.at(-1)!.seq);
+  // A page in seq order reads its range; one newest first, or filtered by date, may skip seqs.
+  const seqs = rows.map((r) => r.seq);
+  const [first, last] = [Math.min(...seqs), Math.max(...seqs)];
+  const postings =
+    last - first + 1 === rows.length ? await repo.postingsOf(db, communityId, first, last) : await repo.postingsOfSeqs(db, communityId, seqs);
   const bySeq = new Map<number, Entry['postings']>();
   for (const p of postings) {
     const list = bySeq.get(p.entry_seq) ?? [];
