@@ -5,3 +5,11 @@
 export function oneLine(text: string): string {
   return text.replace(/[\s\x00-\x1F\x7F]+/g, ' ').trim();
 }
+
+/**
+ * Orders text as the database's C collation does, by UTF-8 bytes (code points), so a list
+ * sorted here pages with the same `>` the database would use.
+ */
+export function byCodePoint(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}

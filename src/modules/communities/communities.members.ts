@@ -90,7 +90,6 @@ export function createCommunityDirectory(db: Database, auth: Pick<AuthService, '
     findUnit: (executor: Executor, communityId: string, unitId: string) => repo.findUnit(executor, communityId, unitId),
     /** Every unit of the community, by id: what a billing run bills, read in its transaction. */
     allUnits: (executor: Executor, communityId: string) => repo.allUnits(executor, communityId),
-    unitsByIds: (executor: Executor, communityId: string, unitIds: readonly string[]) => repo.unitsByIds(executor, communityId, unitIds),
     isOwnerOf: (executor: Executor, communityId: string, userId: string, unitId: string) =>
       repo.isOwnerOf(executor, communityId, userId, unitId),
   };

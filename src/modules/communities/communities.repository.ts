@@ -3,8 +3,9 @@ import type { CommunitiesTables } from './communities.tables.js';
 
 /** Every SQL statement of the communities module, on its own tables only. */
 type Db = Executor<CommunitiesTables>;
+type CommunitiesTx = Tx<CommunitiesTables>;
 
-export function insertCommunity(tx: Tx<CommunitiesTables>, row: { id: string; name: string; managementFeeRate: string; timezone: string }) {
+export function insertCommunity(tx: CommunitiesTx, row: { id: string; name: string; managementFeeRate: string; timezone: string }) {
   return tx
     .insertInto('communities')
     .values({ id: row.id, name: row.name, management_fee_rate: row.managementFeeRate, timezone: row.timezone })
@@ -64,7 +65,7 @@ export function unitsOwnedBy(db: Db, userId: string, communityIds: string[]) {
     .execute();
 }
 
-export function insertMembership(tx: Tx<CommunitiesTables>, row: { communityId: string; userId: string; roles: string[]; signingPasswordHash: string | null }) {
+export function insertMembership(tx: CommunitiesTx, row: { communityId: string; userId: string; roles: string[]; signingPasswordHash: string | null }) {
   return tx
     .insertInto('memberships')
     .values({ community_id: row.communityId, user_id: row.userId, roles: row.roles, signing_password_hash: row.signingPasswordHash })
@@ -94,7 +95,7 @@ export function unitIdsOwnedBy(db: Db, communityId: string, userIds: string[]) {
     .execute();
 }
 
-export function insertUnitOwners(tx: Tx<CommunitiesTables>, communityId: string, userId: string, unitIds: string[]) {
+export function insertUnitOwners(tx: CommunitiesTx, communityId: string, userId: string, unitIds: string[]) {
   if (unitIds.length === 0) return Promise.resolve();
   return tx
     .insertInto('unit_owners')
@@ -112,7 +113,7 @@ export function countUnits(db: Db, communityId: string, unitIds: string[]) {
     .executeTakeFirstOrThrow();
 }
 
-export function insertUnit(tx: Tx<CommunitiesTables>, row: { communityId: string; id: string; code: string; building: string; areaM2: string }) {
+export function insertUnit(tx: CommunitiesTx, row: { communityId: string; id: string; code: string; building: string; areaM2: string }) {
   return tx
     .insertInto('units')
     .values({ community_id: row.communityId, id: row.id, code: row.code, building: row.building, area_m2: row.areaM2 })
@@ -132,17 +133,6 @@ export function findUnit(db: Db, communityId: string, unitId: string) {
 /** Every unit of the community, by id. */
 export function allUnits(db: Db, communityId: string) {
   return db.selectFrom('units').select(['id', 'code', 'building', 'area_m2']).where('community_id', '=', communityId).orderBy('id').execute();
-}
-
-/** The given units of the community (ids of no unit are left out). */
-export function unitsByIds(db: Db, communityId: string, unitIds: readonly string[]) {
-  if (unitIds.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('units')
-    .select(['id', 'code', 'building', 'area_m2'])
-    .where('community_id', '=', communityId)
-    .where('id', 'in', [...unitIds])
-    .execute();
 }
 
 export function listUnits(db: Db, communityId: string, after: string | undefined, limit: number) {

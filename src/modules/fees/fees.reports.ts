@@ -1,23 +1,25 @@
 import type { Database } from '../../db/database.js';
-import type { Principal } from '../auth/auth.principal.js';
-import { forbidden, notFound } from '../../shared/errors.js';
-import { formatMoney, formatRate, Money, sum } from '../../shared/money.js';
+import { assert, forbidden, notFound } from '../../shared/errors.js';
+import { formatMoney, formatRate, Money, sum, ZERO } from '../../shared/money.js';
 import { decodeCursor, toPage } from '../../shared/pagination.js';
-import type { CommunitiesService } from '../communities/communities.service.js';
-import { hasRole, memberOf, requireRole, type Member } from '../communities/communities.access.js';
+import { byCodePoint } from '../../shared/text.js';
+import type { Principal } from '../auth/auth.service.js';
+import { hasRole, requireRole, type CommunitiesService, type Member } from '../communities/communities.service.js';
 import * as repo from './fees.repository.js';
 import { formatRatePerM2, requirePeriod } from './fees.schedule.js';
 import type { Arrear, FeeSummary, Statement } from './fees.schemas.js';
 
 /** The readers of fee data: a unit's statement, a period's summary, and the arrears list. */
 
+export type FeesCommunities = Pick<CommunitiesService, 'member' | 'findCommunity' | 'findUnit' | 'isOwnerOf' | 'allUnits'>;
+
 /** Staff and oversight see every unit; an owner only their own. */
 function seesEveryUnit(member: Member): boolean {
   return member.isPlatformAdmin || hasRole(member, 'manager', 'cosigner', 'supervisor', 'admin');
 }
 
-export async function statement(db: Database, communities: CommunitiesService, communityId: string, principal: Principal, unitId: string): Promise<Statement> {
-  const member = await memberOf(db, communityId, principal);
+export async function statement(db: Database, communities: FeesCommunities, communityId: string, principal: Principal, unitId: string): Promise<Statement> {
+  const member = await communities.member(communityId, principal);
   const unit = await communities.findUnit(db, communityId, unitId);
   if (!unit) throw notFound('unit');
   if (!seesEveryUnit(member) && !(await communities.isOwnerOf(db, communityId, principal.userId, unitId))) {
@@ -56,31 +58,52 @@ export async function statement(db: Database, communities: CommunitiesService, c
   };
 }
 
-export async function summary(db: Database, communityId: string, principal: Principal, period: string): Promise<FeeSummary> {
-  await memberOf(db, communityId, principal);
+/** Where each unit stands (code and building), by unit id: the communities module's units. */
+async function unitDirectory(db: Database, communities: FeesCommunities, communityId: string) {
+  return new Map((await communities.allUnits(db, communityId)).map((u) => [u.id, u]));
+}
+
+export async function summary(db: Database, communities: FeesCommunities, communityId: string, principal: Principal, period: string): Promise<FeeSummary> {
+  await communities.member(communityId, principal);
   requirePeriod(period, 'period');
-  const rows = await repo.summaryByBuilding(db, communityId, period);
+  const [bills, units] = await Promise.all([repo.periodBills(db, communityId, period), unitDirectory(db, communities, communityId)]);
+  const buildings = new Map<string, { units: number; billed: Money; collected: Money }>();
+  for (const bill of bills) {
+    const building = units.get(bill.unit_id)?.building;
+    assert(building !== undefined, `the unit ${bill.unit_id} of a bill exists`);
+    const totals = buildings.get(building) ?? { units: 0, billed: ZERO, collected: ZERO };
+    buildings.set(building, { units: totals.units + 1, billed: totals.billed.plus(bill.amount), collected: totals.collected.plus(bill.paid) });
+  }
   const collection = (billed: Money, collected: Money) => ({
     billed: formatMoney(billed),
     collected: formatMoney(collected),
     due: formatMoney(billed.minus(collected)),
     collectionRate: formatRate(collected, billed),
   });
-  const billed = sum(rows.map((r) => r.billed));
-  const collected = sum(rows.map((r) => r.collected));
+  const rows = [...buildings].sort(([a], [b]) => byCodePoint(a, b));
   return {
     period,
-    ...collection(billed, collected),
-    byBuilding: rows.map((r) => ({ building: r.building, units: r.units, ...collection(new Money(r.billed), new Money(r.collected)) })),
+    ...collection(sum(bills.map((b) => b.amount)), sum(bills.map((b) => b.paid))),
+    byBuilding: rows.map(([building, t]) => ({ building, units: t.units, ...collection(t.billed, t.collected) })),
   };
 }
 
-export async function arrears(db: Database, communityId: string, principal: Principal, after: string | undefined, limit: number) {
-  const member = await memberOf(db, communityId, principal);
+/** Units that owe money, by unit code, one page after the code `after` names. */
+export async function arrears(db: Database, communities: FeesCommunities, communityId: string, principal: Principal, after: string | undefined, limit: number) {
+  const member = await communities.member(communityId, principal);
   if (!member.isPlatformAdmin) requireRole(member, 'manager', 'cosigner', 'supervisor', 'admin');
-  const rows = await repo.arrearsPage(db, communityId, decodeCursor(after), limit + 1);
-  return toPage(rows, limit, (r) => r.code, (r): Arrear => ({
-    unitId: r.id,
+  const afterCode = decodeCursor(after);
+  const [owing, units] = await Promise.all([repo.arrearsByUnit(db, communityId), unitDirectory(db, communities, communityId)]);
+  const rows = owing
+    .map((o) => {
+      const unit = units.get(o.unit_id);
+      assert(unit, `the unit ${o.unit_id} of a bill exists`);
+      return { ...o, code: unit.code, building: unit.building };
+    })
+    .filter((r) => afterCode === undefined || byCodePoint(r.code, afterCode) > 0)
+    .sort((a, b) => byCodePoint(a.code, b.code));
+  return toPage(rows.slice(0, limit + 1), limit, (r) => r.code, (r): Arrear => ({
+    unitId: r.unit_id,
     code: r.code,
     building: r.building,
     due: formatMoney(r.due),

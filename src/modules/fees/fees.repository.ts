@@ -1,16 +1,22 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
+import type { FeesTables } from './fees.tables.js';
 
-/** Every SQL statement of the fees module. Functions that lock rows demand a transaction. */
+/**
+ * Every SQL statement of the fees module, on its own tables only (units are the communities
+ * module's: the service asks it). Functions that lock rows demand a transaction.
+ */
+type Db = Executor<FeesTables>;
+type FeesTx = Tx<FeesTables>;
 
-export function insertSchedule(tx: Tx, row: { communityId: string; id: string; effectiveFrom: string; ratePerM2: string; setBy: string }) {
+export function insertSchedule(tx: FeesTx, row: { communityId: string; id: string; effectiveFrom: string; ratePerM2: string; setBy: string }) {
   return tx
     .insertInto('fee_schedules')
     .values({ community_id: row.communityId, id: row.id, effective_from: row.effectiveFrom, rate_per_m2: row.ratePerM2, set_by: row.setBy })
     .execute();
 }
 
-export function listSchedules(db: Executor, communityId: string) {
+export function listSchedules(db: Db, communityId: string) {
   return db
     .selectFrom('fee_schedules')
     .select(['effective_from', 'rate_per_m2', 'set_at', 'set_by'])
@@ -24,24 +30,18 @@ export function listSchedules(db: Executor, communityId: string) {
  * When a period begins in the community's time zone: 00:00 local on its first day. Reckoned
  * by PostgreSQL, which files every posting under its local month the same way.
  */
-export async function periodStart(db: Executor, period: string, timezone: string): Promise<Date> {
+export async function periodStart(db: Db, period: string, timezone: string): Promise<Date> {
   const { rows } = await sql<{ at: Date }>`SELECT (${`${period}-01`}::timestamp AT TIME ZONE ${timezone}) AS at`.execute(db);
   return rows[0]!.at;
 }
 
-export function findRunByPeriod(db: Executor, communityId: string, period: string) {
+export function findRunByPeriod(db: Db, communityId: string, period: string) {
   return db.selectFrom('billing_runs').select('id').where('community_id', '=', communityId).where('period', '=', period).executeTakeFirst();
 }
 
-/** Every unit with what it holds in advance; read under the head lock by a billing run. */
-export function unitsWithAdvances(tx: Tx, communityId: string) {
-  return tx
-    .selectFrom('units as u')
-    .leftJoin('unit_fee_advances as a', (join) => join.onRef('a.community_id', '=', 'u.community_id').onRef('a.unit_id', '=', 'u.id'))
-    .select(['u.id', 'u.area_m2', sql<string>`coalesce(a.advance, 0)`.as('advance')])
-    .where('u.community_id', '=', communityId)
-    .orderBy('u.id')
-    .execute();
+/** What each unit holds in advance (units without a row hold nothing); read under the head lock by a billing run. */
+export function advances(tx: FeesTx, communityId: string) {
+  return tx.selectFrom('unit_fee_advances').select(['unit_id', 'advance']).where('community_id', '=', communityId).execute();
 }
 
 export interface RunRow {
@@ -57,7 +57,7 @@ export interface RunRow {
   createdBy: string;
 }
 
-export function insertRun(tx: Tx, r: RunRow) {
+export function insertRun(tx: FeesTx, r: RunRow) {
   return tx
     .insertInto('billing_runs')
     .values({
@@ -84,7 +84,7 @@ export interface NewBill {
 }
 
 /** Inserts a run's bills in one statement, however many units the community has. */
-export async function insertBills(tx: Tx, communityId: string, runId: string, period: string, ratePerM2: string, bills: NewBill[]) {
+export async function insertBills(tx: FeesTx, communityId: string, runId: string, period: string, ratePerM2: string, bills: NewBill[]) {
   await sql`
     INSERT INTO bills (community_id, id, run_id, unit_id, period, area_m2, rate_per_m2, amount, paid)
     SELECT ${communityId}, b.id, ${runId}, b.unit_id, ${period}, b.area_m2, ${ratePerM2}::numeric, b.amount, 0
@@ -92,7 +92,7 @@ export async function insertBills(tx: Tx, communityId: string, runId: string, pe
 }
 
 /** The unit's unpaid bills, oldest first, locked until the transaction ends. */
-export function lockUnpaidBills(tx: Tx, communityId: string, unitId: string) {
+export function lockUnpaidBills(tx: FeesTx, communityId: string, unitId: string) {
   return tx
     .selectFrom('bills')
     .select(['id', 'period', 'amount', 'paid'])
@@ -114,7 +114,7 @@ export interface SettlementRow {
 }
 
 /** Records settlements and adds them to their bills' `paid` (the CHECK refuses over-settling). */
-export async function insertSettlements(tx: Tx, communityId: string, settledAt: Date, rows: SettlementRow[]) {
+export async function insertSettlements(tx: FeesTx, communityId: string, settledAt: Date, rows: SettlementRow[]) {
   if (rows.length === 0) return;
   const json = JSON.stringify(rows);
   await sql`
@@ -130,7 +130,7 @@ export async function insertSettlements(tx: Tx, communityId: string, settledAt: 
 }
 
 /** Adds to a unit's advance (a payment's rest). */
-export async function addAdvance(tx: Tx, communityId: string, unitId: string, amount: string) {
+export async function addAdvance(tx: FeesTx, communityId: string, unitId: string, amount: string) {
   await tx
     .insertInto('unit_fee_advances')
     .values({ community_id: communityId, unit_id: unitId, advance: amount })
@@ -139,7 +139,7 @@ export async function addAdvance(tx: Tx, communityId: string, unitId: string, am
 }
 
 /** Takes applied advances off units (the CHECK refuses a negative advance). */
-export async function consumeAdvances(tx: Tx, communityId: string, rows: Array<{ unit_id: string; amount: string }>) {
+export async function consumeAdvances(tx: FeesTx, communityId: string, rows: Array<{ unit_id: string; amount: string }>) {
   if (rows.length === 0) return;
   await sql`
     UPDATE unit_fee_advances a SET advance = a.advance - x.amount
@@ -162,7 +162,7 @@ export interface PaymentRow {
   recordedBy: string;
 }
 
-export function insertPayment(tx: Tx, p: PaymentRow) {
+export function insertPayment(tx: FeesTx, p: PaymentRow) {
   return tx
     .insertInto('fee_payments')
     .values({
@@ -183,7 +183,7 @@ export function insertPayment(tx: Tx, p: PaymentRow) {
 }
 
 /** What the unit owes and holds in advance. */
-export async function unitBalance(db: Executor, communityId: string, unitId: string) {
+export async function unitBalance(db: Db, communityId: string, unitId: string) {
   const { rows } = await sql<{ due: string; advance: string }>`
     SELECT (SELECT coalesce(sum(amount - paid), 0) FROM bills
              WHERE community_id = ${communityId} AND unit_id = ${unitId} AND paid < amount) AS due,
@@ -192,7 +192,7 @@ export async function unitBalance(db: Executor, communityId: string, unitId: str
   return rows[0]!;
 }
 
-export function billsOf(db: Executor, communityId: string, unitId: string) {
+export function billsOf(db: Db, communityId: string, unitId: string) {
   return db
     .selectFrom('bills')
     .select(['period', 'amount', 'paid', 'rate_per_m2'])
@@ -202,7 +202,7 @@ export function billsOf(db: Executor, communityId: string, unitId: string) {
     .execute();
 }
 
-export function paymentsOf(db: Executor, communityId: string, unitId: string) {
+export function paymentsOf(db: Db, communityId: string, unitId: string) {
   return db
     .selectFrom('fee_payments')
     .select(['id', 'amount', 'method', 'reference', 'paid_at', 'to_bills', 'to_advance'])
@@ -213,42 +213,28 @@ export function paymentsOf(db: Executor, communityId: string, unitId: string) {
     .execute();
 }
 
-/** A period's bills per building: how many, how much billed, how much settled. */
-export function summaryByBuilding(db: Executor, communityId: string, period: string) {
+/** A period's bills, one per unit billed: how much billed, how much settled. */
+export function periodBills(db: Db, communityId: string, period: string) {
   return db
-    .selectFrom('bills as b')
-    .innerJoin('units as u', (join) => join.onRef('u.community_id', '=', 'b.community_id').onRef('u.id', '=', 'b.unit_id'))
-    .select([
-      'u.building',
-      sql<number>`count(*)::int`.as('units'),
-      sql<string>`sum(b.amount)`.as('billed'),
-      sql<string>`sum(b.paid)`.as('collected'),
-    ])
-    .where('b.community_id', '=', communityId)
-    .where('b.period', '=', period)
-    .groupBy('u.building')
-    .orderBy('u.building')
+    .selectFrom('bills')
+    .select(['unit_id', 'amount', 'paid'])
+    .where('community_id', '=', communityId)
+    .where('period', '=', period)
     .execute();
 }
 
-/** Units that owe money, by unit code, one page (fetch limit + 1 to know if more follow). */
-export function arrearsPage(db: Executor, communityId: string, afterCode: string | undefined, limit: number) {
-  let query = db
-    .selectFrom('bills as b')
-    .innerJoin('units as u', (join) => join.onRef('u.community_id', '=', 'b.community_id').onRef('u.id', '=', 'b.unit_id'))
+/** Every unit that owes money: how much, on how many bills, since which period. */
+export function arrearsByUnit(db: Db, communityId: string) {
+  return db
+    .selectFrom('bills')
     .select([
-      'u.id',
-      'u.code',
-      'u.building',
-      sql<string>`sum(b.amount - b.paid)`.as('due'),
+      'unit_id',
+      sql<string>`sum(amount - paid)`.as('due'),
       sql<number>`count(*)::int`.as('unpaid_bills'),
-      sql<string>`min(b.period)`.as('oldest_period'),
+      sql<string>`min(period)`.as('oldest_period'),
     ])
-    .where('b.community_id', '=', communityId)
-    .where(sql<boolean>`b.paid < b.amount`)
-    .groupBy(['u.id', 'u.code', 'u.building'])
-    .orderBy('u.code')
-    .limit(limit);
-  if (afterCode !== undefined) query = query.where('u.code', '>', afterCode);
-  return query.execute();
+    .where('community_id', '=', communityId)
+    .where(sql<boolean>`paid < amount`)
+    .groupBy('unit_id')
+    .execute();
 }

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Tx } from '../../db/database.js';
 import { inTransaction, pgCode, pgConstraint } from '../../db/transaction.js';
-import type { Principal } from '../auth/auth.principal.js';
+import type { Principal } from '../auth/auth.service.js';
 import { assert, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatMoney, formatYuan, Money, sum } from '../../shared/money.js';
 import { oneLine } from '../../shared/text.js';
 import { localMonth } from '../../shared/time.js';
-import type { CommunitiesService } from '../communities/communities.service.js';
-import { memberOf, requireRole, type Member } from '../communities/communities.access.js';
-import { runOnce, type Outcome } from '../idempotency/idempotency.service.js';
+import { requireRole, type Member } from '../communities/communities.service.js';
+import { runOnce, type Idempotency, type Outcome } from '../idempotency/idempotency.service.js';
 import { pastOrPresent, positiveAmount, type LedgerService } from '../ledger/ledger.service.js';
 import { billAmount, settleOldestFirst, type Settlement } from './fees.allocation.js';
 import * as reports from './fees.reports.js';
@@ -30,14 +29,9 @@ const METHOD_WORDS: Record<FeePaymentBody['method'], string> = {
   other: '其他方式',
 };
 
-interface Idempotency {
-  key: string | undefined;
-  fingerprint: string;
-}
-
 export type FeesService = ReturnType<typeof createFeesService>;
 
-export function createFeesService(db: Database, ledger: LedgerService, communities: CommunitiesService) {
+export function createFeesService(db: Database, ledger: Pick<LedgerService, 'post' | 'lockHead'>, communities: reports.FeesCommunities) {
   async function communityOf(communityId: string) {
     const community = await communities.findCommunity(db, communityId);
     if (!community) throw notFound('community');
@@ -87,13 +81,15 @@ export function createFeesService(db: Database, ledger: LedgerService, communiti
     const runId = randomUUID();
     const bills: repo.NewBill[] = [];
     const applied: Array<{ unit_id: string; settlement: Settlement }> = [];
-    for (const unit of await repo.unitsWithAdvances(tx, communityId)) {
+    const advances = new Map((await repo.advances(tx, communityId)).map((a) => [a.unit_id, a.advance]));
+    for (const unit of await communities.allUnits(tx, communityId)) {
+      const advance = advances.get(unit.id) ?? '0';
       const amount = billAmount(unit.area_m2, rate);
       if (amount.isZero()) continue;
       const billId = randomUUID();
       bills.push({ id: billId, unit_id: unit.id, area_m2: unit.area_m2, amount: amount.toFixed(2) });
-      if (new Money(unit.advance).gt(0)) {
-        const { settlements } = settleOldestFirst([{ id: billId, period, amount: amount.toFixed(2), paid: '0' }], new Money(unit.advance), feeRate);
+      if (new Money(advance).gt(0)) {
+        const { settlements } = settleOldestFirst([{ id: billId, period, amount: amount.toFixed(2), paid: '0' }], new Money(advance), feeRate);
         applied.push({ unit_id: unit.id, settlement: settlements[0]! });
       }
     }
@@ -227,12 +223,12 @@ export function createFeesService(db: Database, ledger: LedgerService, communiti
 
   return {
     async getSchedule(communityId: string, principal: Principal): Promise<FeeSchedule> {
-      await memberOf(db, communityId, principal);
+      await communities.member(communityId, principal);
       return schedule(communityId, (await communityOf(communityId)).timezone);
     },
 
     async setSchedule(communityId: string, principal: Principal, body: FeeScheduleBody): Promise<FeeSchedule> {
-      requireSteward(await memberOf(db, communityId, principal));
+      requireSteward(await communities.member(communityId, principal));
       const rate = new Money(body.ratePerM2);
       if (rate.lte(0)) throw validationFailed('ratePerM2 must be positive');
       const community = await communityOf(communityId);
@@ -244,7 +240,7 @@ export function createFeesService(db: Database, ledger: LedgerService, communiti
     },
 
     async runBilling(communityId: string, principal: Principal, body: BillingRunBody, idempotency: Idempotency): Promise<Outcome<BillingRun>> {
-      requireRole(await memberOf(db, communityId, principal), 'manager');
+      requireRole(await communities.member(communityId, principal), 'manager');
       const period = requirePeriod(body.period, 'period');
       // The run is dated on the period's first day, and the books hold nothing before 1970.
       if (period < '1970-01') throw validationFailed('period lies before 1970');
@@ -260,7 +256,7 @@ export function createFeesService(db: Database, ledger: LedgerService, communiti
     },
 
     async recordPayment(communityId: string, principal: Principal, body: FeePaymentBody, idempotency: Idempotency): Promise<Outcome<FeePayment>> {
-      requireRole(await memberOf(db, communityId, principal), 'manager');
+      requireRole(await communities.member(communityId, principal), 'manager');
       const amount = new Money(positiveAmount(body.amount));
       const paidAt = pastOrPresent(body.paidAt, 'paidAt');
       const community = await communityOf(communityId);
@@ -271,9 +267,9 @@ export function createFeesService(db: Database, ledger: LedgerService, communiti
     },
 
     statement: (communityId: string, principal: Principal, unitId: string) => reports.statement(db, communities, communityId, principal, unitId),
-    summary: (communityId: string, principal: Principal, period: string) => reports.summary(db, communityId, principal, period),
+    summary: (communityId: string, principal: Principal, period: string) => reports.summary(db, communities, communityId, principal, period),
     arrears: (communityId: string, principal: Principal, after: string | undefined, limit: number) =>
-      reports.arrears(db, communityId, principal, after, limit),
+      reports.arrears(db, communities, communityId, principal, after, limit),
   };
 }
 
