@@ -12,6 +12,8 @@ import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:z
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const WEB_SOURCE = path.join(ROOT, 'src/web');
 export const WEB_OUT = path.join(ROOT, 'dist/web');
+/** Code outside src/web the app bundles (pure modules it shares with the server; types are not bundled). */
+export const WEB_SHARED = [path.join(ROOT, 'src/shared/yuan.ts')];
 const STAMP = path.join(WEB_OUT, '.build-stamp');
 
 function filesUnder(dir: string): string[] {
@@ -23,7 +25,7 @@ function filesUnder(dir: string): string[] {
 /** A hash of everything the build reads: a changed file, or a new dependency, makes it stale. */
 export function sourceHash(): string {
   const hash = createHash('sha256');
-  const inputs = [...filesUnder(WEB_SOURCE), path.join(ROOT, 'scripts/build-web.ts'), path.join(ROOT, 'package-lock.json')];
+  const inputs = [...filesUnder(WEB_SOURCE), ...WEB_SHARED, path.join(ROOT, 'scripts/build-web.ts'), path.join(ROOT, 'package-lock.json')];
   for (const file of inputs) {
     if (!existsSync(file)) continue;
     hash.update(path.relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');

@@ -1,4 +1,5 @@
 import { Decimal } from 'decimal.js';
+import { yuan } from './yuan.js';
 
 /**
  * Money arithmetic. A clone of Decimal with enough precision that sums of any number of
@@ -36,13 +37,9 @@ export function sum(values: Iterable<string | Money>): Money {
 }
 
 /**
- * An amount as residents read it: `¥12,345.67`. Formatted from the decimal string (digits
- * grouped by three), never through a JS number, so no amount is ever rounded by a float.
+ * An amount as residents read it, `¥12,345.67`: rounded half-up to the fen, then written by
+ * the one formatter the web app shares (./yuan.ts), from the decimal string, never a JS number.
  */
 export function formatYuan(value: string | Money): string {
-  const fixed = formatMoney(value);
-  const negative = fixed.startsWith('-');
-  const [whole, fen] = (negative ? fixed.slice(1) : fixed).split('.') as [string, string];
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${negative ? '-' : ''}¥${grouped}.${fen}`;
+  return yuan(formatMoney(value));
 }

@@ -3,23 +3,10 @@
  * formatted as a string: it never passes through a float.
  */
 
-const MONEY = /^(-?)(\d+)(?:\.(\d{1,2}))?$/;
+import { splitAmount } from '../shared/yuan.js';
 
-function splitMoney(amount: string): { negative: boolean; integer: string; fraction: string } {
-  const match = MONEY.exec(amount.trim());
-  if (!match) throw new Error(`not an amount: ${amount}`);
-  const integer = (match[2] ?? '0').replace(/^0+(?=\d)/, '');
-  const fraction = (match[3] ?? '').padEnd(2, '0');
-  const negative = match[1] === '-' && /[1-9]/.test(integer + fraction);
-  return { negative, integer, fraction };
-}
-
-/** "12345.6" -> "¥12,345.60"; "-8" -> "-¥8.00". */
-export function formatMoney(amount: string): string {
-  const { negative, integer, fraction } = splitMoney(amount);
-  const grouped = integer.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${negative ? '-' : ''}¥${grouped}.${fraction}`;
-}
+/** "12345.6" -> "¥12,345.60": the server's own formatter (src/shared/yuan.ts), one for both. */
+export { yuan as formatYuan } from '../shared/yuan.js';
 
 const DIGITS = '零壹贰叁肆伍陆柒捌玖';
 const IN_GROUP = ['', '拾', '佰', '仟'];
@@ -30,7 +17,7 @@ const GROUPS = ['', '万', '亿', '万亿'];
  * "1280.50" -> 壹仟贰佰捌拾元伍角整, "10005.07" -> 壹万零伍元零柒分, "0" -> 零元整.
  */
 export function chineseCapitals(amount: string): string {
-  const { negative, integer, fraction } = splitMoney(amount);
+  const { negative, integer, fraction } = splitAmount(amount);
   const jiao = Number(fraction[0]);
   const fen = Number(fraction[1]);
   let words = '';

@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { formatMoney } from '../format.js';
+import { formatYuan } from '../format.js';
 import { problemWords, STATUS_WORDS } from '../words.js';
 
 /** An amount as residents read it: ¥12,345.67, from the decimal string. */
@@ -7,7 +7,7 @@ export function Money({ amount, sign }: { amount: string; sign?: '+' | '-' }) {
   return (
     <span class="money">
       {sign === '+' ? '+' : sign === '-' ? '−' : ''}
-      {formatMoney(amount)}
+      {formatYuan(amount)}
     </span>
   );
 }

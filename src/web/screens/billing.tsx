@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { hasRole, useSession } from '../context.js';
-import { formatMoney, formatMonth, monthOf } from '../format.js';
+import { formatYuan, formatMonth, monthOf } from '../format.js';
 import { useLoad, useSubmit } from '../hooks.js';
 import { CapitalsPreview, ErrorSummary, moneyProblem, recentMonths, valueOf, type Errors } from '../parts/form.js';
 import { Card, Field, Money, Problem } from '../parts/ui.js';
@@ -85,7 +85,7 @@ function RecordPayment() {
         key,
       ),
     (payment) => {
-      setDone(`已收款 ${formatMoney(payment.amount)}；该户尚欠 ${formatMoney(payment.unitDue)}，预缴余额 ${formatMoney(payment.unitAdvance)}。`);
+      setDone(`已收款 ${formatYuan(payment.amount)}；该户尚欠 ${formatYuan(payment.unitDue)}，预缴余额 ${formatYuan(payment.unitAdvance)}。`);
       setForm({ ...form, amount: '', reference: '' });
     },
   );

@@ -2,7 +2,7 @@ import Decimal from 'decimal.js';
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Account, type BudgetReport, type Entry } from '../api.js';
-import { formatDate, formatMoney, formatMonth, formatRate, monthOf } from '../format.js';
+import { formatDate, formatYuan, formatMonth, formatRate, monthOf } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { Loading, Problem } from '../parts/ui.js';
 import { accountWord } from '../words.js';
@@ -91,7 +91,7 @@ export function Notice({ communityId, month }: { communityId: string; month: str
       <section class="notice-balance">
         <p>
           {current ? '当前' : '月末'}共管账户余额
-          <strong>{formatMoney(current ? fund.balance : f.fundAtEnd)}</strong>
+          <strong>{formatYuan(current ? fund.balance : f.fundAtEnd)}</strong>
         </p>
         <p class="small">
           {current ? `截至 ${formatDate(fund.asOf, tz)}（本月尚未结束）` : `截至 ${formatMonth(month)}末`}
@@ -106,7 +106,7 @@ export function Notice({ communityId, month }: { communityId: string; month: str
               {f.income.map(([code, amount]) => (
                 <tr key={code}>
                   <th scope="row">{word(code)}</th>
-                  <td class="num">{formatMoney(amount)}</td>
+                  <td class="num">{formatYuan(amount)}</td>
                 </tr>
               ))}
               {f.income.length === 0 ? (
@@ -118,7 +118,7 @@ export function Notice({ communityId, month }: { communityId: string; month: str
             <tfoot>
               <tr>
                 <th scope="row">合计</th>
-                <td class="num">{formatMoney(f.incomeTotal)}</td>
+                <td class="num">{formatYuan(f.incomeTotal)}</td>
               </tr>
             </tfoot>
           </table>
@@ -130,7 +130,7 @@ export function Notice({ communityId, month }: { communityId: string; month: str
               {f.spending.map(([code, amount]) => (
                 <tr key={code}>
                   <th scope="row">{word(code)}</th>
-                  <td class="num">{formatMoney(amount)}</td>
+                  <td class="num">{formatYuan(amount)}</td>
                 </tr>
               ))}
               {f.spending.length === 0 ? (
@@ -142,7 +142,7 @@ export function Notice({ communityId, month }: { communityId: string; month: str
             <tfoot>
               <tr>
                 <th scope="row">合计</th>
-                <td class="num">{formatMoney(f.spendingTotal)}</td>
+                <td class="num">{formatYuan(f.spendingTotal)}</td>
               </tr>
             </tfoot>
           </table>
@@ -167,7 +167,7 @@ export function Notice({ communityId, month }: { communityId: string; month: str
                   <td>{formatDate(p.date, tz)}</td>
                   <td>{p.title}</td>
                   <td>{p.tracking ?? ''}</td>
-                  <td class="num">{formatMoney(p.amount)}</td>
+                  <td class="num">{formatYuan(p.amount)}</td>
                 </tr>
               ))}
             </tbody>
@@ -193,8 +193,8 @@ export function Notice({ communityId, month }: { communityId: string; month: str
                 .map((l) => (
                   <tr key={l.account}>
                     <th scope="row">{accountWord(l.name, l.account)}</th>
-                    <td class="num">{formatMoney(l.budget)}</td>
-                    <td class="num">{formatMoney(l.actual)}</td>
+                    <td class="num">{formatYuan(l.budget)}</td>
+                    <td class="num">{formatYuan(l.actual)}</td>
                     <td class="num">{formatRate(l.executionRate)}</td>
                   </tr>
                 ))}
@@ -202,8 +202,8 @@ export function Notice({ communityId, month }: { communityId: string; month: str
             <tfoot>
               <tr>
                 <th scope="row">支出合计</th>
-                <td class="num">{formatMoney(report.totals.budget)}</td>
-                <td class="num">{formatMoney(report.totals.actual)}</td>
+                <td class="num">{formatYuan(report.totals.budget)}</td>
+                <td class="num">{formatYuan(report.totals.actual)}</td>
                 <td class="num">{formatRate(report.totals.executionRate)}</td>
               </tr>
             </tfoot>

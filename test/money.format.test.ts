@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { formatYuan, Money } from '../src/shared/money.js';
+import { yuan } from '../src/shared/yuan.js';
+import { chineseCapitals, formatYuan as webYuan } from '../src/web/format.js';
+
+describe('one money formatter for the server and the web app', () => {
+  it('writes ¥ with groups of three from the decimal string', () => {
+    expect(yuan('0')).toBe('¥0.00');
+    expect(yuan('12345.6')).toBe('¥12,345.60');
+    expect(yuan('9999999999999.99')).toBe('¥9,999,999,999,999.99');
+    expect(yuan('19999999999999.98')).toBe('¥19,999,999,999,999.98'); // past a float's exact range of cents
+    expect(yuan('-8')).toBe('-¥8.00');
+    expect(yuan('-0.00')).toBe('¥0.00');
+    expect(yuan('007.5')).toBe('¥7.50');
+    for (const bad of ['', '1.234', '1e3', '12,000', 'NaN', '¥1']) expect(() => yuan(bad)).toThrow(/not an amount/);
+  });
+
+  it('the web app uses that very function; the server rounds half-up to the fen first', () => {
+    expect(webYuan).toBe(yuan);
+    expect(formatYuan('0.005')).toBe('¥0.01');
+    expect(formatYuan(new Money('999.995'))).toBe('¥1,000.00');
+    expect(formatYuan('-0')).toBe('¥0.00');
+    expect(formatYuan('1280.5')).toBe(yuan('1280.50'));
+  });
+
+  it('capitals read the same parts', () => {
+    expect(chineseCapitals('1280.50')).toBe('壹仟贰佰捌拾元伍角整');
+    expect(chineseCapitals('10005.07')).toBe('壹万零伍元零柒分');
+    expect(chineseCapitals('0')).toBe('零元整');
+  });
+});
