@@ -8,6 +8,7 @@ import { createCommunitiesService } from './modules/communities/communities.serv
 import { createFeesService } from './modules/fees/fees.service.js';
 import { createLedgerService } from './modules/ledger/ledger.service.js';
 import { createBudgetsService } from './modules/budgets/budgets.service.js';
+import { createEvidenceService } from './modules/evidence/evidence.service.js';
 import { createFeedService } from './modules/feed/feed.service.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createSpendingService } from './modules/spending/spending.service.js';
@@ -17,14 +18,15 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
   const signal = createChangeSignal(db);
   const auth = createAuthService(db, tokens, config);
   const directory = createCommunityDirectory(db, auth);
-  const ledger = createLedgerService(db, signal);
+  const ledger = createLedgerService(db, signal, directory);
   const communities = createCommunitiesService(db, { ledger, auth, directory });
   const sessions = createSessionsService(db, auth);
   const spending = createSpendingService(db, ledger, communities);
   const fees = createFeesService(db, ledger, communities);
-  const feed = createFeedService(db, { tokens });
+  const feed = createFeedService(db, { tokens, ledger, auth, communities });
   const budgets = createBudgetsService(db, ledger, communities);
-  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, tokens, signal };
+  const evidence = createEvidenceService(db, communities);
+  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, tokens, signal };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -375,7 +375,8 @@ describe('the live stream', () => {
 describe('a slow reader', () => {
   it('holds a bounded buffer while it does not read, then catches up from the database in order', async () => {
     const c = await setupCommunity(h.app);
-    const feed = createFeedService(h.db, { tokens: h.app.services.tokens, maxBufferedBytes: 2048, batch: 10, pollMs: 50, warn: () => undefined });
+    const { tokens, ledger, auth, communities } = h.app.services;
+    const feed = createFeedService(h.db, { tokens, ledger, auth, communities, maxBufferedBytes: 2048, batch: 10, pollMs: 50, warn: () => undefined });
     const out = new PassThrough({ highWaterMark: 1024 });
     try {
       feed.attach(c.id, 0, out);

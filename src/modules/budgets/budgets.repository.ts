@@ -1,6 +1,13 @@
 import { sql, type Selectable } from 'kysely';
-import type { BudgetVersionsTable } from './budgets.tables.js';
 import type { Executor, Tx } from '../../db/database.js';
+import type { BudgetsTables, BudgetVersionsTable } from './budgets.tables.js';
+
+/**
+ * Every SQL statement of the budgets module, on its own tables only: account names and the
+ * year's actuals are the ledger's, asked of its service.
+ */
+type Db = Executor<BudgetsTables>;
+type BudgetsTx = Tx<BudgetsTables>;
 
 export type VersionRow = Selectable<BudgetVersionsTable>;
 
@@ -9,11 +16,11 @@ export type VersionRow = Selectable<BudgetVersionsTable>;
  * that two racing PUTs cannot both open a version. Taken after the community head lock by
  * those that also hold it, which keeps the one lock order.
  */
-export async function lockYear(tx: Tx, communityId: string, year: number): Promise<void> {
+export async function lockYear(tx: BudgetsTx, communityId: string, year: number): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtextextended(${`budget:${communityId}`}, ${year}))`.execute(tx);
 }
 
-export function versions(db: Executor, communityId: string, year: number, afterVersion = 0, limit = 1_000) {
+export function versions(db: Db, communityId: string, year: number, afterVersion = 0, limit = 1_000) {
   return db
     .selectFrom('budget_versions')
     .selectAll()
@@ -26,7 +33,7 @@ export function versions(db: Executor, communityId: string, year: number, afterV
 }
 
 /** The newest version, and the newest approved one (which may be the same). */
-export async function latest(db: Executor, communityId: string, year: number) {
+export async function latest(db: Db, communityId: string, year: number) {
   const rows = (await db
     .selectFrom('budget_versions')
     .selectAll()
@@ -39,7 +46,7 @@ export async function latest(db: Executor, communityId: string, year: number) {
   return { newest: rows[0], approved: rows.find((r) => r.status === 'approved') };
 }
 
-export function lockDraft(tx: Tx, communityId: string, year: number) {
+export function lockDraft(tx: BudgetsTx, communityId: string, year: number) {
   return tx
     .selectFrom('budget_versions')
     .selectAll()
@@ -50,13 +57,13 @@ export function lockDraft(tx: Tx, communityId: string, year: number) {
     .executeTakeFirst() as Promise<VersionRow | undefined>;
 }
 
-export async function insertVersion(tx: Tx, row: Omit<VersionRow, 'status' | 'approved_at'>, lines: Line[]): Promise<void> {
+export async function insertVersion(tx: BudgetsTx, row: Omit<VersionRow, 'status' | 'approved_at'>, lines: Line[]): Promise<void> {
   await tx.insertInto('budget_versions').values({ ...row, status: 'draft', approved_at: null }).execute();
   await insertLines(tx, row.community_id, row.year, row.version, lines);
 }
 
 /** Rewrites a draft in place: new lines, new digest, and its approvals void (they approved other numbers). */
-export async function replaceDraft(tx: Tx, row: Omit<VersionRow, 'status' | 'approved_at'>, lines: Line[]): Promise<void> {
+export async function replaceDraft(tx: BudgetsTx, row: Omit<VersionRow, 'status' | 'approved_at'>, lines: Line[]): Promise<void> {
   const key = { community_id: row.community_id, year: row.year, version: row.version };
   await tx.deleteFrom('budget_approvals').where('community_id', '=', key.community_id).where('year', '=', key.year).where('version', '=', key.version).execute();
   await tx.deleteFrom('budget_lines').where('community_id', '=', key.community_id).where('year', '=', key.year).where('version', '=', key.version).execute();
@@ -76,28 +83,27 @@ export interface Line {
   amount: string;
 }
 
-async function insertLines(tx: Tx, communityId: string, year: number, version: number, lines: Line[]): Promise<void> {
+async function insertLines(tx: BudgetsTx, communityId: string, year: number, version: number, lines: Line[]): Promise<void> {
   await tx
     .insertInto('budget_lines')
     .values(lines.map((l) => ({ community_id: communityId, year, version, account_code: l.account, amount: l.amount })))
     .execute();
 }
 
-export function linesOf(db: Executor, communityId: string, year: number, versions: number[]) {
+export function linesOf(db: Db, communityId: string, year: number, versions: number[]) {
   if (versions.length === 0) return Promise.resolve([]);
   return db
-    .selectFrom('budget_lines as l')
-    .innerJoin('accounts as a', (join) => join.onRef('a.community_id', '=', 'l.community_id').onRef('a.code', '=', 'l.account_code'))
-    .select(['l.version', 'l.account_code', 'l.amount', 'a.name', 'a.type'])
-    .where('l.community_id', '=', communityId)
-    .where('l.year', '=', year)
-    .where('l.version', 'in', versions)
-    .orderBy('l.version')
-    .orderBy('l.account_code')
+    .selectFrom('budget_lines')
+    .select(['version', 'account_code', 'amount'])
+    .where('community_id', '=', communityId)
+    .where('year', '=', year)
+    .where('version', 'in', versions)
+    .orderBy('version')
+    .orderBy('account_code')
     .execute();
 }
 
-export function approvalsOf(db: Executor, communityId: string, year: number, versions: number[]) {
+export function approvalsOf(db: Db, communityId: string, year: number, versions: number[]) {
   if (versions.length === 0) return Promise.resolve([]);
   return db
     .selectFrom('budget_approvals')
@@ -109,7 +115,7 @@ export function approvalsOf(db: Executor, communityId: string, year: number, ver
     .execute();
 }
 
-export function insertApproval(tx: Tx, row: { communityId: string; year: number; version: number; cosignerId: string; digest: string }) {
+export function insertApproval(tx: BudgetsTx, row: { communityId: string; year: number; version: number; cosignerId: string; digest: string }) {
   return tx
     .insertInto('budget_approvals')
     .values({ community_id: row.communityId, year: row.year, version: row.version, cosigner_id: row.cosignerId, digest: row.digest })
@@ -117,7 +123,7 @@ export function insertApproval(tx: Tx, row: { communityId: string; year: number;
 }
 
 /** Approvals that count: for the current digest, from anyone but the drafter. */
-export async function countingApprovals(tx: Tx, draft: VersionRow): Promise<number> {
+export async function countingApprovals(tx: BudgetsTx, draft: VersionRow): Promise<number> {
   const row = await tx
     .selectFrom('budget_approvals')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -130,7 +136,7 @@ export async function countingApprovals(tx: Tx, draft: VersionRow): Promise<numb
   return Number(row.n);
 }
 
-export function markApproved(tx: Tx, draft: VersionRow) {
+export function markApproved(tx: BudgetsTx, draft: VersionRow) {
   return tx
     .updateTable('budget_versions')
     .set({ status: 'approved', approved_at: sql<Date>`now()` })
@@ -139,18 +145,4 @@ export function markApproved(tx: Tx, draft: VersionRow) {
     .where('version', '=', draft.version)
     .returning('approved_at')
     .executeTakeFirstOrThrow();
-}
-
-/**
- * A year's movements per income and expense account and month, from the monthly aggregates
- * the ledger keeps in each posting transaction (months in the community's time zone). Read
- * only; never a scan of postings, so the cost does not grow with the ledger.
- */
-export async function monthlyMovements(db: Executor, communityId: string, year: number) {
-  const { rows } = await sql<{ account_code: string; month: number; debit: string; credit: string }>`
-    SELECT m.account_code, extract(month FROM m.month)::int AS month, m.debit::text AS debit, m.credit::text AS credit
-      FROM account_months m
-     WHERE m.community_id = ${communityId}
-       AND m.month >= make_date(${year}::int, 1, 1) AND m.month < make_date(${year}::int + 1, 1, 1)`.execute(db);
-  return rows;
 }

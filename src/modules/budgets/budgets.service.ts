@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Database, Executor, Tx } from '../../db/database.js';
 import { inTransaction, pgCode } from '../../db/transaction.js';
-import type { Principal } from '../auth/auth.principal.js';
+import type { Principal } from '../auth/auth.service.js';
 import { AppError, assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatMoney, formatYuan, Money, sum } from '../../shared/money.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
-import { hasRole, memberOf, requireRole } from '../communities/communities.access.js';
-import type { CommunitiesService } from '../communities/communities.service.js';
+import { hasRole, requireRole, type CommunitiesService } from '../communities/communities.service.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
 import * as repo from './budgets.repository.js';
 import type { Line, VersionRow } from './budgets.repository.js';
@@ -26,11 +25,26 @@ export type BudgetsService = ReturnType<typeof createBudgetsService>;
  *   draft's digest; with the community's required number of keys it is approved and a
  *   `budget.approved` item is published in the same transaction.
  */
-export function createBudgetsService(db: Database, ledger: LedgerService, communities: CommunitiesService) {
+export function createBudgetsService(
+  db: Database,
+  ledger: Pick<LedgerService, 'accountRows' | 'monthlyActuals' | 'lockHead' | 'publish'>,
+  communities: Pick<CommunitiesService, 'member' | 'findCommunity' | 'profiles' | 'checkSigningPassword'>,
+) {
+  /** The lines of these versions with each account's name and type, which are the ledger's. */
+  async function namedLines(executor: Executor, communityId: string, year: number, versions: number[]) {
+    const [lines, accounts] = await Promise.all([repo.linesOf(executor, communityId, year, versions), ledger.accountRows(executor, communityId)]);
+    const byCode = new Map(accounts.map((a) => [a.code, a]));
+    return lines.map((line) => {
+      const account = byCode.get(line.account_code);
+      assert(account, `the account ${line.account_code} of a budget line exists`);
+      return { ...line, name: account.name, type: account.type };
+    });
+  }
+
   async function views(executor: Executor, communityId: string, year: number, rows: VersionRow[]): Promise<Budget[]> {
     const numbers = rows.map((r) => r.version);
     const [lines, approvals, community, { approved }] = await Promise.all([
-      repo.linesOf(executor, communityId, year, numbers),
+      namedLines(executor, communityId, year, numbers),
       repo.approvalsOf(executor, communityId, year, numbers),
       communities.findCommunity(executor, communityId),
       repo.latest(executor, communityId, year),
@@ -66,12 +80,12 @@ export function createBudgetsService(db: Database, ledger: LedgerService, commun
 
   return {
     get: async (communityId: string, principal: Principal, year: number) => {
-      await memberOf(db, communityId, principal);
+      await communities.member(communityId, principal);
       return current(db, communityId, year);
     },
 
     async versions(communityId: string, principal: Principal, year: number, after: string | undefined, limit: number) {
-      await memberOf(db, communityId, principal);
+      await communities.member(communityId, principal);
       const rows = await repo.versions(db, communityId, year, decodeSeqCursor(after), limit + 1);
       if (rows.length === 0 && after === undefined) throw notFound(`budget for ${year}`);
       const page = rows.slice(0, limit);
@@ -80,7 +94,7 @@ export function createBudgetsService(db: Database, ledger: LedgerService, commun
     },
 
     async draft(communityId: string, principal: Principal, year: number, body: PutBudgetBody): Promise<Budget> {
-      const member = await memberOf(db, communityId, principal);
+      const member = await communities.member(communityId, principal);
       if (!member.isPlatformAdmin && !hasRole(member, 'manager', 'admin')) throw forbidden('Budgets are proposed by a manager or admin');
       const lines = checkedLines(await ledger.accountRows(db, communityId), body.lines);
       return inTransaction(db, async (tx) => {
@@ -96,7 +110,7 @@ export function createBudgetsService(db: Database, ledger: LedgerService, commun
     },
 
     async approve(communityId: string, principal: Principal, year: number, body: BudgetApprovalBody): Promise<Budget> {
-      const member = await memberOf(db, communityId, principal);
+      const member = await communities.member(communityId, principal);
       requireRole(member, 'cosigner');
       const { newest } = await repo.latest(db, communityId, year);
       if (!newest) throw notFound(`budget for ${year}`);
@@ -130,14 +144,14 @@ export function createBudgetsService(db: Database, ledger: LedgerService, commun
     },
 
     async report(communityId: string, principal: Principal, year: number): Promise<BudgetReport> {
-      await memberOf(db, communityId, principal);
+      await communities.member(communityId, principal);
       const { newest, approved } = await repo.latest(db, communityId, year);
       if (!newest) throw notFound(`budget for ${year}`);
       const measured = approved ?? newest;
       const [lines, accounts, movements, community] = await Promise.all([
         repo.linesOf(db, communityId, year, [measured.version]),
         ledger.accountRows(db, communityId),
-        repo.monthlyMovements(db, communityId, year),
+        ledger.monthlyActuals(db, communityId, year),
         communities.findCommunity(db, communityId),
       ]);
       return buildReport({
@@ -154,7 +168,7 @@ export function createBudgetsService(db: Database, ledger: LedgerService, commun
   };
 
   async function publishApproval(tx: Tx, communityId: string, draft: VersionRow, approvedBy: string, keys: number) {
-    const lines = await repo.linesOf(tx, communityId, draft.year, [draft.version]);
+    const lines = await namedLines(tx, communityId, draft.year, [draft.version]);
     const total = (type: string) => formatMoney(sum(lines.filter((l) => l.type === type).map((l) => l.amount)));
     await ledger.publish(tx, communityId, {
       type: 'budget.approved',

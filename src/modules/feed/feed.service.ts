@@ -1,21 +1,28 @@
 import type { Database } from '../../db/database.js';
 import { connectionStringOf } from '../../db/database.js';
-import type { Principal } from '../auth/auth.principal.js';
 import { validationFailed } from '../../shared/errors.js';
 import { formatMoney } from '../../shared/money.js';
 import { decodeSeqCursor, toPage } from '../../shared/pagination.js';
 import type { ListOrder } from '../../shared/schemas.js';
-import type { Tokens } from '../auth/auth.tokens.js';
-import { memberOf } from '../communities/communities.access.js';
+import type { AuthService, Principal, Tokens } from '../auth/auth.service.js';
+import type { CommunitiesService } from '../communities/communities.service.js';
+import type { FeedRow, LedgerService } from '../ledger/ledger.service.js';
 import { FeedHub, type StreamOut } from './feed.hub.js';
-import * as repo from './feed.repository.js';
 import { FeedFacts, type FeedItem, type StreamToken } from './feed.schemas.js';
 
 /** Stream tokens live five minutes: long enough to open an EventSource, short if one leaks. */
 export const STREAM_TOKEN_TTL_SECONDS = 300;
 
+/**
+ * The feed delivers the ledger's outbox (`feed_items`, written in each change's transaction):
+ * it owns no table, and reads the items through the ledger's service and the actors' names
+ * through the auth service.
+ */
 export interface FeedServiceOptions {
   tokens: Tokens;
+  ledger: Pick<LedgerService, 'feedItemsAfter' | 'feedItemsBefore' | 'feedHeads'>;
+  auth: Pick<AuthService, 'people'>;
+  communities: Pick<CommunitiesService, 'member'>;
   warn?: (message: string, error?: unknown) => void;
   pollMs?: number;
   heartbeatMs?: number;
@@ -26,10 +33,17 @@ export interface FeedServiceOptions {
 export type FeedService = ReturnType<typeof createFeedService>;
 
 export function createFeedService(db: Database, options: FeedServiceOptions) {
+  const { ledger, auth, communities } = options;
+  /** Items as clients read them, each with its actor's display name. */
+  async function described(rows: FeedRow[]): Promise<FeedItem[]> {
+    const people = await auth.people(db, rows.flatMap((r) => (r.actor_id === null ? [] : [r.actor_id])));
+    return rows.map((row) => toItem(row, row.actor_id === null ? null : (people.get(row.actor_id)?.displayName ?? null)));
+  }
+
   const hub = new FeedHub<FeedItem>({
     connectionString: connectionStringOf(db),
-    load: async (communityId, afterSeq, limit) => (await repo.itemsAfter(db, communityId, afterSeq, limit)).map(toItem),
-    heads: (ids) => repo.heads(db, ids),
+    load: async (communityId, afterSeq, limit) => described(await ledger.feedItemsAfter(db, communityId, afterSeq, limit)),
+    heads: (ids) => ledger.feedHeads(db, ids),
     warn: options.warn ?? ((message, error) => console.warn(message, error)),
     ...(options.pollMs ? { pollMs: options.pollMs } : {}),
     ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
@@ -45,12 +59,13 @@ export function createFeedService(db: Database, options: FeedServiceOptions) {
      * cursor then marks the oldest item shown and the next page holds the items before it.
      */
     async page(communityId: string, principal: Principal, after: string | undefined, limit: number, order: ListOrder = 'asc') {
-      await memberOf(db, communityId, principal);
+      await communities.member(communityId, principal);
       const rows =
         order === 'desc'
-          ? await repo.itemsBefore(db, communityId, after === undefined ? null : decodeSeqCursor(after), limit + 1)
-          : await repo.itemsAfter(db, communityId, decodeSeqCursor(after), limit + 1);
-      return toPage(rows, limit, (row) => row.seq, toItem);
+          ? await ledger.feedItemsBefore(db, communityId, after === undefined ? null : decodeSeqCursor(after), limit + 1)
+          : await ledger.feedItemsAfter(db, communityId, decodeSeqCursor(after), limit + 1);
+      const page = toPage(rows, limit, (row) => row.seq, (row) => row);
+      return { items: await described(page.items), nextAfter: page.nextAfter };
     },
 
     /**
@@ -60,8 +75,8 @@ export function createFeedService(db: Database, options: FeedServiceOptions) {
      * so refusals are ordinary problem responses.
      */
     async streamStart(communityId: string, principal: Principal, resumeAfter: string | undefined): Promise<number> {
-      await memberOf(db, communityId, principal);
-      const head = (await repo.heads(db, [communityId])).get(communityId) ?? 0;
+      await communities.member(communityId, principal);
+      const head = (await ledger.feedHeads(db, [communityId])).get(communityId) ?? 0;
       if (resumeAfter === undefined) return 0;
       const after = Number(resumeAfter);
       if (!Number.isSafeInteger(after) || after < 0) throw validationFailed('The event id to resume after is not valid');
@@ -76,7 +91,7 @@ export function createFeedService(db: Database, options: FeedServiceOptions) {
 
     /** A short-lived token a browser passes as `?access_token=` to the stream (and nowhere else). */
     async streamToken(communityId: string, principal: Principal): Promise<StreamToken> {
-      await memberOf(db, communityId, principal);
+      await communities.member(communityId, principal);
       const token = await options.tokens.issue(principal, STREAM_TOKEN_TTL_SECONDS, 'stream');
       return {
         token,
@@ -90,7 +105,7 @@ export function createFeedService(db: Database, options: FeedServiceOptions) {
   };
 }
 
-function toItem(row: repo.FeedRow): FeedItem {
+function toItem(row: FeedRow, actorName: string | null): FeedItem {
   return {
     seq: row.seq,
     type: row.type as FeedItem['type'],
@@ -100,7 +115,7 @@ function toItem(row: repo.FeedRow): FeedItem {
     ...(row.account_name === null ? {} : { accountName: row.account_name }),
     summary: row.summary,
     ref: row.ref,
-    ...(row.actor_id === null || row.actor_name === null ? {} : { actor: { id: row.actor_id, displayName: row.actor_name } }),
+    ...(row.actor_id === null || actorName === null ? {} : { actor: { id: row.actor_id, displayName: actorName } }),
     ...factsOf(row.details),
   };
 }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { forbidden, notFound, type AppError } from '../../shared/errors.js';
 import { formatYuan } from '../../shared/money.js';
 import { oneLine } from '../../shared/text.js';
 import { FUND_ACCOUNT } from './ledger.chart.js';
 import { pastOrPresent, positiveAmount, toDraft } from './ledger.drafts.js';
 import type { IncomeItem } from './ledger.repository.js';
 import type { Income, RecordIncomeBody } from './ledger.schemas.js';
+import { hasRole, type Member } from '../communities/communities.service.js';
 
 /** Where each category of public income is credited (API.md). */
 const INCOME_ACCOUNTS: Record<RecordIncomeBody['category'], string> = {
@@ -72,4 +74,15 @@ export function incomeOf(body: RecordIncomeBody, recordedBy: string): { income: 
     recordedBy,
   };
   return { income, item };
+}
+
+/**
+ * Who may record income, decided in TypeScript before anything is written, the same way on
+ * both paths (a group-commit batch and a request with an Idempotency-Key): an outsider learns
+ * nothing (`not_found`, as if there were no community), and only a manager records it.
+ */
+export function incomeRefusal(member: Member | undefined): AppError | undefined {
+  if (!member) return notFound('community');
+  if (!hasRole(member, 'manager')) return forbidden('Only a manager records income');
+  return undefined;
 }

@@ -1,8 +1,14 @@
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
+import { assert } from '../../shared/errors.js';
 import { DEFAULT_CHART, FUND_ACCOUNT, GENESIS_HASH } from './ledger.chart.js';
 import type { AccountType } from './ledger.schemas.js';
 import type { FeedFacts } from '../feed/feed.schemas.js';
+import type { FeedItemsTable, LedgerTables } from './ledger.tables.js';
+
+/** Every SQL statement of the ledger module, on its own tables only (ledger.tables.ts). */
+type Db = Executor<LedgerTables>;
+type LedgerTx = Tx<LedgerTables>;
 
 export interface PostingLine {
   account: string;
@@ -49,13 +55,16 @@ function postCall(d: EntryDraft) {
     ${d.feed === null ? null : JSON.stringify(d.feed)}::jsonb)`;
 }
 
-/** Posts one entry (see the `ledger_post` function for what it checks and raises). */
-export async function postEntry(db: Executor, draft: EntryDraft): Promise<Posted> {
-  const { rows } = await sql<Posted>`SELECT * FROM ${postCall(draft)}`.execute(db);
+/**
+ * Posts one entry (see the `ledger_post` function for what it checks and raises). It locks the
+ * community's head and the accounts it touches until the caller's transaction ends.
+ */
+export async function postEntry(tx: LedgerTx, draft: EntryDraft): Promise<Posted> {
+  const { rows } = await sql<Posted>`SELECT * FROM ${postCall(draft)}`.execute(tx);
   return rows[0]!;
 }
 
-export async function publishFeedItem(tx: Tx, communityId: string, feed: FeedDraft): Promise<number> {
+export async function publishFeedItem(tx: LedgerTx, communityId: string, feed: FeedDraft): Promise<number> {
   const { rows } = await sql<{ seq: number }>`SELECT feed_publish(${communityId}, ${JSON.stringify(feed)}::jsonb) AS seq`.execute(tx);
   return rows[0]!.seq;
 }
@@ -79,14 +88,15 @@ export interface IncomeItem {
 /**
  * Records incomes and their entries, in the order given, in one statement: one round trip
  * and one hold of the community's locks for the whole batch (see ledger.group-commit.ts).
+ * It locks like `postEntry`, so it too demands the caller's transaction.
  */
-export async function insertIncomes(db: Executor, communityId: string, items: IncomeItem[]): Promise<Posted[]> {
+export async function insertIncomes(tx: LedgerTx, communityId: string, items: IncomeItem[]): Promise<Posted[]> {
   const { rows } = await sql<{ income_id: string; entry_seq: number; entry_hash: string; entry_recorded_at: Date }>`
-    SELECT * FROM ledger_record_incomes(${communityId}, ${JSON.stringify(items)}::jsonb)`.execute(db);
+    SELECT * FROM ledger_record_incomes(${communityId}, ${JSON.stringify(items)}::jsonb)`.execute(tx);
   return rows.map((r) => ({ seq: r.entry_seq, hash: r.entry_hash, recorded_at: r.entry_recorded_at, feed_seq: null }));
 }
 
-export async function insertDefaultChart(tx: Tx, communityId: string): Promise<void> {
+export async function insertDefaultChart(tx: LedgerTx, communityId: string): Promise<void> {
   await tx.insertInto('community_heads').values({ community_id: communityId, entry_hash: GENESIS_HASH }).execute();
   await tx
     .insertInto('accounts')
@@ -96,7 +106,7 @@ export async function insertDefaultChart(tx: Tx, communityId: string): Promise<v
     .execute();
 }
 
-export function insertAccount(tx: Tx, communityId: string, account: { code: string; name: string; type: AccountType }) {
+export function insertAccount(tx: LedgerTx, communityId: string, account: { code: string; name: string; type: AccountType }) {
   return tx
     .insertInto('accounts')
     .values({ community_id: communityId, code: account.code, name: account.name, type: account.type })
@@ -104,7 +114,7 @@ export function insertAccount(tx: Tx, communityId: string, account: { code: stri
     .executeTakeFirstOrThrow();
 }
 
-export function listAccounts(db: Executor, communityId: string) {
+export function listAccounts(db: Db, communityId: string) {
   return db
     .selectFrom('accounts')
     .select(['code', 'name', 'type', 'balance', 'reserved'])
@@ -113,7 +123,7 @@ export function listAccounts(db: Executor, communityId: string) {
     .execute();
 }
 
-export function findAccount(db: Executor, communityId: string, code: string) {
+export function findAccount(db: Db, communityId: string, code: string) {
   return db
     .selectFrom('accounts')
     .select(['code', 'name', 'type', 'balance', 'reserved'])
@@ -123,7 +133,7 @@ export function findAccount(db: Executor, communityId: string, code: string) {
 }
 
 /** The fund account and the ledger head, read together in one snapshot. */
-export function readFund(db: Executor, communityId: string) {
+export function readFund(db: Db, communityId: string) {
   return db
     .selectFrom('accounts as a')
     .innerJoin('community_heads as h', 'h.community_id', 'a.community_id')
@@ -137,7 +147,7 @@ export function readFund(db: Executor, communityId: string) {
  * Locks the community's head row: the first lock of every writer, which fixes the lock order
  * (head, then accounts by code) and serializes the community's writers.
  */
-export async function lockHead(tx: Tx, communityId: string) {
+export async function lockHead(tx: LedgerTx, communityId: string) {
   return tx
     .selectFrom('community_heads')
     .selectAll()
@@ -147,7 +157,7 @@ export async function lockHead(tx: Tx, communityId: string) {
 }
 
 /** Takes the community's next spend-request number; the caller holds the head lock. */
-export async function nextSpendSeq(tx: Tx, communityId: string): Promise<number> {
+export async function nextSpendSeq(tx: LedgerTx, communityId: string): Promise<number> {
   const row = await tx
     .updateTable('community_heads')
     .set((eb) => ({ spend_seq: eb('spend_seq', '+', 1) }))
@@ -161,16 +171,20 @@ export async function nextSpendSeq(tx: Tx, communityId: string): Promise<number>
  * Moves money between the fund's balance and its reservations. The database refuses a
  * reservation above what is available (constraint available_not_negative).
  */
-export async function changeReserved(tx: Tx, communityId: string, delta: string): Promise<void> {
+export async function changeReserved(tx: LedgerTx, communityId: string, delta: string): Promise<void> {
   await sql`UPDATE accounts SET reserved = reserved + ${delta}::numeric
              WHERE community_id = ${communityId} AND code = ${FUND_ACCOUNT}`.execute(tx);
 }
 
-/** Which entries a page lists: its order, and the local days (YYYY-MM-DD, inclusive) they occurred on. */
+/**
+ * Which entries a page lists: its order, and the local days (YYYY-MM-DD, inclusive) they
+ * occurred on, in `timezone` (the community's), which a day filter needs.
+ */
 export interface EntryFilter {
   order?: 'asc' | 'desc';
   from?: string | undefined;
   to?: string | undefined;
+  timezone?: string;
 }
 
 /**
@@ -178,10 +192,12 @@ export interface EntryFilter {
  * before it (from the newest when it is null), newest first. `from` and `to` are days in the
  * community's time zone, turned into instants by the database.
  */
-export function entriesPage(db: Executor, communityId: string, position: number | null, limit: number, filter: EntryFilter = {}) {
+export function entriesPage(db: Db, communityId: string, position: number | null, limit: number, filter: EntryFilter = {}) {
   const desc = filter.order === 'desc';
-  const startOf = (day: string, plusDays: number) =>
-    sql`((${day}::date + ${plusDays}::int)::timestamp AT TIME ZONE (SELECT timezone FROM communities WHERE id = ${communityId}))`;
+  const startOf = (day: string, plusDays: number) => {
+    assert(filter.timezone !== undefined, 'a day filter comes with the community\'s time zone');
+    return sql`((${day}::date + ${plusDays}::int)::timestamp AT TIME ZONE ${filter.timezone}::text)`;
+  };
   return db
     .selectFrom('entries as e')
     .leftJoin('entries as r', (join) => join.onRef('r.community_id', '=', 'e.community_id').onRef('r.seq', '=', 'e.reverses_seq'))
@@ -208,43 +224,42 @@ export interface ExportRow {
   hash: string;
   /** `YYYY-MM-DD` of when it happened, in the community's time zone. */
   date: string;
+  /** What the entry records (`spend_request`, `income`, …) and its id there. */
+  source_type: string | null;
+  source_id: string | null;
   /** An income's payer. */
   payer: string | null;
   income_memo: string | null;
   category: string | null;
-  /** A payout's payee. */
-  payee_name: string | null;
 }
 
 const EXPORT_CURSOR = 'ledger_export_entries';
 
 /**
  * Opens a cursor, in the caller's transaction, over the community's entries in date order
- * (the local date of `occurred_at`), then by seq within a date: the order hledger's
- * `ordereddates` check wants, although back-dated incomes make it differ from seq order.
- * PostgreSQL sorts once; `fetchExportRows` then reads it a chunk at a time.
+ * (the local date of `occurred_at` in `timezone`, the community's), then by seq within a date:
+ * the order hledger's `ordereddates` check wants, although back-dated incomes make it differ
+ * from seq order. PostgreSQL sorts once; `fetchExportRows` then reads it a chunk at a time.
  */
-export async function openExportCursor(tx: Tx, communityId: string): Promise<void> {
+export async function openExportCursor(tx: LedgerTx, communityId: string, timezone: string): Promise<void> {
   await sql`
     DECLARE ${sql.raw(EXPORT_CURSOR)} NO SCROLL CURSOR FOR
-    SELECT e.seq, e.id, e.kind, e.memo, e.hash,
-           to_char(e.occurred_at AT TIME ZONE c.timezone, 'YYYY-MM-DD') AS date,
-           i.payer, i.memo AS income_memo, i.category, r.payee_name
+    SELECT e.seq, e.id, e.kind, e.memo, e.hash, e.source_type, e.source_id,
+           to_char(e.occurred_at AT TIME ZONE ${timezone}::text, 'YYYY-MM-DD') AS date,
+           i.payer, i.memo AS income_memo, i.category
       FROM entries e
-      JOIN communities c ON c.id = e.community_id
       LEFT JOIN incomes i ON e.source_type = 'income' AND i.community_id = e.community_id AND i.id = e.source_id
-      LEFT JOIN spend_requests r ON e.source_type = 'spend_request' AND r.community_id = e.community_id AND r.id = e.source_id
      WHERE e.community_id = ${communityId}
-     ORDER BY (e.occurred_at AT TIME ZONE c.timezone)::date, e.seq`.execute(tx);
+     ORDER BY (e.occurred_at AT TIME ZONE ${timezone}::text)::date, e.seq`.execute(tx);
 }
 
-export async function fetchExportRows(tx: Tx, limit: number): Promise<ExportRow[]> {
+export async function fetchExportRows(tx: LedgerTx, limit: number): Promise<ExportRow[]> {
   const { rows } = await sql<ExportRow>`FETCH ${sql.raw(String(Math.trunc(limit)))} FROM ${sql.raw(EXPORT_CURSOR)}`.execute(tx);
   return rows;
 }
 
 /** The postings of the given entries, by entry and line. */
-export function postingsOfSeqs(db: Executor, communityId: string, seqs: readonly number[]) {
+export function postingsOfSeqs(db: Db, communityId: string, seqs: readonly number[]) {
   return db
     .selectFrom('postings')
     .select(['entry_seq', 'line', 'account_code', 'debit', 'credit'])
@@ -255,7 +270,7 @@ export function postingsOfSeqs(db: Executor, communityId: string, seqs: readonly
     .execute();
 }
 
-export function postingsOf(db: Executor, communityId: string, fromSeq: number, toSeq: number) {
+export function postingsOf(db: Db, communityId: string, fromSeq: number, toSeq: number) {
   return db
     .selectFrom('postings')
     .select(['entry_seq', 'line', 'account_code', 'debit', 'credit'])
@@ -267,7 +282,7 @@ export function postingsOf(db: Executor, communityId: string, fromSeq: number, t
     .execute();
 }
 
-export function findEntryById(db: Executor, communityId: string, id: string) {
+export function findEntryById(db: Db, communityId: string, id: string) {
   return db
     .selectFrom('entries')
     .select(['seq', 'id', 'kind', 'source_type', 'source_id'])
@@ -276,7 +291,7 @@ export function findEntryById(db: Executor, communityId: string, id: string) {
     .executeTakeFirst();
 }
 
-export function findReversalOf(db: Executor, communityId: string, seq: number) {
+export function findReversalOf(db: Db, communityId: string, seq: number) {
   return db
     .selectFrom('entries')
     .select(['seq', 'id'])
@@ -285,12 +300,11 @@ export function findReversalOf(db: Executor, communityId: string, seq: number) {
     .executeTakeFirst();
 }
 
-/** Monthly aggregates that disagree with the postings they summarise (should be none). */
-export async function monthlyMismatches(db: Executor, communityId: string) {
+/** Monthly aggregates (months in `timezone`, the community's) that disagree with the postings they summarise (should be none). */
+export async function monthlyMismatches(db: Db, communityId: string, timezone: string) {
   const { rows } = await sql<{ account_code: string; month: string }>`
-    WITH tz AS (SELECT timezone FROM communities WHERE id = ${communityId}),
-    actual AS (
-      SELECT p.account_code, date_trunc('month', e.occurred_at AT TIME ZONE (SELECT timezone FROM tz))::date AS month,
+    WITH actual AS (
+      SELECT p.account_code, date_trunc('month', e.occurred_at AT TIME ZONE ${timezone}::text)::date AS month,
              sum(p.debit) AS debit, sum(p.credit) AS credit
         FROM postings p JOIN entries e ON e.community_id = p.community_id AND e.seq = p.entry_seq
        WHERE p.community_id = ${communityId}
@@ -301,4 +315,51 @@ export async function monthlyMismatches(db: Executor, communityId: string) {
       FROM actual a FULL JOIN kept k ON k.account_code = a.account_code AND k.month = a.month
      WHERE a.debit IS DISTINCT FROM k.debit OR a.credit IS DISTINCT FROM k.credit`.execute(db);
   return rows;
+}
+
+/**
+ * A year's movements per account and month, from the monthly aggregates `ledger_post` keeps
+ * in each posting transaction (months in the community's time zone). Never a scan of
+ * postings, so the cost does not grow with the ledger.
+ */
+export async function monthlyActuals(db: Db, communityId: string, year: number) {
+  const { rows } = await sql<{ account_code: string; month: number; debit: string; credit: string }>`
+    SELECT m.account_code, extract(month FROM m.month)::int AS month, m.debit::text AS debit, m.credit::text AS credit
+      FROM account_months m
+     WHERE m.community_id = ${communityId}
+       AND m.month >= make_date(${year}::int, 1, 1) AND m.month < make_date(${year}::int + 1, 1, 1)`.execute(db);
+  return rows;
+}
+
+/** A feed item with the name of the account it names (an account's name is the ledger's). */
+export type FeedRow = Selectable<FeedItemsTable> & { account_name: string | null };
+
+/** The feed after `afterSeq`, oldest first. */
+export function feedItemsAfter(db: Db, communityId: string, afterSeq: number, limit: number): Promise<FeedRow[]> {
+  return feedItems(db, communityId).where('f.seq', '>', afterSeq).orderBy('f.seq').limit(limit).execute();
+}
+
+/** Newest first: the items before `beforeSeq`, or the latest ones when it is null. */
+export function feedItemsBefore(db: Db, communityId: string, beforeSeq: number | null, limit: number): Promise<FeedRow[]> {
+  return feedItems(db, communityId)
+    .$if(beforeSeq !== null, (q) => q.where('f.seq', '<', beforeSeq!))
+    .orderBy('f.seq', 'desc')
+    .limit(limit)
+    .execute();
+}
+
+function feedItems(db: Db, communityId: string) {
+  return db
+    .selectFrom('feed_items as f')
+    .leftJoin('accounts as a', (join) => join.onRef('a.community_id', '=', 'f.community_id').onRef('a.code', '=', 'f.account'))
+    .select(['f.community_id', 'f.seq', 'f.type', 'f.at', 'f.amount', 'f.account', 'a.name as account_name', 'f.summary', 'f.ref', 'f.actor_id', 'f.details'])
+    .where('f.community_id', '=', communityId);
+}
+
+/** The last feed seq of each community (0 for none yet), in one round trip. */
+export async function feedHeads(db: Db, communityIds: string[]): Promise<Map<string, number>> {
+  if (communityIds.length === 0) return new Map();
+  const { rows } = await sql<{ community_id: string; feed_seq: number }>`
+    SELECT community_id, feed_seq FROM community_heads WHERE community_id = ANY(${communityIds}::text[])`.execute(db);
+  return new Map(rows.map((r) => [r.community_id, r.feed_seq]));
 }

@@ -19,7 +19,7 @@ import {
 } from './ledger.schemas.js';
 
 export async function ledgerRoutes(app: App): Promise<void> {
-  const { ledger, communities } = app.services;
+  const { ledger, spending } = app.services;
   const tags = ['ledger'];
 
   app.get(
@@ -110,10 +110,7 @@ export async function ledgerRoutes(app: App): Promise<void> {
         response: { 201: Entry, ...problems(400, 401, 403, 404, 409, 429) },
       },
     },
-    async (request, reply) =>
-      reply
-        .code(201)
-        .send(await ledger.reverse(request.params.cid, request.principal, request.params.id, request.body, communities.checkSigningPassword)),
+    async (request, reply) => reply.code(201).send(await ledger.reverse(request.params.cid, request.principal, request.params.id, request.body)),
   );
 
   app.get(
@@ -142,8 +139,7 @@ export async function ledgerRoutes(app: App): Promise<void> {
       },
     },
     async (request, reply) => {
-      const community = await communities.getCommunity(request.params.cid, request.principal);
-      const journal = await ledger.exportHledger(request.params.cid, request.principal, community);
+      const journal = await ledger.exportHledger(request.params.cid, request.principal, spending.payees);
       return reply.type('text/plain; charset=utf-8').send(journal as unknown as string);
     },
   );

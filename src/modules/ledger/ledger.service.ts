@@ -1,25 +1,29 @@
 import type { Database, Executor, Tx } from '../../db/database.js';
 import { afterCommit, inTransaction, pgCode } from '../../db/transaction.js';
 import type { ChangeSignal } from '../../db/change-signal.js';
-import type { Principal } from '../auth/auth.principal.js';
-import { assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
+import type { Principal } from '../auth/auth.service.js';
+import { AppError, assert, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatMoney, Money } from '../../shared/money.js';
 import { oneLine } from '../../shared/text.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
-import { memberOf, requireAdministrator, requireRole } from '../communities/communities.access.js';
-import { runOnce, type Outcome } from '../idempotency/idempotency.service.js';
+import { requireAdministrator, requireRole, type CommunitiesService } from '../communities/communities.service.js';
+import { runOnce, type Idempotency, type Outcome } from '../idempotency/idempotency.service.js';
 import { toDraft, translatePostError, type PostRequest } from './ledger.drafts.js';
 import { createGroupCommit } from './ledger.group-commit.js';
-import { incomeOf } from './ledger.income.js';
-import { journalStream } from './ledger.journal.js';
+import { incomeOf, incomeRefusal } from './ledger.income.js';
+import { journalStream, type PayeesOf } from './ledger.journal.js';
 import * as repo from './ledger.repository.js';
-import type { FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
+import type { FeedDraft, FeedRow, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
 import type { Account, AccountType, CreateAccountBody, EntriesQuery, Entry, Fund, Income, RecordIncomeBody, ReversalBody } from './ledger.schemas.js';
 import { verifyLedger } from './ledger.verify.js';
 import { entryRow, toAccount, withPostings } from './ledger.views.js';
 
 export { pastOrPresent, positiveAmount, type PostRequest } from './ledger.drafts.js';
-export type { FeedDraft, PostingLine, Posted };
+export { FEE_INCOME, FEES_IN_ADVANCE, FEES_RECEIVABLE, FUND_ACCOUNT, REMUNERATION_EXPENSE, REMUNERATION_PAYABLE } from './ledger.chart.js';
+export type { FeedDraft, FeedRow, PayeesOf, PostingLine, Posted };
+
+/** What the ledger needs of the communities module: who the caller is there, their key, the community's clock. */
+export type LedgerCommunities = Pick<CommunitiesService, 'member' | 'members' | 'checkSigningPassword' | 'findCommunity'>;
 
 /** Kinds backed by another module's records, corrected there rather than by reversal. */
 const NOT_REVERSIBLE = new Set(['payout', 'reversal', 'fee_bill', 'fee_payment', 'remuneration']);
@@ -38,15 +42,35 @@ function calendarDay(day: string | undefined, name: string): string | undefined 
 
 export type LedgerService = ReturnType<typeof createLedgerService>;
 
-export function createLedgerService(db: Database, signal: ChangeSignal) {
-  const incomes = createGroupCommit<IncomeItem, Posted>((communityId, items) => repo.insertIncomes(db, communityId, items));
+export function createLedgerService(db: Database, signal: ChangeSignal, communities: LedgerCommunities) {
+  const { member } = communities;
+  const incomes = createGroupCommit<IncomeRequest, Posted | AppError>(recordIncomes);
 
+  /**
+   * Writes one batch of incomes. Who may record income is decided first, for the whole batch
+   * in one membership query; the refused get their answer and the rest go out in one
+   * statement, in a transaction of their own.
+   */
+  async function recordIncomes(communityId: string, batch: IncomeRequest[]): Promise<Array<Posted | AppError>> {
+    const refusals = (await communities.members(communityId, batch.map((b) => b.principal))).map(incomeRefusal);
+    const allowed = batch.filter((_, i) => refusals[i] === undefined).map((b) => b.item);
+    const posted = allowed.length === 0 ? [] : await inTransaction(db, (tx) => repo.insertIncomes(tx, communityId, allowed));
+    let next = 0;
+    return refusals.map((refusal) => refusal ?? posted[next++]!);
+  }
+
+  /** The community's own facts, for its clock (the member has been checked already). */
+  async function communityOf(communityId: string) {
+    const community = await communities.findCommunity(db, communityId);
+    if (!community) throw notFound('community');
+    return community;
+  }
 
   /**
    * Posts a balanced entry inside the caller's transaction. The only way money moves.
    * Throws `insufficient_funds` when the fund would fall below what is reserved.
    */
-  async function post(tx: Executor, request: PostRequest): Promise<Posted & { id: string }> {
+  async function post(tx: Tx, request: PostRequest): Promise<Posted & { id: string }> {
     const draft = toDraft(request);
     let posted: Posted;
     try {
@@ -100,13 +124,13 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
     },
 
     async accounts(communityId: string, principal: Principal): Promise<{ items: Account[] }> {
-      await memberOf(db, communityId, principal);
+      await member(communityId, principal);
       const rows = await repo.listAccounts(db, communityId);
       return { items: rows.map(toAccount) };
     },
 
     async addAccount(communityId: string, principal: Principal, body: CreateAccountBody): Promise<Account> {
-      requireAdministrator(await memberOf(db, communityId, principal));
+      requireAdministrator(await member(communityId, principal));
       const type = TYPE_BY_FIRST_DIGIT[body.code[0]!]!;
       const row = await inTransaction(db, (tx) => repo.insertAccount(tx, communityId, { code: body.code, name: body.name.trim(), type })).catch(
         (error: unknown) => {
@@ -122,7 +146,7 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
     findAccount: (executor: Executor, communityId: string, code: string) => repo.findAccount(executor, communityId, code),
 
     async fund(communityId: string, principal: Principal): Promise<Fund> {
-      await memberOf(db, communityId, principal);
+      await member(communityId, principal);
       const row = await repo.readFund(db, communityId);
       if (!row) throw notFound('community');
       const balance = new Money(row.balance);
@@ -137,35 +161,27 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
       };
     },
 
-    async recordIncome(
-      communityId: string,
-      principal: Principal,
-      body: RecordIncomeBody,
-      idempotency: { key: string | undefined; fingerprint: string },
-    ): Promise<Outcome<Income>> {
+    async recordIncome(communityId: string, principal: Principal, body: RecordIncomeBody, idempotency: Idempotency): Promise<Outcome<Income>> {
       const { income, item } = incomeOf(body, principal.userId);
-      const write = (executor: Executor) =>
-        repo.insertIncomes(executor, communityId, [item]).then(
-          () => ({ status: 201, body: income }),
-          (error: unknown) => {
-            throw translatePostError(error);
-          },
-        );
+      const recorded: Outcome<Income> = { status: 201, body: income };
       let outcome: Outcome<Income>;
-      if (idempotency.key === undefined) {
-        // The hot path: concurrent incomes of a community share one statement and one commit,
-        // and the statement itself checks that the caller is a manager there.
-        outcome = await incomes.submit(communityId, item).then(
-          () => ({ status: 201, body: income }),
-          async (error: unknown) => {
-            if (pgCode(error) !== '42501') throw translatePostError(error);
-            requireRole(await memberOf(db, communityId, principal), 'manager');
-            throw forbidden('Only a manager records income');
-          },
-        );
-      } else {
-        requireRole(await memberOf(db, communityId, principal), 'manager');
-        outcome = await runOnce(db, { communityId, ...idempotency }, write);
+      try {
+        if (idempotency.key === undefined) {
+          // The hot path: concurrent incomes of a community share one membership read, one
+          // statement and one commit.
+          const result = await incomes.submit(communityId, { principal, item });
+          if (result instanceof AppError) throw result;
+          outcome = recorded;
+        } else {
+          const refusal = incomeRefusal((await communities.members(communityId, [principal]))[0]);
+          if (refusal) throw refusal;
+          outcome = await runOnce(db, { communityId, ...idempotency }, async (tx) => {
+            await repo.insertIncomes(tx, communityId, [item]);
+            return recorded;
+          });
+        }
+      } catch (error) {
+        throw translatePostError(error);
       }
       signal.touched(communityId);
       return outcome;
@@ -176,28 +192,29 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
      * marks the oldest entry shown), optionally those that occurred between two local days.
      */
     async entries(communityId: string, principal: Principal, query: EntriesQuery) {
-      await memberOf(db, communityId, principal);
+      await member(communityId, principal);
       const { after, limit = 100, order = 'asc' } = query;
       const from = calendarDay(query.from, 'from');
       const to = calendarDay(query.to, 'to');
       if (from !== undefined && to !== undefined && from > to) throw validationFailed('`from` is a later day than `to`');
       const position = after === undefined && order === 'desc' ? null : decodeSeqCursor(after);
-      const rows = await repo.entriesPage(db, communityId, position, limit + 1, { order, from, to });
+      const timezone = from === undefined && to === undefined ? undefined : (await communityOf(communityId)).timezone;
+      const rows = await repo.entriesPage(db, communityId, position, limit + 1, { order, from, to, ...(timezone ? { timezone } : {}) });
       const page = rows.slice(0, limit);
       const items = await withPostings(db, communityId, page);
       const last = page.at(-1);
       return { items, nextAfter: rows.length > limit && last ? encodeCursor(last.seq) : null };
     },
 
-    async reverse(communityId: string, principal: Principal, entryId: string, body: ReversalBody, signing: SigningCheck): Promise<Entry> {
-      const member = await memberOf(db, communityId, principal);
-      requireRole(member, 'cosigner');
+    async reverse(communityId: string, principal: Principal, entryId: string, body: ReversalBody): Promise<Entry> {
+      const caller = await member(communityId, principal);
+      requireRole(caller, 'cosigner');
       const original = await repo.findEntryById(db, communityId, entryId);
       if (!original) throw notFound('entry');
       if (NOT_REVERSIBLE.has(original.kind)) {
         throw invalidState(`A ${original.kind} entry is not reversed this way`);
       }
-      await signing(member, body.signingPassword);
+      await communities.checkSigningPassword(caller, body.signingPassword);
       const posted = await inTransaction(db, async (tx) => {
         if (await repo.findReversalOf(tx, communityId, original.seq)) throw invalidState('This entry was reversed already');
         const [lines] = await withPostings(tx, communityId, [{ ...(await entryRow(tx, communityId, original.seq)) }]);
@@ -215,7 +232,7 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
             account: null,
             summary: `冲正分录 #${original.seq}：${oneLine(body.reason)}`,
             ref: original.id,
-            actorId: member.userId,
+            actorId: caller.userId,
             details: { reversedSeq: original.seq, note: oneLine(body.reason) },
           },
         });
@@ -226,22 +243,40 @@ export function createLedgerService(db: Database, signal: ChangeSignal) {
 
     /** Checks the books as of one snapshot, so postings committing meanwhile cannot confuse it. */
     async verify(communityId: string, principal: Principal) {
-      await memberOf(db, communityId, principal);
+      await member(communityId, principal);
+      const { timezone } = await communityOf(communityId);
       return db
         .transaction()
         .setIsolationLevel('repeatable read')
         .setAccessMode('read only')
-        .execute((tx) => verifyLedger(tx, communityId));
+        .execute((tx) => verifyLedger(tx, communityId, timezone));
     },
 
-    /** The books as an hledger journal, from one snapshot (see ledger.journal.ts). */
-    async exportHledger(communityId: string, principal: Principal, community: { name: string; timezone: string }) {
-      await memberOf(db, communityId, principal);
-      return journalStream(db, { id: communityId, ...community });
+    /**
+     * The books as an hledger journal, from one snapshot (see ledger.journal.ts). A payout's
+     * payee is the spending module's: the caller hands in how to read it.
+     */
+    async exportHledger(communityId: string, principal: Principal, payeesOf: PayeesOf) {
+      await member(communityId, principal);
+      const { name, timezone } = await communityOf(communityId);
+      return journalStream(db, { id: communityId, name, timezone }, payeesOf);
     },
+
+    /** The feed after `afterSeq`, oldest first. */
+    feedItemsAfter: (executor: Executor, communityId: string, afterSeq: number, limit: number) => repo.feedItemsAfter(executor, communityId, afterSeq, limit),
+    /** The feed before `beforeSeq` (null: from the newest), newest first. */
+    feedItemsBefore: (executor: Executor, communityId: string, beforeSeq: number | null, limit: number) =>
+      repo.feedItemsBefore(executor, communityId, beforeSeq, limit),
+    /** The last feed seq of each community (0 for none yet). */
+    feedHeads: (executor: Executor, communityIds: string[]) => repo.feedHeads(executor, communityIds),
+    /** A year's debits and credits per account and month (months in the community's time zone), from stored totals. */
+    monthlyActuals: (executor: Executor, communityId: string, year: number) => repo.monthlyActuals(executor, communityId, year),
   };
 }
 
-/** Checks a co-signer's signing password; supplied by the communities module. */
-export type SigningCheck = (member: Awaited<ReturnType<typeof memberOf>>, signingPassword: string) => Promise<void>;
+/** One income waiting for its batch, with who asks to record it. */
+interface IncomeRequest {
+  principal: Principal;
+  item: IncomeItem;
+}
 

@@ -14,7 +14,7 @@ const MAX_PROBLEMS = 50;
  * balance equal to the sum of its postings, the monthly aggregates equal to the postings,
  * and the head row pointing at the last entry.
  */
-export async function verifyLedger(db: Executor, communityId: string): Promise<Verification> {
+export async function verifyLedger(db: Executor, communityId: string, timezone: string): Promise<Verification> {
   const problems: string[] = [];
   const note = (p: string) => problems.length < MAX_PROBLEMS && problems.push(p);
   const sums = new Map<string, Money>();
@@ -63,7 +63,7 @@ export async function verifyLedger(db: Executor, communityId: string): Promise<V
     const expected = sums.get(account.code) ?? new Money(0);
     if (!expected.eq(account.balance)) note(`account ${account.code} holds ${account.balance} but its postings sum to ${expected.toFixed(2)}`);
   }
-  for (const m of await repo.monthlyMismatches(db, communityId)) {
+  for (const m of await repo.monthlyMismatches(db, communityId, timezone)) {
     note(`the monthly total of account ${m.account_code} for ${m.month.slice(0, 7)} disagrees with its postings`);
   }
   const head = await repo.readFund(db, communityId);

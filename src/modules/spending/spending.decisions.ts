@@ -1,11 +1,10 @@
 import type { Database, Executor, Tx } from '../../db/database.js';
 import { inTransaction, pgCode } from '../../db/transaction.js';
-import type { Principal } from '../auth/auth.principal.js';
+import type { Principal } from '../auth/auth.service.js';
 import { AppError, assert, invalidState, notFound } from '../../shared/errors.js';
 import { formatMoney, formatYuan } from '../../shared/money.js';
 import { oneLine } from '../../shared/text.js';
-import { memberOf, requireRole, type Member } from '../communities/communities.access.js';
-import type { CommunitiesService } from '../communities/communities.service.js';
+import { requireRole, type CommunitiesService, type Member } from '../communities/communities.service.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
 import * as repo from './spending.repository.js';
 import type { RequestRow } from './spending.repository.js';
@@ -19,7 +18,7 @@ import type { ApprovalBody, RejectionBody, SpendRequest } from './spending.schem
 export function createDecisions({ db, ledger, communities, body }: SpendingDeps) {
   /** A co-signer, other than the submitter, holding the right key. */
   async function keyHolder(communityId: string, principal: Principal, id: string, signingPassword: string): Promise<Member> {
-    const member = await memberOf(db, communityId, principal);
+    const member = await communities.member(communityId, principal);
     requireRole(member, 'cosigner');
     const found = await repo.findRequest(db, communityId, id);
     if (!found) throw notFound('spend request');

@@ -1,7 +1,11 @@
 import { sql, type Selectable } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
-import type { SpendRequestsTable } from './spending.tables.js';
+import type { SpendRequestsTable, SpendingTables } from './spending.tables.js';
 import type { SpendStatus, TimelineEvent } from './spending.schemas.js';
+
+/** Every SQL statement of the spending module, on its own tables only. */
+type Db = Executor<SpendingTables>;
+type SpendingTx = Tx<SpendingTables>;
 
 export interface NewSpendRequest {
   communityId: string;
@@ -28,7 +32,7 @@ const REQUEST_COLUMNS = [
 
 export type RequestRow = Pick<Selectable<SpendRequestsTable>, (typeof REQUEST_COLUMNS)[number]>;
 
-export async function insertRequest(tx: Tx, r: NewSpendRequest): Promise<RequestRow> {
+export async function insertRequest(tx: SpendingTx, r: NewSpendRequest): Promise<RequestRow> {
   return (await tx
     .insertInto('spend_requests')
     .values({
@@ -51,7 +55,7 @@ export async function insertRequest(tx: Tx, r: NewSpendRequest): Promise<Request
     .executeTakeFirstOrThrow()) as RequestRow;
 }
 
-export async function findRequest(db: Executor, communityId: string, id: string): Promise<RequestRow | undefined> {
+export async function findRequest(db: Db, communityId: string, id: string): Promise<RequestRow | undefined> {
   return (await db
     .selectFrom('spend_requests')
     .select(REQUEST_COLUMNS)
@@ -60,7 +64,7 @@ export async function findRequest(db: Executor, communityId: string, id: string)
     .executeTakeFirst()) as RequestRow | undefined;
 }
 
-export async function findByTrackingNo(db: Executor, communityId: string, trackingNo: string): Promise<RequestRow | undefined> {
+export async function findByTrackingNo(db: Db, communityId: string, trackingNo: string): Promise<RequestRow | undefined> {
   return (await db
     .selectFrom('spend_requests')
     .select(REQUEST_COLUMNS)
@@ -70,7 +74,7 @@ export async function findByTrackingNo(db: Executor, communityId: string, tracki
 }
 
 /** Locks the request row. Call it after the community head lock (the lock order). */
-export async function lockRequest(tx: Tx, communityId: string, id: string): Promise<RequestRow | undefined> {
+export async function lockRequest(tx: SpendingTx, communityId: string, id: string): Promise<RequestRow | undefined> {
   return (await tx
     .selectFrom('spend_requests')
     .select(REQUEST_COLUMNS)
@@ -86,7 +90,7 @@ export async function lockRequest(tx: Tx, communityId: string, id: string): Prom
  * `paid` only.
  */
 export async function transition(
-  tx: Tx,
+  tx: SpendingTx,
   communityId: string,
   id: string,
   from: SpendStatus[],
@@ -106,7 +110,7 @@ export async function transition(
   return result.numUpdatedRows === 1n;
 }
 
-export function listRequests(db: Executor, communityId: string, afterSeq: number, limit: number, status: SpendStatus | undefined) {
+export function listRequests(db: Db, communityId: string, afterSeq: number, limit: number, status: SpendStatus | undefined) {
   let query = db
     .selectFrom('spend_requests as r')
     .select(REQUEST_COLUMNS.map((c) => `r.${c}` as const))
@@ -128,14 +132,14 @@ export function listRequests(db: Executor, communityId: string, afterSeq: number
 }
 
 /** What open (pending or approved) requests on `account` hold, as a decimal string. */
-export async function openAmountOn(tx: Tx, communityId: string, account: string): Promise<string> {
+export async function openAmountOn(tx: SpendingTx, communityId: string, account: string): Promise<string> {
   const { rows } = await sql<{ total: string }>`
     SELECT coalesce(sum(amount), 0)::text AS total FROM spend_requests
      WHERE community_id = ${communityId} AND account_code = ${account} AND status IN ('pending', 'approved')`.execute(tx);
   return rows[0]!.total;
 }
 
-export function findDecision(db: Executor, communityId: string, requestId: string, userId: string) {
+export function findDecision(db: Db, communityId: string, requestId: string, userId: string) {
   return db
     .selectFrom('spend_decisions')
     .select(['decision', 'at'])
@@ -146,7 +150,7 @@ export function findDecision(db: Executor, communityId: string, requestId: strin
 }
 
 export function insertDecision(
-  tx: Tx,
+  tx: SpendingTx,
   d: { communityId: string; requestId: string; userId: string; decision: 'approve' | 'reject'; digest: string; reason: string | null },
 ) {
   return tx
@@ -156,7 +160,7 @@ export function insertDecision(
     .executeTakeFirstOrThrow();
 }
 
-export function approvalsOf(db: Executor, communityId: string, requestId: string) {
+export function approvalsOf(db: Db, communityId: string, requestId: string) {
   return db
     .selectFrom('spend_decisions')
     .select(['user_id', 'at'])
@@ -170,7 +174,7 @@ export function approvalsOf(db: Executor, communityId: string, requestId: string
 
 /** Appends a timeline event, numbered after the last one; the caller holds the request's lock. */
 export async function appendEvent(
-  tx: Tx,
+  tx: SpendingTx,
   e: { communityId: string; requestId: string; event: TimelineEvent; actorId: string; note: string | null; at?: Date },
 ): Promise<void> {
   await sql`
@@ -181,7 +185,7 @@ export async function appendEvent(
       FROM spend_events WHERE community_id = ${e.communityId} AND request_id = ${e.requestId}`.execute(tx);
 }
 
-export function eventsOf(db: Executor, communityId: string, requestId: string) {
+export function eventsOf(db: Db, communityId: string, requestId: string) {
   return db
     .selectFrom('spend_events')
     .select(['n', 'at', 'event', 'actor_id', 'note'])
@@ -189,4 +193,16 @@ export function eventsOf(db: Executor, communityId: string, requestId: string) {
     .where('request_id', '=', requestId)
     .orderBy('n')
     .execute();
+}
+
+/** Who each of the given requests pays, by request id. */
+export async function payeesOf(db: Db, communityId: string, requestIds: readonly string[]): Promise<Map<string, string>> {
+  if (requestIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('spend_requests')
+    .select(['id', 'payee_name'])
+    .where('community_id', '=', communityId)
+    .where('id', 'in', [...requestIds])
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.payee_name]));
 }

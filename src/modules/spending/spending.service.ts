@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Executor, Tx } from '../../db/database.js';
-import type { Principal } from '../auth/auth.principal.js';
+import type { Principal } from '../auth/auth.service.js';
 import { assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatMoney, formatYuan, Money } from '../../shared/money.js';
 import { decodeSeqCursor, toPage } from '../../shared/pagination.js';
 import { localDate } from '../../shared/time.js';
-import { memberOf, requireRole, type Member } from '../communities/communities.access.js';
-import type { CommunitiesService } from '../communities/communities.service.js';
-import { runOnce, type Outcome } from '../idempotency/idempotency.service.js';
-import { FUND_ACCOUNT, REMUNERATION_PAYABLE } from '../ledger/ledger.chart.js';
-import { pastOrPresent, positiveAmount, type LedgerService } from '../ledger/ledger.service.js';
+import { requireRole, type CommunitiesService, type Member } from '../communities/communities.service.js';
+import { runOnce, type Idempotency, type Outcome } from '../idempotency/idempotency.service.js';
+import { FUND_ACCOUNT, pastOrPresent, positiveAmount, REMUNERATION_PAYABLE, type LedgerService } from '../ledger/ledger.service.js';
 import { createDecisions, lockForChange } from './spending.decisions.js';
 import { spendDigest } from './spending.digest.js';
 import * as repo from './spending.repository.js';
@@ -18,12 +16,6 @@ import type { CancellationBody, PayoutBody, SpendListQuery, SpendRequest, Submit
 import { seesWholeAccount, spendBody, toSummary } from './spending.timeline.js';
 
 export type SpendingService = ReturnType<typeof createSpendingService>;
-
-/** How a route hands its Idempotency-Key and request fingerprint to the service. */
-export interface Idempotency {
-  key: string | undefined;
-  fingerprint: string;
-}
 
 /** `XY-<year>-<community number>-<request number>`: the community number leads every lookup. */
 export const TRACKING_PATTERN = /^XY-[0-9]{4}-([1-9][0-9]{0,14})-[0-9]{6,}$/;
@@ -46,8 +38,11 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
   return {
     ...createDecisions(deps),
 
+    /** Who each of the given requests pays, by request id (for the ledger's export). */
+    payees: (executor: Executor, communityId: string, requestIds: readonly string[]) => repo.payeesOf(executor, communityId, requestIds),
+
     async submit(communityId: string, principal: Principal, input: SubmitSpendBody, idempotency: Idempotency): Promise<Outcome<SpendRequest>> {
-      const member = await memberOf(db, communityId, principal);
+      const member = await communities.member(communityId, principal);
       requireRole(member, 'manager');
       const fields = await validSubmission(db, ledger, communityId, input);
       const id = randomUUID();
@@ -87,12 +82,12 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
     },
 
     async get(communityId: string, principal: Principal, id: string): Promise<SpendRequest> {
-      const member = await memberOf(db, communityId, principal);
+      const member = await communities.member(communityId, principal);
       return snapshot(member, (executor) => repo.findRequest(executor, communityId, id));
     },
 
     async list(communityId: string, principal: Principal, query: SpendListQuery) {
-      const member = await memberOf(db, communityId, principal);
+      const member = await communities.member(communityId, principal);
       const limit = query.limit ?? 100;
       const rows = await repo.listRequests(db, communityId, decodeSeqCursor(query.after), limit + 1, query.status);
       const whole = seesWholeAccount(member);
@@ -110,14 +105,14 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
       const community = await communities.findCommunityByNumber(db, Number(match[1]));
       if (!community) throw notFound('spend request');
       // Outsiders learn nothing, not even that the community exists: the same 404 throughout.
-      const member = await memberOf(db, community.id, principal).catch(() => {
+      const member = await communities.member(community.id, principal).catch(() => {
         throw notFound('spend request');
       });
       return snapshot(member, (executor) => repo.findByTrackingNo(executor, community.id, trackingNo));
     },
 
     async cancel(communityId: string, principal: Principal, id: string, input: CancellationBody, idempotency: Idempotency) {
-      const member = await memberOf(db, communityId, principal);
+      const member = await communities.member(communityId, principal);
       const found = await repo.findRequest(db, communityId, id);
       if (!found) throw notFound('spend request');
       if (found.submitted_by !== member.userId) throw forbidden('Only the submitter of a request may cancel it');
@@ -134,7 +129,7 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
     },
 
     async payout(communityId: string, principal: Principal, id: string, input: PayoutBody, idempotency: Idempotency) {
-      const member = await memberOf(db, communityId, principal);
+      const member = await communities.member(communityId, principal);
       requireRole(member, 'manager');
       const paidAt = pastOrPresent(input.paidAt, 'paidAt');
       const bankReference = input.bankReference.trim();

@@ -1,8 +1,7 @@
 import type { Executor } from '../../db/database.js';
 import { assert } from '../../shared/errors.js';
 import { formatMoney } from '../../shared/money.js';
-import { hasRole, type Member } from '../communities/communities.access.js';
-import type { CommunitiesService } from '../communities/communities.service.js';
+import { hasRole, type CommunitiesService, type Member } from '../communities/communities.service.js';
 import * as repo from './spending.repository.js';
 import type { RequestRow } from './spending.repository.js';
 import type { Actor, SpendRequest, SpendRequestSummary, TimelineEvent } from './spending.schemas.js';
