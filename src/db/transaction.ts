@@ -1,3 +1,4 @@
+import { assert } from '../shared/errors.js';
 import type { Database, Tx } from './database.js';
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
@@ -30,14 +31,15 @@ export async function inTransaction<T>(db: Database, work: (tx: Tx) => Promise<T
 const commitCallbacks = new WeakMap<object, Array<() => void>>();
 
 /**
- * Runs `callback` once the transaction commits (never if it rolls back). On an executor that
- * is not a transaction opened by `inTransaction` (a single autocommit statement), the caller
- * must call it itself after the statement; here it then runs at once.
+ * Runs `callback` once the transaction commits (never if it rolls back). The transaction must
+ * be one `inTransaction` opened: for any other (the pool, or a transaction opened elsewhere)
+ * nobody would know when it commits, so this refuses it as a broken invariant (a 500) rather
+ * than run the callback before the change is visible, or never.
  */
-export function afterCommit(executor: object, callback: () => void): void {
-  const callbacks = commitCallbacks.get(executor);
-  if (callbacks) callbacks.push(callback);
-  else queueMicrotask(callback);
+export function afterCommit(tx: Tx, callback: () => void): void {
+  const callbacks = commitCallbacks.get(tx);
+  assert(callbacks, 'afterCommit is called inside a transaction opened by inTransaction');
+  callbacks.push(callback);
 }
 
 export function pgCode(error: unknown): string | undefined {
