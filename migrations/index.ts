@@ -9,6 +9,7 @@ import * as webSessions from './2026-11-26T1600_web_sessions.js';
 import * as feedDetails from './2026-11-26T1700_feed_details.js';
 import * as spendKeyEvents from './2026-11-26T1710_spend_key_events.js';
 import * as entriesByDay from './2026-11-27T0900_entries_by_day.js';
+import * as attachments from './2026-11-27T1000_attachments.js';
 
 /**
  * Every migration, by its date-prefixed name, applied in name order. Listed here rather than
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T1700_feed_details': feedDetails,
   '2026-11-26T1710_spend_key_events': spendKeyEvents,
   '2026-11-27T0900_entries_by_day': entriesByDay,
+  '2026-11-27T1000_attachments': attachments,
 };

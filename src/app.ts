@@ -25,6 +25,7 @@ import { ledgerRoutes } from './modules/ledger/ledger.routes.js';
 import { budgetsRoutes } from './modules/budgets/budgets.routes.js';
 import { feedRoutes } from './modules/feed/feed.routes.js';
 import { spendingRoutes } from './modules/spending/spending.routes.js';
+import { evidenceRoutes } from './modules/evidence/evidence.routes.js';
 import { registerSessions } from './modules/sessions/sessions.routes.js';
 import { webAppRoutes } from './http/web-app.js';
 import { createServices } from './services.js';
@@ -150,6 +151,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(budgetsRoutes);
   await app.register(spendingRoutes);
   await app.register(feesRoutes);
+  await app.register(evidenceRoutes);
   await registerSessions(app);
   await app.register(webAppRoutes);
   return app;
