@@ -9,6 +9,7 @@ import * as webSessions from './2026-11-26T1600_web_sessions.js';
 import * as feedDetails from './2026-11-26T1700_feed_details.js';
 import * as spendKeyEvents from './2026-11-26T1710_spend_key_events.js';
 import * as entriesByDay from './2026-11-27T0900_entries_by_day.js';
+import * as incomeRolesInCode from './2026-11-27T1100_income_roles_in_code.js';
 import * as attachments from './2026-11-27T1000_attachments.js';
 
 /**
@@ -26,5 +27,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T1700_feed_details': feedDetails,
   '2026-11-26T1710_spend_key_events': spendKeyEvents,
   '2026-11-27T0900_entries_by_day': entriesByDay,
+  '2026-11-27T1100_income_roles_in_code': incomeRolesInCode,
   '2026-11-27T1000_attachments': attachments,
 };

@@ -502,26 +502,28 @@ describe('every entry balances', () => {
     }
   });
 
-  it('the database refuses income recorded on the group-commit path by anyone but a manager', async () => {
+  // Who may record income is decided in TypeScript, once per batch (ledger.test.ts); on the
+  // group-commit path the database keeps the money rules, as on every other.
+  it('the database refuses an unbalanced income on the group-commit path at commit', async () => {
     const item = {
       id: unique('income'),
       entryId: unique('entry'),
-      recordedBy: books.c.owner.id,
+      recordedBy: books.c.manager.id,
       category: 'parking',
       amount: '10.00',
-      payer: 'Owner',
+      payer: 'Tenant',
       receivedAt: new Date().toISOString(),
       memo: 'parking',
       postings: [
         { account: '1001', debit: '10.00' },
-        { account: '4101', credit: '10.00' },
+        { account: '4101', credit: '9.00' },
       ],
-      feed: null,
+      feed: { type: 'income.recorded', amount: '10.00', account: '4101', summary: 'parking', ref: 'income', actorId: books.c.manager.id },
     };
     const outcome = await attempt(
       (tx) => sql`SELECT * FROM ledger_record_incomes(${books.c.id}, ${JSON.stringify([item])}::jsonb)`.execute(tx),
     );
-    expectRefused(outcome, { code: SQLSTATE.insufficientPrivilege, trigger: 'ledger_record_incomes', message: /is not a manager of community/ });
+    expectRefused(outcome, { code: SQLSTATE.check, trigger: 'ledger_check_balanced', message: /is unbalanced \(2 lines, debits 10\.00, credits 9\.00\)/ });
   });
 });
 

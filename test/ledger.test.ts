@@ -86,6 +86,33 @@ describe('recording public income', () => {
     expectProblem(await c.admin.post(url('income'), { category: 'parking', amount: '1', payer: 'x' }), 403, 'forbidden');
   });
 
+  it('who may record income is decided the same way with and without an Idempotency-Key, before anything is written', async () => {
+    const community = await setupCommunity(h.app);
+    const outsider = (await setupCommunity(h.app)).manager;
+    const path = `/v1/communities/${community.id}/income`;
+    const income = { category: 'parking', amount: '1', payer: 'x' };
+    const before = await books(community);
+    for (const headers of [{}, { 'idempotency-key': `key-${Math.random()}` }]) {
+      for (const person of [community.owner, community.supervisor, community.cosigners[0]]) {
+        expectProblem(await person.api.post(path, income, headers), 403, 'forbidden');
+      }
+      expectProblem(await community.admin.post(path, income, headers), 403, 'forbidden');
+      expectProblem(await outsider.api.post(path, income, headers), 404, 'not_found');
+    }
+    expect(await books(community)).toEqual(before);
+  });
+
+  it('in one group-commit batch, the refused get their answer and the manager\'s incomes still go through', async () => {
+    const community = await setupCommunity(h.app);
+    const path = `/v1/communities/${community.id}/income`;
+    const replies = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? community.manager : community.owner).api.post(path, { category: 'parking', amount: '10', payer: `p${i}` })),
+    );
+    replies.forEach((reply, i) => (i % 2 === 0 ? expect(reply.status).toBe(201) : expectProblem(reply, 403, 'forbidden')));
+    expect((await community.owner.api.get(`/v1/communities/${community.id}/fund`)).body.balance).toBe('100.00');
+    expect((await community.owner.api.get(`/v1/communities/${community.id}/ledger/verify`)).body.ok).toBe(true);
+  });
+
   it('refuses every malformed amount and leaves the books byte-identical', async () => {
     const community = await setupCommunity(h.app);
     await fund(community, '10');
