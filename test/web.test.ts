@@ -77,6 +77,25 @@ describe('信义家 in a browser', () => {
     await shot(owner, 'owner-home');
   });
 
+  it('我的房屋 only for members who hold a unit, 待我审批 only for co-signers; seven tabs still fit 360 px', async () => {
+    const root = await demo.login({ username: 'admin', password: TEST_ADMIN_PASSWORD });
+    const unitless = { username: `owner_nounit_${Date.now()}`, password: 'pw-no-unit-here-1', displayName: '赵无房' };
+    const added = await demo.call(root, 'POST', `/v1/communities/${demo.communityId}/members`, { ...unitless, roles: ['owner'] });
+    expect(added.status).toBe(201);
+    const tabsOf = (page: Page) => page.getByRole('navigation', { name: '主导航' }).getByRole('link').allTextContents();
+    const owner = await signIn({ ...unitless, id: added.body.id }, 360);
+    expect(await tabsOf(owner)).toEqual(['首页', '收支明细', '年度预算', '物业费', '支出']);
+
+    const cosignerOwner = await signIn(demo.cosigners[0], 360);
+    expect(await tabsOf(cosignerOwner)).toEqual(['首页', '收支明细', '年度预算', '物业费', '支出', '我的房屋', '待我审批']);
+    const overflow = await cosignerOwner.evaluate(`({
+      page: document.documentElement.scrollWidth,
+      clipped: [...document.querySelectorAll('nav.tabs a')].filter((a) => a.scrollWidth > a.clientWidth).map((a) => a.textContent),
+    })`);
+    expect(overflow).toEqual({ page: 360, clipped: [] });
+    await shot(cosignerOwner, 'tabs-seven-360');
+  });
+
   it('an income recorded through the API appears on the open page within seconds, without reload', async () => {
     const page = await signIn(demo.owner);
     await page.getByText('实时更新中').waitFor();
@@ -298,13 +317,123 @@ describe('信义家 in a browser', () => {
     expect(await page.locator('.steps').textContent()).toContain('审批 0/2');
   });
 
+  it('首页 reads the latest 20 feed items once; 收支明细 pages newest first and asks the server for the month; the notice reads that month only', async () => {
+    const page = await newPage();
+    const feedReads: string[] = [];
+    const entryReads: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.endsWith('/feed')) feedReads.push(url.search);
+      if (url.pathname.endsWith('/entries')) entryReads.push(url.search);
+    });
+    await page.goto(`${server.base}/`);
+    await page.getByLabel('用户名').fill(demo.owner.username);
+    await page.getByLabel('密码', { exact: true }).fill(demo.owner.password);
+    await page.getByLabel('密码', { exact: true }).press('Enter');
+    await page.getByText('实时更新中').waitFor();
+    expect(feedReads).toEqual(['?order=desc&limit=20']);
+    const latest = (await demo.call(await demo.login(demo.owner), 'GET', `/v1/communities/${demo.communityId}/feed?order=desc&limit=20`)).body;
+    expect(await page.locator('.feed-item').count()).toBe(latest.items.length);
+
+    const month = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date()).slice(0, 7);
+    await page.getByRole('link', { name: '收支明细', exact: true }).click();
+    await page.locator('.entry').first().waitFor();
+    expect(entryReads).toContain('?order=desc&limit=50');
+    const newest = await page.locator('.entry .small').first().textContent();
+    const head = (await demo.call(await demo.login(demo.owner), 'GET', `/v1/communities/${demo.communityId}/fund`)).body.ledgerHead.seq;
+    expect(newest).toContain(`第 ${head} 笔`);
+    const [y, m] = month.split('-').map(Number) as [number, number];
+    const last = new Date(Date.UTC(y, m, 0)).getUTCDate();
+    entryReads.length = 0;
+    await page.getByLabel('月份').selectOption(month);
+    await expect.poll(() => entryReads).toContain(`?order=desc&limit=50&from=${month}-01&to=${month}-${last}`);
+    await page.locator('.entry').first().waitFor();
+    await page.getByRole('button', { name: '支出', exact: true }).click();
+    await page.locator('.entry', { hasText: '3号楼电梯年度维保' }).waitFor();
+    await shot(page, 'entries-month-out');
+
+    entryReads.length = 0;
+    await page.goto(`${server.base}/notice/${demo.communityId}/${month}`);
+    await page.getByText('扫码查看实时账本').waitFor();
+    expect(entryReads.length).toBeGreaterThan(0);
+    for (const read of entryReads) expect(read).toContain(`from=${month}-01&to=${month}-${last}`);
+  });
+
+  it('a manager drafts the year budget line by line, with errors next to the field and in a summary', async () => {
+    const page = await signIn(demo.manager);
+    await page.getByRole('link', { name: '编制年度预算' }).click();
+    await page.getByRole('heading', { name: '编制年度预算' }).waitFor();
+    const year = new Date().getFullYear() + 1;
+    await page.getByLabel('预算年度').selectOption(String(year));
+    await page.getByText('本年度还没有预算').waitFor();
+    await page.getByRole('button', { name: '保存预算草案' }).click();
+    await page.getByText('请修改以下内容').waitFor();
+    await page.getByLabel('5102 保洁').fill('36,000');
+    await page.getByLabel('5107 电梯维保').fill('12000.555');
+    await page.getByRole('button', { name: '保存预算草案' }).click();
+    await page.locator('.error-summary a', { hasText: '保洁' }).waitFor();
+    expect(await page.locator('.field-error').count()).toBe(2);
+    expect(await page.locator('#budget-line-5102-error').textContent()).toContain('保洁');
+    await shot(page, 'draft-budget-errors');
+    await page.locator('.error-summary a', { hasText: '电梯维保' }).click();
+    await expect.poll(() => page.evaluate('document.activeElement && document.activeElement.id')).toBe('budget-line-5107');
+
+    await page.getByLabel('5102 保洁').fill('38000');
+    await page.getByLabel('5107 电梯维保').fill('12000.5');
+    await page.getByLabel('4101 停车收益').fill('160000');
+    await page.getByLabel('5199 其他支出').fill('0');
+    await expect.poll(() => page.locator('.budget-total').first().textContent()).toContain('¥50,000.50');
+    await page.getByRole('button', { name: '保存预算草案' }).click();
+    await page.getByText(`已保存 ${year} 年度预算第 1 版草案`).waitFor();
+    await shot(page, 'draft-budget-saved');
+    const budget = (await demo.call(await demo.login(demo.manager), 'GET', `/v1/communities/${demo.communityId}/budgets/${year}`)).body;
+    expect(budget).toMatchObject({ status: 'draft', version: 1, totals: { expense: '50000.50', income: '160000.00' } });
+    expect(budget.lines.map((l: { account: string; amount: string }) => [l.account, l.amount])).toEqual(
+      expect.arrayContaining([
+        ['5102', '38000.00'],
+        ['5107', '12000.50'],
+        ['5199', '0.00'],
+        ['4101', '160000.00'],
+      ]),
+    );
+    // The page reads the draft back: a second save rewrites it.
+    await page.reload();
+    await page.getByLabel('预算年度').selectOption(String(year));
+    await expect.poll(() => page.getByLabel('5102 保洁').inputValue()).toBe('38000.00');
+    await page.getByText('保存将改写这份草案').waitFor();
+  });
+
+  it('an admin sets the fee rate from a month on; a wrong rate is refused next to the field', async () => {
+    const page = await signIn(demo.admin);
+    await page.goto(`${server.base}/fees`);
+    await page.getByRole('link', { name: '设定单价' }).click();
+    await page.getByRole('heading', { name: '设定物业费单价' }).waitFor();
+    await page.getByText('2.35 元/平方米·月').first().waitFor();
+    await page.getByLabel('单价（元/平方米·月）').fill('0');
+    await page.getByRole('button', { name: '保存单价' }).click();
+    await page.locator('#fee-rate-error', { hasText: '必须大于零' }).waitFor();
+    await page.locator('.error-summary', { hasText: '必须大于零' }).waitFor();
+    await page.getByLabel('单价（元/平方米·月）').fill('2.4567');
+    await page.getByText('100 平方米的房屋每月 ¥245.67').waitFor();
+    const month = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date()).slice(0, 7);
+    const [y, m] = month.split('-').map(Number) as [number, number];
+    const next = m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+    await page.getByLabel('生效月份').selectOption(next);
+    await page.getByRole('button', { name: '保存单价' }).click();
+    await page.getByText('物业费 2.4567 元/平方米·月').waitFor();
+    await shot(page, 'fee-rate-saved');
+    const schedule = (await demo.call(await demo.login(demo.admin), 'GET', `/v1/communities/${demo.communityId}/fee-schedule`)).body;
+    expect(schedule.ratePerM2).toBe('2.35');
+    expect(schedule.history[0]).toMatchObject({ ratePerM2: '2.4567', effectiveFrom: next });
+  });
+
   it('every screen fits 360 px and has no serious or critical axe-core finding (WCAG 2 AA)', async () => {
     const axe = readFileSync(path.join(ROOT, 'node_modules/axe-core/axe.min.js'), 'utf8');
     const month = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date()).slice(0, 7);
     const plan: [DemoPerson, string[]][] = [
       [demo.owner, ['/', '/entries', '/budget', '/fees', '/spend-requests', `/track/${demo.paidRequest.trackingNo}`, '/my-units']],
       [demo.cosigners[1], ['/approvals', `/track/${demo.pendingRequest.trackingNo}`]],
-      [demo.manager, ['/record-income', '/submit-request', '/billing']],
+      [demo.manager, ['/record-income', '/submit-request', '/billing', '/draft-budget', '/fee-rate']],
       [demo.admin, ['/members-units', `/notice/${demo.communityId}/${month}`]],
     ];
     const findings: string[] = [];

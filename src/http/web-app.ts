@@ -23,6 +23,8 @@ export const APP_PATHS = [
   '/record-income',
   '/submit-request',
   '/billing',
+  '/fee-rate',
+  '/draft-budget',
   '/members-units',
   '/track/:trackingNo',
   '/notice/:communityId/:month',

@@ -7,7 +7,7 @@
 import type { Static } from 'typebox';
 import type { Budget, BudgetReport, PutBudgetBody } from '../modules/budgets/budgets.schemas.js';
 import type { Community, CreateMemberBody, CreateUnitBody, Me, MemberResponse, Unit } from '../modules/communities/communities.schemas.js';
-import type { FeedItem } from '../modules/feed/feed.schemas.js';
+import type { FeedItem, FeedQuery } from '../modules/feed/feed.schemas.js';
 import type {
   ArrearsPage,
   BillingRun,
@@ -19,7 +19,7 @@ import type {
   FeeSummary,
   Statement,
 } from '../modules/fees/fees.schemas.js';
-import type { Account, Entry, Fund, Income, RecordIncomeBody, Verification } from '../modules/ledger/ledger.schemas.js';
+import type { Account, EntriesQuery, Entry, Fund, Income, RecordIncomeBody, Verification } from '../modules/ledger/ledger.schemas.js';
 import type {
   ApprovalBody,
   CancellationBody,
@@ -32,7 +32,7 @@ import type {
 } from '../modules/spending/spending.schemas.js';
 import type { Page, Problem } from '../shared/schemas.js';
 
-export type { Account, Budget, BudgetReport, Community, Entry, FeedItem, FeeSummary, Fund, Me, MemberResponse, SpendRequest, SpendRequestSummary, SpendStatus, Statement, Unit };
+export type { Account, Budget, BudgetReport, Community, Entry, FeedItem, FeeSchedule, FeeSummary, Fund, Me, MemberResponse, SpendRequest, SpendRequestSummary, SpendStatus, Statement, Unit };
 export type Membership = Me['communities'][number];
 export type ProblemBody = Static<typeof Problem>;
 type PageOf<T extends Parameters<typeof Page>[0]> = Static<ReturnType<typeof Page<T>>>;
@@ -134,9 +134,14 @@ export const api = {
   fund: (cid: string) => call<Fund>('GET', `${c(cid)}/fund`),
   verify: (cid: string) => call<Verification>('GET', `${c(cid)}/ledger/verify`),
   accounts: async (cid: string) => (await call<{ items: Account[] }>('GET', `${c(cid)}/accounts`)).items,
-  entries: (cid: string, after?: string, limit = 100) => call<EntryPage>('GET', `${c(cid)}/entries${query({ after, limit })}`),
-  allEntries: (cid: string) => allPages((after) => api.entries(cid, after, 500), 400),
-  feed: (cid: string, after?: string) => call<FeedPage>('GET', `${c(cid)}/feed${query({ after, limit: 500 })}`),
+  /** A page of entries: newest first with `order: 'desc'`, only those between two local days with `from`/`to`. */
+  entries: (cid: string, params: EntriesQuery = {}) => call<EntryPage>('GET', `${c(cid)}/entries${query(params)}`),
+  /** Every entry that occurred between two local days (a month: a few pages at most), oldest first. */
+  entriesBetween: (cid: string, from: string, to: string) => allPages((after) => api.entries(cid, { after, from, to, limit: 500 }), 400),
+  /** Every entry that occurred on or after a local day, oldest first. */
+  entriesSince: (cid: string, from: string) => allPages((after) => api.entries(cid, { after, from, limit: 500 }), 400),
+  /** A page of the feed; the latest items first with `order: 'desc'`. */
+  feed: (cid: string, params: FeedQuery = {}) => call<FeedPage>('GET', `${c(cid)}/feed${query(params)}`),
   feedStreamUrl: (cid: string, afterSeq: number) => `${c(cid)}/feed/stream${query({ after: afterSeq })}`,
 
   budget: (cid: string, year: number) => call<Budget>('GET', `${c(cid)}/budgets/${year}`),

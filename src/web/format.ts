@@ -8,6 +8,26 @@ import { splitAmount } from '../shared/yuan.js';
 /** "12345.6" -> "¥12,345.60": the server's own formatter (src/shared/yuan.ts), one for both. */
 export { yuan as formatYuan } from '../shared/yuan.js';
 
+/** An amount with at most two decimals as a count of fen, exactly (a BigInt, never a float). */
+export function toFen(amount: string): bigint {
+  const { negative, integer, fraction } = splitAmount(amount);
+  const fen = BigInt(integer) * 100n + BigInt(fraction);
+  return negative ? -fen : fen;
+}
+
+/** A count of fen back as the API writes money: "12345.60". */
+export function fromFen(fen: bigint): string {
+  const sign = fen < 0n ? '-' : '';
+  const abs = fen < 0n ? -fen : fen;
+  return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+}
+
+/** The sum of amounts, exactly: "0.10" + "0.20" is "0.30". */
+export const sumAmounts = (amounts: string[]): string => fromFen(amounts.reduce((sum, a) => sum + toFen(a), 0n));
+
+/** A rate per m² (up to 4 decimals) as written on a fee notice: 2.35, 1.2345. */
+export const formatRatePerM2 = (rate: string) => rate.replace(/(\.\d\d\d*?)0+$/, '$1');
+
 const DIGITS = '零壹贰叁肆伍陆柒捌玖';
 const IN_GROUP = ['', '拾', '佰', '仟'];
 const GROUPS = ['', '万', '亿', '万亿'];
@@ -93,6 +113,19 @@ export function monthOf(iso: string | Date, timeZone: string): string {
   const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit' }).formatToParts(new Date(iso));
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
   return `${get('year')}-${get('month')}`;
+}
+
+/** The month `n` months after a YYYY-MM (before it when `n` is negative): "2026-12", 1 -> "2027-01". */
+export function shiftMonth(month: string, n: number): string {
+  const [year, m] = month.split('-').map(Number) as [number, number];
+  const index = year * 12 + (m - 1) + n;
+  return `${Math.floor(index / 12)}-${String((index % 12) + 1).padStart(2, '0')}`;
+}
+
+/** The last day of a month, "2026-02" -> "2026-02-28" (a calendar fact: no time zone involved). */
+export function lastDayOf(month: string): string {
+  const [year, m] = month.split('-').map(Number) as [number, number];
+  return `${month}-${String(new Date(Date.UTC(year, m, 0)).getUTCDate()).padStart(2, '0')}`;
 }
 
 /** "2026-11" -> "2026年11月". */

@@ -9,11 +9,15 @@ export interface LiveFeed {
   connected: boolean;
 }
 
-const KEEP = 30;
+/** The latest items read when the page opens; the stream adds what comes after them. */
+export const LATEST = 20;
+/** Items held at most (the latest plus those that arrived live), so a page left open stays small. */
+const KEEP = 50;
 
 /**
- * The community's feed, kept live. It reads the history once, then listens on the event
- * stream with the session cookie. EventSource reconnects by itself after a dropped
+ * The community's feed, kept live. It reads the latest items (newest first, one page), then
+ * listens on the event stream with the session cookie from the newest of them, so opening
+ * the page never reads the whole history. EventSource reconnects by itself after a dropped
  * connection (sending Last-Event-ID); when the server refuses (say 503 while the database is
  * away) EventSource gives up, so we open a new one after the last seq we hold, backing off
  * up to 30 s, for as long as the page is open.
@@ -57,24 +61,22 @@ export function useLiveFeed(cid: string | undefined): LiveFeed {
       }
     };
 
-    (async () => {
-      // The history first (oldest first, page by page), so the stream starts after what we hold.
-      let after: string | undefined;
-      const history: FeedItem[] = [];
-      try {
-        for (;;) {
-          const page = await api.feed(cid, after);
-          history.push(...page.items);
-          if (history.length > KEEP) history.splice(0, history.length - KEEP);
-          if (!page.nextAfter || stopped) break;
-          after = page.nextAfter;
-        }
-      } catch {
-        // The stream below retries; the history shows whatever arrived.
-      }
-      for (const item of history) add(item, false);
-      open();
-    })();
+    // The latest page first (retried until it answers), so the stream starts after what we hold.
+    const start = () => {
+      if (stopped) return;
+      api.feed(cid, { order: 'desc', limit: LATEST }).then(
+        (page) => {
+          if (stopped) return;
+          for (const item of [...page.items].reverse()) add(item, false);
+          open();
+        },
+        () => {
+          retry = setTimeout(start, backoff);
+          backoff = Math.min(backoff * 2, 30_000);
+        },
+      );
+    };
+    start();
 
     return () => {
       stopped = true;

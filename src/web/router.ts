@@ -31,6 +31,8 @@ export function interceptLinks(): void {
     const anchor = (event.target as Element | null)?.closest?.('a');
     if (!anchor || anchor.target || anchor.hasAttribute('download') || anchor.origin !== location.origin) return;
     if (anchor.pathname.startsWith('/v1/') || anchor.pathname.startsWith('/assets/')) return;
+    // A link to a place on this very page (#id) is the browser's to follow.
+    if (anchor.hash && anchor.pathname === location.pathname && anchor.search === location.search) return;
     event.preventDefault();
     navigate(anchor.pathname + anchor.search);
   });

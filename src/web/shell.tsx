@@ -13,6 +13,8 @@ import { RecordIncome } from './screens/record-income.js';
 import { SubmitRequest } from './screens/submit-request.js';
 import { Billing } from './screens/billing.js';
 import { MembersUnits } from './screens/members-units.js';
+import { DraftBudget } from './screens/draft-budget.js';
+import { SetFeeRate } from './screens/set-fee-rate.js';
 
 interface Tab {
   href: string;
@@ -26,7 +28,8 @@ const TABS: Tab[] = [
   { href: '/budget', label: '年度预算' },
   { href: '/fees', label: '物业费' },
   { href: '/spend-requests', label: '支出' },
-  { href: '/my-units', label: '我的房屋', show: (here) => hasRole(here, 'owner') || here.unitIds.length > 0 },
+  // Only for members who hold a unit: the role alone gives nothing to show.
+  { href: '/my-units', label: '我的房屋', show: (here) => here.unitIds.length > 0 },
   { href: '/approvals', label: '待我审批', show: (here) => hasRole(here, 'cosigner') },
 ];
 
@@ -48,6 +51,8 @@ function screenFor(path: string): { screen: preact.JSX.Element; tab: string; bar
     '/record-income': [RecordIncome, '/'],
     '/submit-request': [SubmitRequest, '/spend-requests'],
     '/billing': [Billing, '/fees'],
+    '/fee-rate': [SetFeeRate, '/fees'],
+    '/draft-budget': [DraftBudget, '/budget'],
     '/members-units': [MembersUnits, '/'],
   };
   const found = screens[path.replace(/\/+$/, '') || '/'];

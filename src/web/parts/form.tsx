@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { chineseCapitals } from '../format.js';
 
@@ -39,12 +40,34 @@ export function ErrorSummary({ errors }: { errors: Errors }) {
       <ul>
         {list.map(([id, message]) => (
           <li key={id}>
-            <a href={`#${id}`}>{message}</a>
+            <a href={`#${id}`} onClick={(event) => focusField(event, id)}>
+              {message}
+            </a>
           </li>
         ))}
       </ul>
     </div>
   );
+}
+
+/** What a form did, at the top of the page: brought into view and read out when it appears. */
+export function Confirmation({ children }: { children: ComponentChildren }) {
+  const ref = useRef<HTMLParagraphElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <p class="notice-ok" role="status" tabIndex={-1} ref={ref}>
+      {children}
+    </p>
+  );
+}
+
+/** As GOV.UK's summary does: a problem's link takes the reader to its field and puts the cursor there. */
+function focusField(event: Event, id: string): void {
+  const field = document.getElementById(id);
+  if (!field) return;
+  event.preventDefault();
+  field.scrollIntoView({ block: 'center' });
+  field.focus();
 }
 
 export const valueOf = (event: Event) => (event.target as HTMLInputElement).value;
@@ -62,4 +85,13 @@ export function recentMonths(latest: string, count = 24): string[] {
     }
   }
   return months;
+}
+
+/** Every month from `first` to `latest` (YYYY-MM), newest first; just `latest` when `first` is later. */
+export function monthsSince(first: string, latest: string): string[] {
+  const index = (month: string) => {
+    const [year, m] = month.split('-').map(Number) as [number, number];
+    return year * 12 + m - 1;
+  };
+  return recentMonths(latest, Math.max(1, index(latest) - index(first) + 1));
 }

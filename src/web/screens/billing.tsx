@@ -1,21 +1,12 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { hasRole, useSession } from '../context.js';
-import { formatYuan, formatMonth, monthOf } from '../format.js';
+import { formatMonth, formatRatePerM2, formatYuan, monthOf, shiftMonth } from '../format.js';
 import { useLoad, useSubmit } from '../hooks.js';
 import { CapitalsPreview, ErrorSummary, moneyProblem, recentMonths, valueOf, type Errors } from '../parts/form.js';
 import { Card, Field, Money, Problem } from '../parts/ui.js';
 import { PAYMENT_METHODS } from '../words.js';
 import { NotForYou } from './record-income.js';
-
-/** The month after a YYYY-MM, so next month can be billed ahead. */
-function nextMonth(period: string): string {
-  const [year, month] = period.split('-').map(Number) as [number, number];
-  return month === 12 ? `${year + 1}-01` : `${year}-${String(month + 1).padStart(2, '0')}`;
-}
-
-/** A rate per m² (up to 4 decimals) as written on a fee notice: 2.35, 1.2345. */
-const formatRatePerM2 = (rate: string) => rate.replace(/(\.\d\d\d*?)0+$/, '$1');
 
 /** A manager bills a month and records the fees owners pay at the desk or by bank. */
 export function Billing() {
@@ -39,7 +30,8 @@ function RunBilling() {
   return (
     <Card title="按月计费">
       <p class="small muted">
-        当前单价：{schedule.data?.ratePerM2 ? `${formatRatePerM2(schedule.data.ratePerM2)} 元/平方米·月` : '尚未设定（请先由管理员设定单价）'}。每户物业费 = 建筑面积 × 单价。
+        当前单价：{schedule.data?.ratePerM2 ? `${formatRatePerM2(schedule.data.ratePerM2)} 元/平方米·月` : '尚未设定'}。每户物业费 = 建筑面积 × 单价。{' '}
+        <a href="/fee-rate">设定单价 ›</a>
       </p>
       {result ? (
         <p class="notice-ok" role="status">
@@ -50,7 +42,7 @@ function RunBilling() {
       <form class="form" onSubmit={run.submit}>
         <Field id="billing-period" label="计费月份">
           <select id="billing-period" value={period} onChange={(e) => setPeriod(valueOf(e))}>
-            {recentMonths(nextMonth(monthOf(new Date(), here.timezone)), 13).map((m) => (
+            {recentMonths(shiftMonth(monthOf(new Date(), here.timezone), 1), 13).map((m) => (
               <option key={m} value={m}>
                 {formatMonth(m)}
               </option>

@@ -10,7 +10,7 @@ type Line = BudgetReport['lines'][number];
 
 /** 年度预算: the year's budget against actuals, per line and by month, with execution rates. */
 export function Budget() {
-  const { here, feed } = useSession();
+  const { me, here, feed } = useSession();
   const thisYear = Number(new Intl.DateTimeFormat('en-CA', { timeZone: here.timezone, year: 'numeric' }).format(new Date()));
   const [year, setYear] = useState(thisYear);
   const report = useLoad(() => api.budgetReport(here.id, year), [here.id, year]);
@@ -18,11 +18,17 @@ export function Budget() {
     if (feed.version > 0) report.reload();
   }, [feed.version]);
   const missing = report.error instanceof ApiError && report.error.status === 404;
+  const drafts = hasRole(here, 'manager', 'admin') || me.isPlatformAdmin;
 
   return (
     <>
       <div class="title-row">
         <h1>年度预算</h1>
+        {drafts ? (
+          <a class="button small" href="/draft-budget">
+            编制预算
+          </a>
+        ) : null}
         <div class="field inline">
           <label for="budget-year">年度</label>
           <select id="budget-year" value={year} onChange={(e) => setYear(Number((e.target as HTMLSelectElement).value))}>
@@ -35,7 +41,9 @@ export function Budget() {
         </div>
       </div>
       {missing ? (
-        <Empty>{year} 年度还没有编制预算。</Empty>
+        <Empty>
+          {year} 年度还没有编制预算。{drafts ? <a href="/draft-budget">现在编制 ›</a> : null}
+        </Empty>
       ) : report.error ? (
         <Problem error={report.error} />
       ) : !report.data ? (

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, type Account, type Entry } from '../api.js';
 import { useSession } from '../context.js';
-import { formatDateTime, formatMonth, monthOf } from '../format.js';
+import { formatDateTime, formatMonth, lastDayOf, monthOf } from '../format.js';
+import { monthsSince } from '../parts/form.js';
 import { useLoad } from '../hooks.js';
 import { Empty, Loading, Money, Problem } from '../parts/ui.js';
 import { accountWord, ENTRY_KINDS } from '../words.js';
@@ -39,30 +40,77 @@ function describe(entry: Entry, names: Map<string, string>): { title: string; tr
   }
 }
 
-/** 收支明细: every journal entry, newest first, filtered by month and by money in or out. */
+const PAGE = 50;
+
+/** The days of a month, as `from`/`to` of GET …/entries; every month when 'all'. */
+const rangeOf = (month: string) => (month === 'all' ? {} : { from: `${month}-01`, to: lastDayOf(month) });
+
+interface Pages {
+  items: Entry[];
+  next: string | null;
+}
+
+/**
+ * The entries of a month (or of all time), newest first, a page at a time from the server;
+ * an entry recorded while the page is open is read and put on top.
+ */
+function useEntryPages(cid: string, month: string, liveVersion: number) {
+  const first = useLoad<Pages>(async () => {
+    const page = await api.entries(cid, { order: 'desc', limit: PAGE, ...rangeOf(month) });
+    return { items: page.items, next: page.nextAfter };
+  }, [cid, month]);
+  const [pages, setPages] = useState<Pages | undefined>();
+  const [more, setMore] = useState<{ busy: boolean; error?: Error }>({ busy: false });
+  useEffect(() => setPages(first.data), [first.data]);
+  useEffect(() => {
+    if (liveVersion === 0 || !pages) return;
+    let current = true;
+    void api.entries(cid, { order: 'desc', limit: PAGE, ...rangeOf(month) }).then((page) => {
+      if (!current) return;
+      setPages((held) => {
+        if (!held) return held;
+        const top = held.items[0]?.seq ?? 0;
+        const fresh = page.items.filter((e) => e.seq > top);
+        // More new entries than a page: start again from the newest rather than leave a gap.
+        if (fresh.length === page.items.length && page.nextAfter && held.items.length) return { items: page.items, next: page.nextAfter };
+        return { items: [...fresh, ...held.items], next: held.next };
+      });
+    }, () => undefined);
+    return () => {
+      current = false;
+    };
+  }, [liveVersion]);
+  const loadMore = async () => {
+    if (!pages?.next || more.busy) return;
+    setMore({ busy: true });
+    try {
+      const page = await api.entries(cid, { order: 'desc', limit: PAGE, after: pages.next, ...rangeOf(month) });
+      setPages((held) => held && { items: [...held.items, ...page.items], next: page.nextAfter });
+      setMore({ busy: false });
+    } catch (error) {
+      setMore({ busy: false, error: error as Error });
+    }
+  };
+  return { pages: pages ?? first.data, error: first.error ?? more.error, loadingMore: more.busy, loadMore };
+}
+
+/** 收支明细: the journal newest first, a page at a time, by month (read from the server) and by money in or out. */
 export function Entries() {
   const { here, feed } = useSession();
-  const entries = useLoad(() => api.allEntries(here.id), [here.id]);
-  const accounts = useLoad(() => api.accounts(here.id), [here.id]);
   const [month, setMonth] = useState('all');
   const [direction, setDirection] = useState<Direction>('all');
-  const [shown, setShown] = useState(50);
-  useEffect(() => {
-    if (feed.version > 0) entries.reload();
-  }, [feed.version]);
+  const entries = useEntryPages(here.id, month, feed.version);
+  const accounts = useLoad(() => api.accounts(here.id), [here.id]);
+  // The months to choose from: from the first entry's to this one.
+  const oldest = useLoad(() => api.entries(here.id, { limit: 1 }), [here.id]);
 
   const names = useMemo(() => new Map((accounts.data ?? []).map((a: Account) => [a.code, a.name])), [accounts.data]);
-  const months = useMemo(
-    () => [...new Set((entries.data ?? []).map((e) => monthOf(e.occurredAt, here.timezone)))].sort().reverse(),
-    [entries.data, here.timezone],
-  );
+  const thisMonth = monthOf(new Date(), here.timezone);
+  const firstMonth = oldest.data?.items[0] ? monthOf(oldest.data.items[0].occurredAt, here.timezone) : thisMonth;
+  const months = useMemo(() => monthsSince(firstMonth, thisMonth), [firstMonth, thisMonth]);
   const visible = useMemo(
-    () =>
-      [...(entries.data ?? [])]
-        .reverse()
-        .filter((e) => month === 'all' || monthOf(e.occurredAt, here.timezone) === month)
-        .filter((e) => direction === 'all' || fundMovement(e).sign === (direction === 'in' ? '+' : '-')),
-    [entries.data, month, direction, here.timezone],
+    () => (entries.pages?.items ?? []).filter((e) => direction === 'all' || fundMovement(e).sign === (direction === 'in' ? '+' : '-')),
+    [entries.pages, direction],
   );
 
   return (
@@ -90,14 +138,13 @@ export function Entries() {
         </div>
       </div>
       {entries.error ? <Problem error={entries.error} /> : null}
-      {!entries.data ? (
+      {!entries.pages ? (
         <Loading what="收支明细" />
-      ) : visible.length === 0 ? (
-        <Empty>没有符合条件的记录。</Empty>
       ) : (
         <>
+          {visible.length === 0 ? <Empty>{entries.pages.next ? '已加载的记录中没有符合条件的。' : '没有符合条件的记录。'}</Empty> : null}
           <ul class="list entries">
-            {visible.slice(0, shown).map((e) => {
+            {visible.map((e) => {
               const move = fundMovement(e);
               const what = describe(e, names);
               return (
@@ -148,10 +195,12 @@ export function Entries() {
               );
             })}
           </ul>
-          {visible.length > shown ? (
-            <button type="button" class="button secondary wide" onClick={() => setShown(shown + 50)}>
-              显示更多（还有 {visible.length - shown} 笔）
+          {entries.pages.next ? (
+            <button type="button" class="button secondary wide" disabled={entries.loadingMore} onClick={() => void entries.loadMore()}>
+              {entries.loadingMore ? '正在加载…' : '加载更早的记录'}
             </button>
+          ) : visible.length ? (
+            <p class="small muted center">{month === 'all' ? '已显示全部记录。' : `已显示${formatMonth(month)}的全部记录。`}</p>
           ) : null}
         </>
       )}

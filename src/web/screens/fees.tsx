@@ -8,7 +8,7 @@ import { Bar, Card, Empty, Loading, Money, Problem } from '../parts/ui.js';
 
 /** 物业费: the month's fees billed and collected, by building (never by household), and arrears for those who follow them up. */
 export function Fees() {
-  const { here, feed } = useSession();
+  const { me, here, feed } = useSession();
   const [period, setPeriod] = useState(() => monthOf(new Date(), here.timezone));
   const summary = useLoad(() => api.feeSummary(here.id, period), [here.id, period]);
   useEffect(() => {
@@ -20,11 +20,18 @@ export function Fees() {
     <>
       <div class="title-row">
         <h1>物业费</h1>
-        {hasRole(here, 'manager') ? (
-          <a class="button small" href="/billing">
-            计费与收款
-          </a>
-        ) : null}
+        <div class="button-row">
+          {hasRole(here, 'manager', 'admin') || me.isPlatformAdmin ? (
+            <a class="button small secondary" href="/fee-rate">
+              设定单价
+            </a>
+          ) : null}
+          {hasRole(here, 'manager') ? (
+            <a class="button small" href="/billing">
+              计费与收款
+            </a>
+          ) : null}
+        </div>
       </div>
       <div class="field inline">
         <label for="fees-period">月份</label>

@@ -78,7 +78,7 @@ export function Home() {
         }
       >
         {feed.items.length ? (
-          <FeedList items={feed.items.slice(0, 12)} timeZone={here.timezone} />
+          <FeedList items={feed.items} timeZone={here.timezone} />
         ) : (
           <Empty>还没有收支记录。每一笔收入和支出都会在这里实时出现。</Empty>
         )}
@@ -94,12 +94,13 @@ export function Home() {
 
 /** What this member can do from here, by role; the API decides again on every request. */
 function Actions() {
-  const { here } = useSession();
+  const { me, here } = useSession();
   const links: [string, string][] = [];
   if (hasRole(here, 'cosigner')) links.push(['/approvals', '待我审批']);
   if (hasRole(here, 'manager')) {
     links.push(['/record-income', '记录公共收益'], ['/submit-request', '提交支出申请'], ['/billing', '物业费计费与收款']);
   }
+  if (hasRole(here, 'manager', 'admin') || me.isPlatformAdmin) links.push(['/draft-budget', '编制年度预算'], ['/fee-rate', '设定物业费单价']);
   if (hasRole(here, 'admin')) links.push(['/members-units', '成员与房屋']);
   if (!links.length) return null;
   return (

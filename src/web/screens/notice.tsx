@@ -1,8 +1,8 @@
 import Decimal from 'decimal.js';
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, type Account, type BudgetReport, type Entry } from '../api.js';
-import { formatDate, formatYuan, formatMonth, formatRate, monthOf } from '../format.js';
+import { api, ApiError, type Account, type Entry, type Fund } from '../api.js';
+import { formatDate, formatMonth, formatRate, formatYuan, lastDayOf, monthOf, shiftMonth } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { Loading, Problem } from '../parts/ui.js';
 import { accountWord } from '../words.js';
@@ -18,24 +18,26 @@ interface MonthFigures {
   fundAtEnd: string;
 }
 
-/** Sums the month's movements per account with decimal.js: money is never a float. */
-function figures(entries: Entry[], accounts: Account[], month: string, timeZone: string): MonthFigures {
+/** The fund's net movement (debits minus credits of 1001) over some entries. */
+const fundNet = (entries: Entry[]) =>
+  entries.flatMap((e) => e.postings.filter((p) => p.account === FUND)).reduce((sum, p) => sum.plus(p.debit).minus(p.credit), new Decimal(0));
+
+/**
+ * Sums the month's movements per account with decimal.js (money is never a float). The fund
+ * at the month's end is the balance read less what moved it since (up to that balance's head).
+ */
+function figures(monthEntries: Entry[], laterEntries: Entry[], accounts: Account[], balance: Fund): MonthFigures {
   const type = new Map(accounts.map((a) => [a.code, a.type]));
   const income = new Map<string, Decimal>();
   const spending = new Map<string, Decimal>();
-  let fund = new Decimal(0);
   const payouts: MonthFigures['payouts'] = [];
-  for (const entry of entries) {
-    const entryMonth = monthOf(entry.occurredAt, timeZone);
-    if (entryMonth > month) continue;
+  for (const entry of monthEntries) {
     for (const p of entry.postings) {
       const net = new Decimal(p.debit).minus(p.credit);
-      if (p.account === FUND) fund = fund.plus(net);
-      if (entryMonth !== month) continue;
       if (type.get(p.account) === 'income') income.set(p.account, (income.get(p.account) ?? new Decimal(0)).minus(net));
       if (type.get(p.account) === 'expense') spending.set(p.account, (spending.get(p.account) ?? new Decimal(0)).plus(net));
     }
-    if (entryMonth === month && entry.kind === 'payout') {
+    if (entry.kind === 'payout') {
       const out = entry.postings.find((p) => p.account === FUND)?.credit ?? '0.00';
       const tracking = /\b((?:XY|BX)-\d{4}-\d+-\d+)\b/.exec(entry.memo)?.[1];
       payouts.push({ title: /: (.+)$/.exec(entry.memo)?.[1] ?? '支出付款', ...(tracking ? { tracking } : {}), amount: out, date: entry.occurredAt });
@@ -44,23 +46,28 @@ function figures(entries: Entry[], accounts: Account[], month: string, timeZone:
   const rows = (m: Map<string, Decimal>) =>
     [...m.entries()].filter(([, v]) => !v.isZero()).map(([code, v]) => [code, v.toFixed(2)] as [string, string]);
   const total = (m: Map<string, Decimal>) => [...m.values()].reduce((a, b) => a.plus(b), new Decimal(0)).toFixed(2);
-  return { income: rows(income), spending: rows(spending), incomeTotal: total(income), spendingTotal: total(spending), payouts, fundAtEnd: fund.toFixed(2) };
+  const fundAtEnd = new Decimal(balance.balance).minus(fundNet(laterEntries.filter((e) => e.seq <= balance.ledgerHead.seq))).toFixed(2);
+  return { income: rows(income), spending: rows(spending), incomeTotal: total(income), spendingTotal: total(spending), payouts, fundAtEnd };
 }
 
-/** /notice/<communityId>/<YYYY-MM>: the month's 公示 on one A4 sheet for the notice board, with a QR code to the live books. */
+/**
+ * /notice/<communityId>/<YYYY-MM>: the month's 公示 on one A4 sheet for the notice board, with a
+ * QR code to the live books. It reads that month's entries only, and for a past month the
+ * entries since its end, to tell the fund's balance on its last day.
+ */
 export function Notice({ communityId, month }: { communityId: string; month: string }) {
   const data = useLoad(async () => {
-    const [community, entries, accounts, fund] = await Promise.all([
-      api.community(communityId),
-      api.allEntries(communityId),
-      api.accounts(communityId),
-      api.fund(communityId),
+    const [community, accounts, fund] = await Promise.all([api.community(communityId), api.accounts(communityId), api.fund(communityId)]);
+    const current = monthOf(new Date(), community.timezone) <= month;
+    const [monthEntries, laterEntries, report] = await Promise.all([
+      api.entriesBetween(communityId, `${month}-01`, lastDayOf(month)),
+      current ? Promise.resolve([]) : api.entriesSince(communityId, `${shiftMonth(month, 1)}-01`),
+      api.budgetReport(communityId, Number(month.slice(0, 4))).catch((error: unknown) => {
+        if (error instanceof ApiError && error.status === 404) return null;
+        throw error;
+      }),
     ]);
-    const report: BudgetReport | null = await api.budgetReport(communityId, Number(month.slice(0, 4))).catch((error: unknown) => {
-      if (error instanceof ApiError && error.status === 404) return null;
-      throw error;
-    });
-    return { community, entries, accounts, fund, report };
+    return { community, monthEntries, laterEntries, accounts, fund, report, current };
   }, [communityId, month]);
   const [qr, setQr] = useState('');
   const liveUrl = `${location.origin}/`;
@@ -70,10 +77,9 @@ export function Notice({ communityId, month }: { communityId: string; month: str
 
   if (data.error) return <main class="page narrow"><Problem error={data.error} /></main>;
   if (!data.data) return <Loading what="公示" />;
-  const { community, entries, accounts, fund, report } = data.data;
+  const { community, monthEntries, laterEntries, accounts, fund, report, current } = data.data;
   const tz = community.timezone;
-  const current = monthOf(new Date(), tz) === month;
-  const f = figures(entries, accounts, month, tz);
+  const f = figures(monthEntries, laterEntries, accounts, fund);
   const names = new Map(accounts.map((a) => [a.code, a.name]));
   const word = (code: string) => accountWord(names.get(code), code);
 
