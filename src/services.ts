@@ -21,11 +21,11 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
   const ledger = createLedgerService(db, signal, directory);
   const communities = createCommunitiesService(db, { ledger, auth, directory });
   const sessions = createSessionsService(db, auth);
-  const spending = createSpendingService(db, ledger, communities);
+  const evidence = createEvidenceService(db, communities);
+  const spending = createSpendingService(db, ledger, communities, { evidence });
   const fees = createFeesService(db, ledger, communities);
   const feed = createFeedService(db, { tokens, ledger, auth, communities });
   const budgets = createBudgetsService(db, ledger, communities);
-  const evidence = createEvidenceService(db, communities);
   return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, tokens, signal };
 }
 

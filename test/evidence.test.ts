@@ -3,10 +3,12 @@ import { inflateSync, crc32 } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedImage, stripJpeg, stripPng, stripWebp } from '../src/modules/evidence/evidence.metadata.js';
-import { adminLogin, setupCommunity, startHarness, type Community, type Harness, type Person } from './support/harness.js';
+import { adminLogin, fund, setupCommunity, startHarness, type Community, type Harness, type Person } from './support/harness.js';
 import { GPS_MARK, jpeg, pdf, png, PNG_ROWS, PNG_SIGNATURE, webp } from './support/images.js';
-import { upload as uploadTo } from './support/evidence.js';
-import { problem } from './support/spending.js';
+import { evidenceId, upload as uploadTo } from './support/evidence.js';
+import { approve, problem, repair, twoKeys } from './support/spending.js';
+import { DIGEST_EXAMPLE } from '../src/modules/spending/spending.digest-docs.js';
+import { spendDigest } from '../src/modules/spending/spending.digest.js';
 
 let h: Harness;
 
@@ -254,3 +256,113 @@ function toReply(response: Awaited<ReturnType<typeof download>>) {
   return { status: response.statusCode, body: response.json(), headers: response.headers, text: response.body };
 }
 
+
+describe('evidence under the keys: a co-signer signs the quote and the photo it sees', () => {
+  const spendUrl = (c: Community) => `/v1/communities/${c.id}/spend-requests`;
+
+  async function fundedWithEvidence() {
+    const c = await setupCommunity(h.app);
+    await fund(c, '10000.00');
+    const quote = await evidenceId(h.app, c, c.manager, pdf(), 'application/pdf');
+    const photo = await evidenceId(h.app, c, c.owner, jpeg({ exif: true }), 'image/jpeg');
+    return { c, quote, photo };
+  }
+
+  it('submitted with a quote and a photo, approved under xinyi-spend/v2, paid with the invoice and the slip', async () => {
+    const { c, quote, photo } = await fundedWithEvidence();
+    const submitted = await c.manager.api.post(spendUrl(c), repair({ attachments: [quote, photo] }));
+    expect(submitted.status).toBe(201);
+    const request = submitted.body;
+    expect(request.attachments).toEqual([
+      { id: quote, sha256: sha256(pdf()), size: pdf().length, contentType: 'application/pdf' },
+      { id: photo, sha256: sha256(jpeg()), size: jpeg().length, contentType: 'image/jpeg' },
+    ]);
+    expect(request.timeline[0]).toMatchObject({ event: 'submitted', attachments: request.attachments });
+    // The digest covers the fields and each hash in order, exactly as documented.
+    const fields = {
+      id: request.id, communityId: c.id, amount: '1280.50', account: '5105', payeeName: 'Hangzhou Pump Repair Co.',
+      payeeAccount: '62220212345678901234', title: 'Replace the pump of building 3', description: 'Quote attached; the old pump leaks.', budgetYear: 2026,
+    };
+    const text = `xinyi-spend/v2;${[fields.id, fields.communityId, fields.amount, fields.account, fields.payeeName, fields.payeeAccount, fields.title, fields.description, '2026']
+      .map((v) => `${Buffer.byteLength(v)}:${v};`)
+      .join('')}~;64:${sha256(pdf())};64:${sha256(jpeg())};`;
+    expect(request.digest).toBe(sha256(Buffer.from(text, 'utf8')));
+    expect(request.digest).toBe(spendDigest(fields, { repairId: null, attachments: [sha256(pdf()), sha256(jpeg())] }));
+    // The same evidence in another order is another digest: the key covers the order shown.
+    expect(spendDigest(fields, { repairId: null, attachments: [sha256(jpeg()), sha256(pdf())] })).not.toBe(request.digest);
+
+    await twoKeys(c, request);
+    const invoice = await evidenceId(h.app, c, c.manager, Buffer.concat([pdf(), Buffer.from('% invoice\n')]), 'application/pdf');
+    const slip = await evidenceId(h.app, c, c.manager, png(), 'image/png');
+    const paid = await c.manager.api.post(`${spendUrl(c)}/${request.id}/payout`, { bankReference: 'ICBC-7', attachments: [invoice, slip] }, { 'idempotency-key': 'payout-1' });
+    expect(paid.status).toBe(200);
+    const paidStep = paid.body.timeline.find((e: any) => e.event === 'paid');
+    expect(paidStep.attachments.map((a: any) => a.id)).toEqual([invoice, slip]);
+    expect(paid.body.attachments.map((a: any) => a.id)).toEqual([quote, photo]);
+    expect(paid.body.digest).toBe(request.digest);
+    // A retry of the payout replays; the same key with other evidence is a conflict.
+    const replay = await c.manager.api.post(`${spendUrl(c)}/${request.id}/payout`, { bankReference: 'ICBC-7', attachments: [invoice, slip] }, { 'idempotency-key': 'payout-1' });
+    expect(replay.status).toBe(200);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    const other = await c.manager.api.post(`${spendUrl(c)}/${request.id}/payout`, { bankReference: 'ICBC-7', attachments: [slip] }, { 'idempotency-key': 'payout-1' });
+    problem(other, 422, 'idempotency_conflict');
+
+    const tracked = await c.owner.api.get(`/v1/track/${request.trackingNo}`);
+    expect(tracked.body.attachments.map((a: any) => a.id)).toEqual([quote, photo]);
+    expect(tracked.body.timeline.map((e: any) => [e.event, (e.attachments ?? []).length])).toEqual([
+      ['submitted', 2], ['key', 0], ['key', 0], ['approved', 0], ['paid', 2],
+    ]);
+  });
+
+  it('a request without evidence keeps xinyi-spend/v1, as every request made before evidence existed', async () => {
+    const { c } = await fundedWithEvidence();
+    const request = (await c.manager.api.post(spendUrl(c), repair({ description: undefined }))).body;
+    expect(request.attachments).toEqual([]);
+    const text = `xinyi-spend/v1;${[request.id, c.id, '1280.50', '5105', 'Hangzhou Pump Repair Co.', '62220212345678901234', 'Replace the pump of building 3']
+      .map((v) => `${Buffer.byteLength(v)}:${v};`)
+      .join('')}~;4:2026;`;
+    expect(request.digest).toBe(sha256(Buffer.from(text, 'utf8')));
+    expect(request.timeline[0]).not.toHaveProperty('attachments');
+  });
+
+  it('the worked example in the OpenAPI description recomputes from its text alone', async () => {
+    expect(sha256(Buffer.from(DIGEST_EXAMPLE.canonical, 'utf8'))).toBe(DIGEST_EXAMPLE.digest);
+    expect(spendDigest(DIGEST_EXAMPLE.fields, DIGEST_EXAMPLE.evidence)).toBe(DIGEST_EXAMPLE.digest);
+    const doc = (await h.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const description: string = doc.paths['/v1/communities/{cid}/spend-requests'].post.description;
+    expect(description).toContain(DIGEST_EXAMPLE.canonical);
+    expect(description).toContain(DIGEST_EXAMPLE.digest);
+    expect(description).toContain('xinyi-spend/v1');
+  });
+
+  it('bad evidence lists are refused and nothing is stored or reserved', async () => {
+    const { c, quote } = await fundedWithEvidence();
+    const elsewhere = await setupCommunity(h.app);
+    const foreign = await evidenceId(h.app, elsewhere, elsewhere.manager, pdf(), 'application/pdf');
+    const many = await Promise.all(Array.from({ length: 21 }, (_, i) => evidenceId(h.app, c, c.manager, Buffer.concat([pdf(), Buffer.from(`%${i}`)]), 'application/pdf')));
+    problem(await c.manager.api.post(spendUrl(c), repair({ attachments: many })), 400, 'validation_failed');
+    problem(await c.manager.api.post(spendUrl(c), repair({ attachments: [quote, quote] })), 400, 'validation_failed');
+    problem(await c.manager.api.post(spendUrl(c), repair({ attachments: [quote, foreign] })), 404, 'not_found');
+    problem(await c.manager.api.post(spendUrl(c), repair({ attachments: ['no-such-file'] })), 404, 'not_found');
+    problem(await c.manager.api.post(spendUrl(c), repair({ attachments: [7] })), 400, 'validation_failed');
+    expect((await c.owner.api.get(spendUrl(c))).body.items).toEqual([]);
+    expect((await c.owner.api.get(`/v1/communities/${c.id}/fund`)).body.reserved).toBe('0.00');
+
+    // A payout naming foreign evidence is refused and the request stays approved, unpaid.
+    const request = (await c.manager.api.post(spendUrl(c), repair({ attachments: many.slice(0, 20) }))).body;
+    expect(request.attachments).toHaveLength(20);
+    await twoKeys(c, request);
+    problem(await c.manager.api.post(`${spendUrl(c)}/${request.id}/payout`, { bankReference: 'B-1', attachments: [foreign] }), 404, 'not_found');
+    expect((await c.owner.api.get(`${spendUrl(c)}/${request.id}`)).body.status).toBe('approved');
+  });
+
+  it('the signed evidence is fixed: the database refuses a link added to the submitted step later', async () => {
+    const { c, quote, photo } = await fundedWithEvidence();
+    const request = (await c.manager.api.post(spendUrl(c), repair({ attachments: [quote] }))).body;
+    await approve(c, c.cosigners[0], request);
+    await expect(
+      sql`INSERT INTO spend_attachments (community_id, request_id, step, position, attachment_id) VALUES (${c.id}, ${request.id}, 1, 2, ${photo})`.execute(h.db),
+    ).rejects.toThrow(/latest step/);
+    await expect(sql`DELETE FROM spend_attachments WHERE community_id = ${c.id}`.execute(h.db)).rejects.toThrow(/append-only/);
+  });
+});

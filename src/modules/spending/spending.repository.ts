@@ -175,20 +175,43 @@ export function approvalsOf(db: Db, communityId: string, requestId: string) {
 /** Appends a timeline event, numbered after the last one; the caller holds the request's lock. */
 export async function appendEvent(
   tx: SpendingTx,
-  e: { communityId: string; requestId: string; event: TimelineEvent; actorId: string; note: string | null; at?: Date },
-): Promise<void> {
-  await sql`
-    INSERT INTO spend_events (community_id, request_id, n, at, event, actor_id, note)
+  e: { communityId: string; requestId: string; event: TimelineEvent; actorId: string; note: string | null; at?: Date; ref?: string },
+): Promise<{ n: number; at: Date }> {
+  const { rows } = await sql<{ n: number; at: Date }>`
+    INSERT INTO spend_events (community_id, request_id, n, at, event, actor_id, note, ref)
     SELECT ${e.communityId}, ${e.requestId}, coalesce(max(n), 0) + 1,
            coalesce(${e.at ?? null}::timestamptz, date_trunc('milliseconds', clock_timestamp())),
-           ${e.event}, ${e.actorId}, ${e.note}
-      FROM spend_events WHERE community_id = ${e.communityId} AND request_id = ${e.requestId}`.execute(tx);
+           ${e.event}, ${e.actorId}, ${e.note}, ${e.ref ?? null}
+      FROM spend_events WHERE community_id = ${e.communityId} AND request_id = ${e.requestId}
+    RETURNING n, at`.execute(tx);
+  return rows[0]!;
+}
+
+/** Links evidence to the step just appended (the database refuses any earlier step). */
+export async function insertAttachments(tx: SpendingTx, communityId: string, requestId: string, step: number, attachmentIds: readonly string[]) {
+  if (attachmentIds.length === 0) return;
+  await tx
+    .insertInto('spend_attachments')
+    .values(attachmentIds.map((id, i) => ({ community_id: communityId, request_id: requestId, step, position: i + 1, attachment_id: id })))
+    .execute();
+}
+
+/** Every piece of evidence of a request, by step and in the order given. */
+export function attachmentsOf(db: Db, communityId: string, requestId: string) {
+  return db
+    .selectFrom('spend_attachments')
+    .select(['step', 'attachment_id'])
+    .where('community_id', '=', communityId)
+    .where('request_id', '=', requestId)
+    .orderBy('step')
+    .orderBy('position')
+    .execute();
 }
 
 export function eventsOf(db: Db, communityId: string, requestId: string) {
   return db
     .selectFrom('spend_events')
-    .select(['n', 'at', 'event', 'actor_id', 'note'])
+    .select(['n', 'at', 'event', 'actor_id', 'note', 'ref'])
     .where('community_id', '=', communityId)
     .where('request_id', '=', requestId)
     .orderBy('n')

@@ -14,6 +14,7 @@ import {
   SubmitSpendBody,
   TrackParams,
 } from './spending.schemas.js';
+import { DIGEST_DOCUMENTATION } from './spending.digest-docs.js';
 
 /**
  * Spend requests. Submission answers 201 (a new request); every action on an existing
@@ -33,7 +34,8 @@ export async function spendingRoutes(app: App): Promise<void> {
         description:
           '`account` is an expense account code, or 2201 to pay the steward at most its accrued remuneration ' +
           '(2201 balance less open requests on 2201; beyond that 409 invalid_state). If the fund\'s available ' +
-          'balance is below the amount: 409 insufficient_funds, nothing reserved. Accepts Idempotency-Key.',
+          'balance is below the amount: 409 insufficient_funds, nothing reserved. Accepts Idempotency-Key.\n\n' +
+          DIGEST_DOCUMENTATION,
         params: CommunityParams,
         headers: IdempotencyHeaders,
         body: SubmitSpendBody,

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Body, Id, Money, ref, Role, Timestamp } from '../../shared/schemas.js';
+import { AttachmentIds, AttachmentRef } from '../evidence/evidence.schemas.js';
 
 /** One line of text: no control characters, so feed summaries stay one line. */
 const Line = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '^[^\\x00-\\x1F\\x7F]*\\S[^\\x00-\\x1F\\x7F]*$' });
@@ -8,7 +9,7 @@ const Reason = Type.String({ minLength: 1, maxLength: 1000, pattern: '\\S' });
 export const SpendStatus = Type.Enum(['pending', 'approved', 'rejected', 'cancelled', 'paid']);
 export type SpendStatus = Static<typeof SpendStatus>;
 
-export const TimelineEvent = Type.Enum(['submitted', 'key', 'approved', 'rejected', 'cancelled', 'paid']);
+export const TimelineEvent = Type.Enum(['submitted', 'repair', 'key', 'approved', 'rejected', 'cancelled', 'paid', 'accepted', 'disputed']);
 export type TimelineEvent = Static<typeof TimelineEvent>;
 
 export const SubmitSpendBody = Body({
@@ -26,6 +27,7 @@ export const SubmitSpendBody = Body({
   }),
   description: Type.Optional(Type.String({ maxLength: 5000 })),
   budgetYear: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })),
+  attachments: Type.Optional(AttachmentIds),
 });
 export type SubmitSpendBody = Static<typeof SubmitSpendBody>;
 
@@ -47,6 +49,7 @@ export type CancellationBody = Static<typeof CancellationBody>;
 export const PayoutBody = Body({
   bankReference: Line(200),
   paidAt: Type.Optional({ ...Timestamp, description: 'When the bank transfer was made; default now; never in the future' }),
+  attachments: Type.Optional({ ...AttachmentIds, description: 'The invoice and the bank slip: they show on the `paid` step' }),
 });
 export type PayoutBody = Static<typeof PayoutBody>;
 
@@ -82,13 +85,21 @@ export const SpendRequest = Type.Object({
   submittedBy: Actor,
   approvals: Type.Array(Type.Object({ by: Id, displayName: Type.String(), at: Timestamp })),
   timeline: Type.Array(
-    Type.Object({ at: Timestamp, event: TimelineEvent, actor: Actor, note: Type.Optional(Type.String()) }),
+    Type.Object({
+      at: Timestamp,
+      event: TimelineEvent,
+      actor: Actor,
+      note: Type.Optional(Type.String()),
+      ref: Type.Optional(Type.String({ description: '`repair`: the tracking number of the repair this request pays for' })),
+      attachments: Type.Optional(Type.Array(AttachmentRef, { description: 'The evidence of this step (submitted, paid, accepted, disputed), when it has any' })),
+    }),
     {
       description:
         'Every step, in order: submitted; one `key` per co-signer’s key (`note` `k/N`, e.g. `1/2`); `approved` when the N-th key ' +
         'lands (same actor and time as that key); rejected, cancelled, paid. A paid two-key request reads submitted, key, key, approved, paid.',
     },
   ),
+  attachments: Type.Array(AttachmentRef, { description: 'The evidence the request was submitted with, in the order given: its SHA-256s are signed (xinyi-spend/v2)' }),
   bankReference: Type.Union([Type.String(), Type.Null()]),
   paidAt: Type.Union([Timestamp, Type.Null()]),
   entryId: Type.Union([Id, Type.Null()], { description: 'The payout entry in /entries, once paid' }),

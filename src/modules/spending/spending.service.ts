@@ -8,6 +8,7 @@ import { localDate } from '../../shared/time.js';
 import { requireRole, type CommunitiesService, type Member } from '../communities/communities.service.js';
 import { runOnce, type Idempotency, type Outcome } from '../idempotency/idempotency.service.js';
 import { FUND_ACCOUNT, pastOrPresent, positiveAmount, REMUNERATION_PAYABLE, type LedgerService } from '../ledger/ledger.service.js';
+import type { EvidenceService } from '../evidence/evidence.service.js';
 import { createDecisions, lockForChange } from './spending.decisions.js';
 import { spendDigest } from './spending.digest.js';
 import * as repo from './spending.repository.js';
@@ -20,8 +21,13 @@ export type SpendingService = ReturnType<typeof createSpendingService>;
 /** `XY-<year>-<community number>-<request number>`: the community number leads every lookup. */
 export const TRACKING_PATTERN = /^XY-[0-9]{4}-([1-9][0-9]{0,14})-[0-9]{6,}$/;
 
-export function createSpendingService(db: Database, ledger: LedgerService, communities: CommunitiesService) {
-  const body = (executor: Executor, member: Member, row: RequestRow) => spendBody(executor, communities, member, row);
+/** What spending needs beyond the ledger and the directory: the evidence a request names. */
+export interface SpendingLinks {
+  evidence: Pick<EvidenceService, 'resolve' | 'describe'>;
+}
+
+export function createSpendingService(db: Database, ledger: LedgerService, communities: CommunitiesService, { evidence }: SpendingLinks) {
+  const body = (executor: Executor, member: Member, row: RequestRow) => spendBody(executor, { communities, evidence }, member, row);
   const deps = { db, ledger, communities, body };
 
   /** Reads a request and its timeline in one snapshot, so the status and the steps agree. */
@@ -45,6 +51,9 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
       const member = await communities.member(communityId, principal);
       requireRole(member, 'manager');
       const fields = await validSubmission(db, ledger, communityId, input);
+      // Evidence never changes once uploaded, so it is resolved before the transaction: an
+      // unknown or foreign id is a 404 before anything is stored or reserved.
+      const attachments = await evidence.resolve(db, communityId, input.attachments ?? []);
       const id = randomUUID();
       return runOnce(db, { communityId, ...idempotency }, async (tx) => {
         // The head lock comes first (nextSpendSeq takes it): the number, the remuneration check
@@ -56,7 +65,7 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
         await ledger.reserve(tx, communityId, fields.amount);
         const year = localDate(new Date(), community.timezone).slice(0, 4);
         const trackingNo = `XY-${year}-${community.number}-${String(seq).padStart(6, '0')}`;
-        const digest = spendDigest({ id, communityId, ...fields });
+        const digest = spendDigest({ id, communityId, ...fields }, { repairId: null, attachments: attachments.map((a) => a.sha256) });
         const row = await repo.insertRequest(tx, {
           ...fields,
           communityId,
@@ -67,7 +76,8 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
           requiredApprovals: community.required_approvals,
           submittedBy: member.userId,
         });
-        await repo.appendEvent(tx, { communityId, requestId: id, event: 'submitted', actorId: member.userId, note: null });
+        const submitted = await repo.appendEvent(tx, { communityId, requestId: id, event: 'submitted', actorId: member.userId, note: null });
+        await repo.insertAttachments(tx, communityId, id, submitted.n, attachments.map((a) => a.id));
         await ledger.publish(tx, communityId, {
           type: 'spend.submitted',
           amount: fields.amount,
@@ -134,6 +144,7 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
       const paidAt = pastOrPresent(input.paidAt, 'paidAt');
       const bankReference = input.bankReference.trim();
       if (!(await repo.findRequest(db, communityId, id))) throw notFound('spend request');
+      const slips = await evidence.resolve(db, communityId, input.attachments ?? []);
       return runOnce(db, { communityId, ...idempotency }, async (tx) => {
         const row = await lockForChange(tx, ledger, communityId, id);
         if (row.status !== 'approved') throw invalidState(`This request is ${row.status}; only an approved request is paid out`);
@@ -165,7 +176,8 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
         });
         const payout = { bankReference, paidAt, paidBy: member.userId, entrySeq: posted.seq, entryId: posted.id };
         if (!(await repo.transition(tx, communityId, id, ['approved'], 'paid', payout))) throw invalidState('This request changed meanwhile');
-        await repo.appendEvent(tx, { communityId, requestId: id, event: 'paid', actorId: member.userId, note: bankReference });
+        const paid = await repo.appendEvent(tx, { communityId, requestId: id, event: 'paid', actorId: member.userId, note: bankReference });
+        await repo.insertAttachments(tx, communityId, id, paid.n, slips.map((a) => a.id));
         return { status: 200, body: await body(tx, member, (await repo.findRequest(tx, communityId, id))!) };
       });
     },

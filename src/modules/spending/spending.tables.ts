@@ -7,6 +7,7 @@ export interface SpendingTables {
   spend_requests: SpendRequestsTable;
   spend_decisions: SpendDecisionsTable;
   spend_events: SpendEventsTable;
+  spend_attachments: SpendAttachmentsTable;
 }
 
 export interface SpendRequestsTable {
@@ -51,4 +52,15 @@ export interface SpendEventsTable {
   event: TimelineEvent;
   actor_id: string;
   note: string | null;
+  /** What the step points at: the linked repair's tracking number on a `repair` step. */
+  ref: ColumnType<string | null, string | null | undefined, never>;
+}
+
+/** The evidence of a step, in the order given: the request's own on `submitted`, the payout's on `paid`, a verdict's on it. */
+export interface SpendAttachmentsTable {
+  community_id: string;
+  request_id: string;
+  step: number;
+  position: number;
+  attachment_id: string;
 }

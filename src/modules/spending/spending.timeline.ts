@@ -2,6 +2,8 @@ import type { Executor } from '../../db/database.js';
 import { assert } from '../../shared/errors.js';
 import { formatMoney } from '../../shared/money.js';
 import { hasRole, type CommunitiesService, type Member } from '../communities/communities.service.js';
+import type { EvidenceService } from '../evidence/evidence.service.js';
+import type { AttachmentRef } from '../evidence/evidence.schemas.js';
 import * as repo from './spending.repository.js';
 import type { RequestRow } from './spending.repository.js';
 import type { Actor, SpendRequest, SpendRequestSummary, TimelineEvent } from './spending.schemas.js';
@@ -41,11 +43,13 @@ export function toSummary(row: RequestRow, approvalCount: number, whole: boolean
  * timeline with each actor's name and roles. Reads through `executor`, so that a caller
  * inside a transaction describes what that transaction wrote.
  */
-export async function spendBody(executor: Executor, communities: CommunitiesService, member: Member, row: RequestRow): Promise<SpendRequest> {
+export async function spendBody(executor: Executor, views: SpendViews, member: Member, row: RequestRow): Promise<SpendRequest> {
+  const { communities } = views;
   const communityId = member.communityId;
-  const [events, approvals] = await Promise.all([
+  const [events, approvals, evidence] = await Promise.all([
     repo.eventsOf(executor, communityId, row.id),
     repo.approvalsOf(executor, communityId, row.id),
+    evidenceByStep(executor, views, communityId, row.id),
   ]);
   const people = await communities.profiles(executor, communityId, [row.submitted_by, ...events.map((e) => e.actor_id)]);
   const actor = (id: string): Actor => {
@@ -60,16 +64,39 @@ export async function spendBody(executor: Executor, communities: CommunitiesServ
     budgetYear: row.budget_year,
     submittedBy: actor(row.submitted_by),
     approvals: approvals.map((a) => ({ by: a.user_id, displayName: actor(a.user_id).displayName, at: a.at.toISOString() })),
+    attachments: evidence.get(events[0].n) ?? [],
     timeline: timelineSteps(events, row.required_approvals).map((e) => ({
       at: e.at.toISOString(),
       event: e.event,
       actor: actor(e.actor_id),
       ...(e.note === null ? {} : { note: e.note }),
+      ...(e.ref === null ? {} : { ref: e.ref }),
+      ...(evidence.has(e.n) && evidenceShownOn(e.event) ? { attachments: evidence.get(e.n)! } : {}),
     })),
     bankReference: row.bank_reference,
     paidAt: row.paid_at?.toISOString() ?? null,
     entryId: row.entry_id,
   };
+}
+
+/** What a request's body is read with besides its own tables: people's names and the evidence. */
+export interface SpendViews {
+  communities: Pick<CommunitiesService, 'profiles'>;
+  evidence: Pick<EvidenceService, 'describe'>;
+}
+
+/** The evidence of each step of a request, by the step's number, in the order given. */
+async function evidenceByStep(executor: Executor, views: SpendViews, communityId: string, requestId: string) {
+  const links = await repo.attachmentsOf(executor, communityId, requestId);
+  const refs = await views.evidence.describe(executor, communityId, links.map((l) => l.attachment_id));
+  const byStep = new Map<number, AttachmentRef[]>();
+  links.forEach((link, i) => byStep.set(link.step, [...(byStep.get(link.step) ?? []), refs[i]!]));
+  return byStep;
+}
+
+/** A legacy key row read as two steps keeps its number on both; evidence belongs to these steps only. */
+function evidenceShownOn(event: TimelineEvent): boolean {
+  return event === 'submitted' || event === 'paid' || event === 'accepted' || event === 'disputed';
 }
 
 export interface StoredStep {
@@ -86,8 +113,8 @@ export interface StoredStep {
  * their own step stored each key as `approved`; such a row (one that does not follow its own
  * `key`) is read as the key it was, followed by `approved` at the N-th key.
  */
-export function timelineSteps(stored: readonly StoredStep[], requiredApprovals: number): StoredStep[] {
-  const steps: StoredStep[] = [];
+export function timelineSteps<S extends StoredStep>(stored: readonly S[], requiredApprovals: number): S[] {
+  const steps: S[] = [];
   let keys = 0;
   for (const e of stored) {
     if (e.event === 'key') keys += 1;
