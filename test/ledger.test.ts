@@ -92,7 +92,8 @@ describe('recording public income', () => {
     const path = `/v1/communities/${community.id}/income`;
     const income = { category: 'parking', amount: '1', payer: 'x' };
     const before = await books(community);
-    for (const headers of [{}, { 'idempotency-key': `key-${Math.random()}` }]) {
+    const withAndWithoutKey: Array<Record<string, string>> = [{}, { 'idempotency-key': `key-${Math.random()}` }];
+    for (const headers of withAndWithoutKey) {
       for (const person of [community.owner, community.supervisor, community.cosigners[0]]) {
         expectProblem(await person.api.post(path, income, headers), 403, 'forbidden');
       }

@@ -8,13 +8,22 @@ import { oneLine } from '../../shared/text.js';
 import { localMonth } from '../../shared/time.js';
 import { requireRole, type Member } from '../communities/communities.service.js';
 import { runOnce, type Idempotency, type Outcome } from '../idempotency/idempotency.service.js';
-import { pastOrPresent, positiveAmount, type LedgerService } from '../ledger/ledger.service.js';
+import {
+  FEE_INCOME,
+  FEES_IN_ADVANCE,
+  FEES_RECEIVABLE,
+  FUND_ACCOUNT,
+  pastOrPresent,
+  positiveAmount,
+  REMUNERATION_EXPENSE,
+  REMUNERATION_PAYABLE,
+  type LedgerService,
+} from '../ledger/ledger.service.js';
 import { billAmount, settleOldestFirst, type Settlement } from './fees.allocation.js';
 import * as reports from './fees.reports.js';
 import * as repo from './fees.repository.js';
 import { formatRatePerM2, rateInEffect, requirePeriod } from './fees.schedule.js';
 import type { BillingRun, BillingRunBody, FeePayment, FeePaymentBody, FeeSchedule, FeeScheduleBody } from './fees.schemas.js';
-import { FEE_INCOME, FEES_IN_ADVANCE, FEES_RECEIVABLE, FUND_ACCOUNT, REMUNERATION_EXPENSE, REMUNERATION_PAYABLE } from '../ledger/ledger.chart.js';
 
 const RECEIVABLE = FEES_RECEIVABLE;
 const ADVANCE = FEES_IN_ADVANCE;

@@ -1,7 +1,11 @@
 import type { Executor } from '../../db/database.js';
+import type { SessionsTables } from './sessions.tables.js';
+
+/** Every SQL statement of the sessions module, on its own table only. */
+type Db = Executor<SessionsTables>;
 
 export function insertSession(
-  db: Executor,
+  db: Db,
   row: { secretHash: string; userId: string; csrfToken: string; expiresAt: Date },
 ) {
   return db
@@ -10,18 +14,17 @@ export function insertSession(
     .execute();
 }
 
-/** The session and its user, if the session exists and has not expired by `now`. */
-export function findLiveSession(db: Executor, secretHash: string, now: Date) {
+/** The session, if it exists and has not expired by `now` (its user is the auth module's to describe). */
+export function findLiveSession(db: Db, secretHash: string, now: Date) {
   return db
-    .selectFrom('web_sessions as s')
-    .innerJoin('users as u', 'u.id', 's.user_id')
-    .select(['s.user_id', 's.csrf_token', 's.created_at', 's.last_seen_at', 's.expires_at', 'u.is_platform_admin'])
-    .where('s.secret_hash', '=', secretHash)
-    .where('s.expires_at', '>', now)
+    .selectFrom('web_sessions')
+    .select(['user_id', 'csrf_token', 'created_at', 'last_seen_at', 'expires_at'])
+    .where('secret_hash', '=', secretHash)
+    .where('expires_at', '>', now)
     .executeTakeFirst();
 }
 
-export function extendSession(db: Executor, secretHash: string, lastSeenAt: Date, expiresAt: Date) {
+export function extendSession(db: Db, secretHash: string, lastSeenAt: Date, expiresAt: Date) {
   return db
     .updateTable('web_sessions')
     .set({ last_seen_at: lastSeenAt, expires_at: expiresAt })
@@ -29,12 +32,12 @@ export function extendSession(db: Executor, secretHash: string, lastSeenAt: Date
     .execute();
 }
 
-export function deleteSession(db: Executor, secretHash: string) {
+export function deleteSession(db: Db, secretHash: string) {
   return db.deleteFrom('web_sessions').where('secret_hash', '=', secretHash).execute();
 }
 
 /** Ended sessions are of no use to anyone; sign-ins sweep a few at a time. */
-export function deleteExpiredSessions(db: Executor, now: Date, limit: number) {
+export function deleteExpiredSessions(db: Db, now: Date, limit: number) {
   return db
     .deleteFrom('web_sessions')
     .where('secret_hash', 'in', (q) => q.selectFrom('web_sessions').select('secret_hash').where('expires_at', '<=', now).limit(limit))

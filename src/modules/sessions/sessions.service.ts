@@ -1,9 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../../db/database.js';
-import type { Principal } from '../auth/auth.principal.js';
 import { AppError } from '../../shared/errors.js';
-import type { AuthService } from '../auth/auth.service.js';
+import type { AuthService, Principal } from '../auth/auth.service.js';
 import { isUnsafeMethod, readSessionSecret, requireOwnOrigin } from './sessions.cookie.js';
 import * as repo from './sessions.repository.js';
 
@@ -66,7 +65,8 @@ export function createSessionsService(db: Database, auth: AuthService) {
       if (secret === undefined) return null;
       const now = new Date();
       const row = secret === '' ? undefined : await repo.findLiveSession(db, hashOf(secret), now);
-      if (!row || row.created_at.getTime() + SESSION_MAX_SECONDS * 1000 <= now.getTime()) {
+      const user = row && (await auth.user(row.user_id));
+      if (!row || !user || row.created_at.getTime() + SESSION_MAX_SECONDS * 1000 <= now.getTime()) {
         throw new AppError('unauthenticated', 'The session has ended; sign in again');
       }
       if (isUnsafeMethod(request.method)) {
@@ -79,7 +79,7 @@ export function createSessionsService(db: Database, auth: AuthService) {
       if (now.getTime() - row.last_seen_at.getTime() > TOUCH_EVERY_MS) {
         await repo.extendSession(db, hashOf(secret), now, new Date(now.getTime() + SESSION_IDLE_SECONDS * 1000));
       }
-      return { principal: { userId: row.user_id, isPlatformAdmin: row.is_platform_admin }, csrfToken: row.csrf_token };
+      return { principal: { userId: row.user_id, isPlatformAdmin: user.isPlatformAdmin }, csrfToken: row.csrf_token };
     },
   };
 }
