@@ -433,8 +433,8 @@ describe('信义家 in a browser', () => {
     const plan: [DemoPerson, string[]][] = [
       [demo.owner, ['/', '/entries', '/budget', '/fees', '/spend-requests', `/track/${demo.paidRequest.trackingNo}`, '/my-units']],
       [demo.cosigners[1], ['/approvals', `/track/${demo.pendingRequest.trackingNo}`]],
-      [demo.manager, ['/record-income', '/submit-request', '/billing', '/draft-budget', '/fee-rate']],
-      [demo.admin, ['/members-units', `/notice/${demo.communityId}/${month}`]],
+      [demo.manager, ['/', '/fees', '/record-income', '/submit-request', '/billing', '/draft-budget', '/fee-rate']],
+      [demo.admin, ['/budget', '/members-units', `/notice/${demo.communityId}/${month}`]],
     ];
     const findings: string[] = [];
     for (const [person, paths] of plan) {

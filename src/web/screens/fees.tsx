@@ -20,7 +20,7 @@ export function Fees() {
     <>
       <div class="title-row">
         <h1>物业费</h1>
-        <div class="button-row">
+        <div class="title-actions">
           {hasRole(here, 'manager', 'admin') || me.isPlatformAdmin ? (
             <a class="button small secondary" href="/fee-rate">
               设定单价
