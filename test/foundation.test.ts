@@ -190,7 +190,8 @@ describe('communities, members and units', () => {
     ]);
     expect(me.body).not.toHaveProperty('csrfToken'); // only a web-app session has one
     problem(await community.admin.post(`/v1/communities/${community.id}/units`, { code: unit.body.code, building: 'B1', areaM2: '1' }), 409, 'invalid_state');
-    for (const areaM2 of ['0', '-1', '1.234', 'abc', 0]) {
+    // An area is exact like money: a JSON number, however plain, is refused like a malformed string.
+    for (const areaM2 of ['0', '-1', '1.234', 'abc', '1e2', ' 89.5', 0, 89.5, 100, 1e2]) {
       problem(await community.admin.post(`/v1/communities/${community.id}/units`, { code: unique('U'), building: 'B1', areaM2 }), 400, 'validation_failed');
     }
   });

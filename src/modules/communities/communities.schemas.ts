@@ -47,13 +47,12 @@ export const MemberResponse = Type.Object({
 });
 export type MemberResponse = Static<typeof MemberResponse>;
 
-export const AreaM2 = Type.Union(
-  [
-    Type.String({ pattern: '^(0|[1-9][0-9]{0,7})(\\.[0-9]{1,2})?$' }),
-    Type.Number({ exclusiveMinimum: 0, maximum: 99_999_999 }),
-  ],
-  { description: 'Floor area in m², at most two decimals (a decimal string, or a JSON number)' },
-);
+/** An area is exact like money: a decimal string, never a JSON number (which would pass through a float). */
+export const AreaM2 = Type.String({
+  pattern: '^(0|[1-9][0-9]{0,7})(\\.[0-9]{1,2})?$',
+  description: 'Floor area in m² as a decimal string, at most two decimals, e.g. "89.50"; a JSON number is 400 validation_failed',
+  examples: ['89.50'],
+});
 
 export const CreateUnitBody = Body({
   code: Text(50),
