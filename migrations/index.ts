@@ -12,6 +12,7 @@ import * as entriesByDay from './2026-11-27T0900_entries_by_day.js';
 import * as incomeRolesInCode from './2026-11-27T1100_income_roles_in_code.js';
 import * as attachments from './2026-11-27T1000_attachments.js';
 import * as spendEvidence from './2026-11-27T1200_spend_evidence.js';
+import * as repairs from './2026-11-27T1300_repairs.js';
 
 /**
  * Every migration, by its date-prefixed name, applied in name order. Listed here rather than
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T1100_income_roles_in_code': incomeRolesInCode,
   '2026-11-27T1000_attachments': attachments,
   '2026-11-27T1200_spend_evidence': spendEvidence,
+  '2026-11-27T1300_repairs': repairs,
 };

@@ -9,6 +9,7 @@ import { createFeesService } from './modules/fees/fees.service.js';
 import { createLedgerService } from './modules/ledger/ledger.service.js';
 import { createBudgetsService } from './modules/budgets/budgets.service.js';
 import { createEvidenceService } from './modules/evidence/evidence.service.js';
+import { createRepairsService } from './modules/repairs/repairs.service.js';
 import { createFeedService } from './modules/feed/feed.service.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createSpendingService } from './modules/spending/spending.service.js';
@@ -22,11 +23,19 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
   const communities = createCommunitiesService(db, { ledger, auth, directory });
   const sessions = createSessionsService(db, auth);
   const evidence = createEvidenceService(db, communities);
-  const spending = createSpendingService(db, ledger, communities, { evidence });
+  // A repair lists the requests that pay for it, and a request names its repair: repairs is
+  // built first and reads spending's list through a late-bound call, made only per request.
+  const repairs = createRepairsService(db, {
+    communities,
+    evidence,
+    ledger,
+    spendRequestsFor: (executor, communityId, repairId) => spending.requestsForRepair(executor, communityId, repairId),
+  });
+  const spending = createSpendingService(db, ledger, communities, { evidence, repairs });
   const fees = createFeesService(db, ledger, communities);
   const feed = createFeedService(db, { tokens, ledger, auth, communities });
   const budgets = createBudgetsService(db, ledger, communities);
-  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, tokens, signal };
+  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, repairs, tokens, signal };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -2,6 +2,7 @@ import type { AuthTables } from '../modules/auth/auth.tables.js';
 import type { BudgetsTables } from '../modules/budgets/budgets.tables.js';
 import type { CommunitiesTables } from '../modules/communities/communities.tables.js';
 import type { EvidenceTables } from '../modules/evidence/evidence.tables.js';
+import type { RepairsTables } from '../modules/repairs/repairs.tables.js';
 import type { FeesTables } from '../modules/fees/fees.tables.js';
 import type { IdempotencyTables } from '../modules/idempotency/idempotency.tables.js';
 import type { LedgerTables } from '../modules/ledger/ledger.tables.js';
@@ -24,4 +25,5 @@ export type DB = AuthTables &
   SpendingTables &
   BudgetsTables &
   FeesTables &
-  EvidenceTables;
+  EvidenceTables &
+  RepairsTables;

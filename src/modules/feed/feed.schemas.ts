@@ -12,6 +12,12 @@ export const FeedType = Type.Enum([
   'spend.paid',
   'entry.reversed',
   'budget.approved',
+  'repair.reported',
+  'repair.updated',
+  'spend.accepted',
+  'spend.disputed',
+  'challenge.opened',
+  'challenge.answered',
 ]);
 
 /**

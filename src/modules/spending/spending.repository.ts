@@ -22,12 +22,13 @@ export interface NewSpendRequest {
   digest: string;
   requiredApprovals: number;
   submittedBy: string;
+  repairId: string | null;
 }
 
 const REQUEST_COLUMNS = [
   'id', 'seq', 'tracking_no', 'title', 'description', 'amount', 'account_code', 'payee_name', 'payee_account',
   'budget_year', 'digest', 'required_approvals', 'submitted_by', 'submitted_at', 'status', 'bank_reference',
-  'paid_at', 'paid_by', 'entry_seq', 'entry_id',
+  'paid_at', 'paid_by', 'entry_seq', 'entry_id', 'repair_id',
 ] as const;
 
 export type RequestRow = Pick<Selectable<SpendRequestsTable>, (typeof REQUEST_COLUMNS)[number]>;
@@ -50,6 +51,7 @@ export async function insertRequest(tx: SpendingTx, r: NewSpendRequest): Promise
       digest: r.digest,
       required_approvals: r.requiredApprovals,
       submitted_by: r.submittedBy,
+      repair_id: r.repairId,
     })
     .returning(REQUEST_COLUMNS)
     .executeTakeFirstOrThrow()) as RequestRow;
@@ -185,6 +187,17 @@ export async function appendEvent(
       FROM spend_events WHERE community_id = ${e.communityId} AND request_id = ${e.requestId}
     RETURNING n, at`.execute(tx);
   return rows[0]!;
+}
+
+/** The requests that name a repair, oldest first. */
+export function requestsForRepair(db: Db, communityId: string, repairId: string) {
+  return db
+    .selectFrom('spend_requests')
+    .select(['id', 'tracking_no', 'status', 'amount'])
+    .where('community_id', '=', communityId)
+    .where('repair_id', '=', repairId)
+    .orderBy('seq')
+    .execute();
 }
 
 /** Links evidence to the step just appended (the database refuses any earlier step). */

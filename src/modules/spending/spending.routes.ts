@@ -1,4 +1,6 @@
+import { Type } from 'typebox';
 import { sendOutcome } from '../../http/outcome-reply.js';
+import { Repair } from '../repairs/repairs.schemas.js';
 import type { App } from '../../http/app-types.js';
 import { CommunityParams, IdempotencyHeaders, Page, problems } from '../../shared/schemas.js';
 import { fingerprint } from '../idempotency/idempotency.service.js';
@@ -21,7 +23,7 @@ import { DIGEST_DOCUMENTATION } from './spending.digest-docs.js';
  * request (approval, rejection, cancellation, payout) answers 200 with the updated request.
  */
 export async function spendingRoutes(app: App): Promise<void> {
-  const { spending } = app.services;
+  const { spending, repairs } = app.services;
   const tags = ['spending'];
   const base = '/v1/communities/:cid/spend-requests';
 
@@ -84,12 +86,15 @@ export async function spendingRoutes(app: App): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'Follow a spend request by its tracking number, like a parcel (members of its community)',
+        summary: 'Follow a spend request (XY-…) or a repair (BX-…) by its tracking number, like a parcel (members of its community)',
         params: TrackParams,
-        response: { 200: SpendRequest, ...problems(401, 404) },
+        response: { 200: Type.Union([SpendRequest, Repair]), ...problems(401, 404) },
       },
     },
-    async (request) => spending.track(request.principal, request.params.trackingNo),
+    async (request) => {
+      const { trackingNo } = request.params;
+      return trackingNo.startsWith('BX-') ? repairs.track(request.principal, trackingNo) : spending.track(request.principal, trackingNo);
+    },
   );
 
   app.post(

@@ -28,6 +28,7 @@ export const SubmitSpendBody = Body({
   description: Type.Optional(Type.String({ maxLength: 5000 })),
   budgetYear: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })),
   attachments: Type.Optional(AttachmentIds),
+  repairId: Type.Optional({ ...Id, description: 'The repair this request pays for (a repair of this community): it shows on both timelines and is signed' }),
 });
 export type SubmitSpendBody = Static<typeof SubmitSpendBody>;
 
@@ -99,6 +100,7 @@ export const SpendRequest = Type.Object({
         'lands (same actor and time as that key); rejected, cancelled, paid. A paid two-key request reads submitted, key, key, approved, paid.',
     },
   ),
+  repairId: Type.Union([Id, Type.Null()], { description: 'The repair this request pays for' }),
   attachments: Type.Array(AttachmentRef, { description: 'The evidence the request was submitted with, in the order given: its SHA-256s are signed (xinyi-spend/v2)' }),
   bankReference: Type.Union([Type.String(), Type.Null()]),
   paidAt: Type.Union([Timestamp, Type.Null()]),

@@ -9,6 +9,7 @@ import { requireRole, type CommunitiesService, type Member } from '../communitie
 import { runOnce, type Idempotency, type Outcome } from '../idempotency/idempotency.service.js';
 import { FUND_ACCOUNT, pastOrPresent, positiveAmount, REMUNERATION_PAYABLE, type LedgerService } from '../ledger/ledger.service.js';
 import type { EvidenceService } from '../evidence/evidence.service.js';
+import type { RepairsService } from '../repairs/repairs.service.js';
 import { createDecisions, lockForChange } from './spending.decisions.js';
 import { spendDigest } from './spending.digest.js';
 import * as repo from './spending.repository.js';
@@ -24,9 +25,10 @@ export const TRACKING_PATTERN = /^XY-[0-9]{4}-([1-9][0-9]{0,14})-[0-9]{6,}$/;
 /** What spending needs beyond the ledger and the directory: the evidence a request names. */
 export interface SpendingLinks {
   evidence: Pick<EvidenceService, 'resolve' | 'describe'>;
+  repairs: Pick<RepairsService, 'linkable' | 'recordSpendStep'>;
 }
 
-export function createSpendingService(db: Database, ledger: LedgerService, communities: CommunitiesService, { evidence }: SpendingLinks) {
+export function createSpendingService(db: Database, ledger: LedgerService, communities: CommunitiesService, { evidence, repairs }: SpendingLinks) {
   const body = (executor: Executor, member: Member, row: RequestRow) => spendBody(executor, { communities, evidence }, member, row);
   const deps = { db, ledger, communities, body };
 
@@ -54,6 +56,8 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
       // Evidence never changes once uploaded, so it is resolved before the transaction: an
       // unknown or foreign id is a 404 before anything is stored or reserved.
       const attachments = await evidence.resolve(db, communityId, input.attachments ?? []);
+      const repairId = input.repairId ?? null;
+      const repair = repairId === null ? null : await repairs.linkable(db, communityId, repairId);
       const id = randomUUID();
       return runOnce(db, { communityId, ...idempotency }, async (tx) => {
         // The head lock comes first (nextSpendSeq takes it): the number, the remuneration check
@@ -65,7 +69,7 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
         await ledger.reserve(tx, communityId, fields.amount);
         const year = localDate(new Date(), community.timezone).slice(0, 4);
         const trackingNo = `XY-${year}-${community.number}-${String(seq).padStart(6, '0')}`;
-        const digest = spendDigest({ id, communityId, ...fields }, { repairId: null, attachments: attachments.map((a) => a.sha256) });
+        const digest = spendDigest({ id, communityId, ...fields }, { repairId, attachments: attachments.map((a) => a.sha256) });
         const row = await repo.insertRequest(tx, {
           ...fields,
           communityId,
@@ -75,9 +79,15 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
           digest,
           requiredApprovals: community.required_approvals,
           submittedBy: member.userId,
+          repairId,
         });
         const submitted = await repo.appendEvent(tx, { communityId, requestId: id, event: 'submitted', actorId: member.userId, note: null });
         await repo.insertAttachments(tx, communityId, id, submitted.n, attachments.map((a) => a.id));
+        if (repairId !== null && repair !== null) {
+          // Each timeline shows the other: the request its repair, the repair this request.
+          await repo.appendEvent(tx, { communityId, requestId: id, event: 'repair', actorId: member.userId, note: null, at: submitted.at, ref: repair.trackingNo });
+          await repairs.recordSpendStep(tx, communityId, repairId, { event: 'spend.submitted', actorId: member.userId, trackingNo });
+        }
         await ledger.publish(tx, communityId, {
           type: 'spend.submitted',
           amount: fields.amount,
@@ -89,6 +99,12 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
         });
         return { status: 201, body: await body(tx, member, row) };
       });
+    },
+
+    /** The requests that name a repair, as the repair shows them. */
+    async requestsForRepair(executor: Executor, communityId: string, repairId: string) {
+      const rows = await repo.requestsForRepair(executor, communityId, repairId);
+      return rows.map((r) => ({ id: r.id, trackingNo: r.tracking_no, status: r.status, amount: formatMoney(r.amount) }));
     },
 
     async get(communityId: string, principal: Principal, id: string): Promise<SpendRequest> {
@@ -178,6 +194,9 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
         if (!(await repo.transition(tx, communityId, id, ['approved'], 'paid', payout))) throw invalidState('This request changed meanwhile');
         const paid = await repo.appendEvent(tx, { communityId, requestId: id, event: 'paid', actorId: member.userId, note: bankReference });
         await repo.insertAttachments(tx, communityId, id, paid.n, slips.map((a) => a.id));
+        if (row.repair_id !== null) {
+          await repairs.recordSpendStep(tx, communityId, row.repair_id, { event: 'spend.paid', actorId: member.userId, trackingNo: row.tracking_no });
+        }
         return { status: 200, body: await body(tx, member, (await repo.findRequest(tx, communityId, id))!) };
       });
     },

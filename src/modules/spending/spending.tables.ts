@@ -32,6 +32,8 @@ export interface SpendRequestsTable {
   paid_by: string | null;
   entry_seq: number | null;
   entry_id: string | null;
+  /** The repair this request pays for, if any; signed with the request (xinyi-spend/v2). */
+  repair_id: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface SpendDecisionsTable {

@@ -64,6 +64,7 @@ export async function spendBody(executor: Executor, views: SpendViews, member: M
     budgetYear: row.budget_year,
     submittedBy: actor(row.submitted_by),
     approvals: approvals.map((a) => ({ by: a.user_id, displayName: actor(a.user_id).displayName, at: a.at.toISOString() })),
+    repairId: row.repair_id,
     attachments: evidence.get(events[0].n) ?? [],
     timeline: timelineSteps(events, row.required_approvals).map((e) => ({
       at: e.at.toISOString(),
