@@ -122,18 +122,17 @@ export function insertApproval(tx: BudgetsTx, row: { communityId: string; year: 
     .execute();
 }
 
-/** Approvals that count: for the current digest, from anyone but the drafter. */
-export async function countingApprovals(tx: BudgetsTx, draft: VersionRow): Promise<number> {
-  const row = await tx
+/** Who holds a key to the draft as it stands: the approvals given for its current digest. */
+export async function keyHolders(tx: BudgetsTx, draft: VersionRow): Promise<string[]> {
+  const rows = await tx
     .selectFrom('budget_approvals')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .select('cosigner_id')
     .where('community_id', '=', draft.community_id)
     .where('year', '=', draft.year)
     .where('version', '=', draft.version)
     .where('digest', '=', draft.digest)
-    .where('cosigner_id', '<>', draft.drafted_by)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+    .execute();
+  return rows.map((r) => r.cosigner_id);
 }
 
 export function markApproved(tx: BudgetsTx, draft: VersionRow) {

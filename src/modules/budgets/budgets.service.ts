@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Database, Executor, Tx } from '../../db/database.js';
-import { inTransaction, pgCode } from '../../db/transaction.js';
+import { inTransaction } from '../../db/transaction.js';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError, assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatMoney, formatYuan, Money, sum } from '../../shared/money.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
-import { hasRole, requireRole, type CommunitiesService } from '../communities/communities.service.js';
+import { createApprovals } from '../approvals/approvals.service.js';
+import { hasRole, type CommunitiesService } from '../communities/communities.service.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
 import * as repo from './budgets.repository.js';
 import type { Line, VersionRow } from './budgets.repository.js';
@@ -30,6 +31,8 @@ export function createBudgetsService(
   ledger: Pick<LedgerService, 'accountRows' | 'monthlyActuals' | 'lockHead' | 'publish'>,
   communities: Pick<CommunitiesService, 'member' | 'findCommunity' | 'profiles' | 'checkSigningPassword'>,
 ) {
+  const approvals = createApprovals(communities);
+
   /** The lines of these versions with each account's name and type, which are the ledger's. */
   async function namedLines(executor: Executor, communityId: string, year: number, versions: number[]) {
     const [lines, accounts] = await Promise.all([repo.linesOf(executor, communityId, year, versions), ledger.accountRows(executor, communityId)]);
@@ -111,14 +114,13 @@ export function createBudgetsService(
 
     async approve(communityId: string, principal: Principal, year: number, body: BudgetApprovalBody): Promise<Budget> {
       const member = await communities.member(communityId, principal);
-      requireRole(member, 'cosigner');
+      approvals.requireKeyHolder(member);
       const { newest } = await repo.latest(db, communityId, year);
       if (!newest) throw notFound(`budget for ${year}`);
       if (newest.status !== 'draft') throw invalidState(`Version ${newest.version} of the ${year} budget is approved; no draft awaits approval`);
       const digest = body.digest ?? newest.digest;
       if (digest !== newest.digest) throw new AppError('digest_mismatch', 'The draft has another digest; read it again before approving');
-      if (newest.drafted_by === principal.userId) throw new AppError('self_approval', 'The drafter of a budget cannot approve it');
-      await communities.checkSigningPassword(member, body.signingPassword);
+      await approvals.admitKey(member, newest.drafted_by, body.signingPassword, 'The drafter of a budget cannot approve it');
 
       return inTransaction(db, async (tx) => {
         // The head first (we may publish), then the year: the one lock order.
@@ -128,18 +130,16 @@ export function createBudgetsService(
         if (!draft) throw invalidState('The draft was approved meanwhile');
         // Bound to what the co-signer saw: a draft rewritten since is another budget.
         if (draft.version !== newest.version || draft.digest !== digest) throw new AppError('digest_mismatch', 'The draft changed meanwhile');
-        await repo.insertApproval(tx, { communityId, year, version: draft.version, cosignerId: principal.userId, digest });
+        const approval = { communityId, year, version: draft.version, cosignerId: principal.userId, digest };
+        await approvals.recordKey(() => repo.insertApproval(tx, approval), 'You have approved this version already');
         const community = await communities.findCommunity(tx, communityId);
         assert(community, 'the community exists');
-        const keys = await repo.countingApprovals(tx, draft);
-        if (keys >= community.required_approvals) {
+        const { keys, complete } = approvals.tally(await repo.keyHolders(tx, draft), draft.drafted_by, community.required_approvals);
+        if (complete) {
           await repo.markApproved(tx, draft);
           await publishApproval(tx, communityId, draft, principal.userId, keys);
         }
         return current(tx, communityId, year);
-      }).catch((error: unknown) => {
-        if (pgCode(error) === '23505') throw new AppError('already_decided', 'You have approved this version already');
-        throw error;
       });
     },
 

@@ -1,10 +1,11 @@
 import type { Database, Executor, Tx } from '../../db/database.js';
-import { inTransaction, pgCode } from '../../db/transaction.js';
+import { inTransaction } from '../../db/transaction.js';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError, assert, invalidState, notFound } from '../../shared/errors.js';
 import { formatMoney, formatYuan } from '../../shared/money.js';
 import { oneLine } from '../../shared/text.js';
-import { requireRole, type CommunitiesService, type Member } from '../communities/communities.service.js';
+import { createApprovals } from '../approvals/approvals.service.js';
+import type { CommunitiesService, Member } from '../communities/communities.service.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
 import * as repo from './spending.repository.js';
 import type { RequestRow } from './spending.repository.js';
@@ -16,28 +17,21 @@ import type { ApprovalBody, RejectionBody, SpendRequest } from './spending.schem
  * that depends on the request's state is made again under its row lock.
  */
 export function createDecisions({ db, ledger, communities, body }: SpendingDeps) {
-  /** A co-signer, other than the submitter, holding the right key. */
+  const approvals = createApprovals(communities);
+
+  /** A co-signer, other than the submitter, holding the right key (approvals.service.ts). */
   async function keyHolder(communityId: string, principal: Principal, id: string, signingPassword: string): Promise<Member> {
     const member = await communities.member(communityId, principal);
-    requireRole(member, 'cosigner');
+    approvals.requireKeyHolder(member);
     const found = await repo.findRequest(db, communityId, id);
     if (!found) throw notFound('spend request');
-    if (found.submitted_by === member.userId) {
-      throw new AppError('self_approval', 'The submitter of a request never decides on it; cancel it instead');
-    }
-    await communities.checkSigningPassword(member, signingPassword);
+    await approvals.admitKey(member, found.submitted_by, signingPassword, 'The submitter of a request never decides on it; cancel it instead');
     return member;
   }
 
-  async function decide(tx: Tx, member: Member, id: string, decision: 'approve' | 'reject', digest: string, reason: string | null) {
+  function decide(tx: Tx, member: Member, id: string, decision: 'approve' | 'reject', digest: string, reason: string | null) {
     const { communityId, userId } = member;
-    try {
-      return await repo.insertDecision(tx, { communityId, requestId: id, userId, decision, digest, reason });
-    } catch (error) {
-      // The unique key is the last word on "one decision per co-signer".
-      if (pgCode(error) === '23505') throw alreadyDecided();
-      throw error;
-    }
+    return approvals.recordKey(() => repo.insertDecision(tx, { communityId, requestId: id, userId, decision, digest, reason }), ALREADY_DECIDED);
   }
 
   return {
@@ -52,11 +46,12 @@ export function createDecisions({ db, ledger, communities, body }: SpendingDeps)
         }
         const { at } = await decide(tx, member, id, 'approve', input.digest, null);
         // Counted under the row lock: racing approvals see each other's keys.
-        const keys = (await repo.approvalsOf(tx, communityId, id)).length;
+        const holders = (await repo.approvalsOf(tx, communityId, id)).map((a) => a.user_id);
+        const { keys, complete } = approvals.tally(holders, row.submitted_by, row.required_approvals);
         assert(keys <= row.required_approvals, 'a pending request never holds more keys than it needs');
         const step = { communityId, requestId: id, actorId: member.userId, at };
         await repo.appendEvent(tx, { ...step, event: 'key', note: `${keys}/${row.required_approvals}` });
-        if (keys === row.required_approvals) {
+        if (complete) {
           // The N-th key approves the request: one step and one feed item, when the status changes.
           assert(await repo.transition(tx, communityId, id, ['pending'], 'approved'), 'a locked pending request moves to approved');
           await repo.appendEvent(tx, { ...step, event: 'approved', note: null });
@@ -118,4 +113,5 @@ export async function lockForChange(tx: Tx, ledger: LedgerService, communityId: 
   return row;
 }
 
-const alreadyDecided = () => new AppError('already_decided', 'You have already approved or rejected this request');
+const ALREADY_DECIDED = 'You have already approved or rejected this request';
+const alreadyDecided = () => new AppError('already_decided', ALREADY_DECIDED);
