@@ -1,4 +1,4 @@
-import type { Outcome } from '../modules/idempotency/idempotency.service.js';
+import { fingerprint, type Idempotency, type Outcome } from '../modules/idempotency/idempotency.service.js';
 
 interface ReplyLike {
   header(name: string, value: string): unknown;
@@ -14,4 +14,20 @@ export function sendOutcome<R extends ReplyLike, T>(reply: R, outcome: Outcome<T
   if (outcome.replayed) reply.header('idempotent-replayed', 'true');
   reply.code(outcome.status as never).send(outcome.body as never);
   return reply;
+}
+
+/**
+ * The handler of every route that accepts an Idempotency-Key: hands `run` the request's key
+ * and its fingerprint (`route`, a stable name of what is asked, and the body: the same key
+ * with another fingerprint is `422`), then answers with the outcome as `sendOutcome` does.
+ * `route` is part of every stored fingerprint, so it never changes once keys exist.
+ */
+export async function answerOnce<R extends ReplyLike, T>(
+  request: { headers: { 'idempotency-key'?: string | undefined }; body: unknown },
+  reply: R,
+  route: string,
+  run: (idempotency: Idempotency) => Promise<Outcome<T>>,
+): Promise<R> {
+  const outcome = await run({ key: request.headers['idempotency-key'], fingerprint: fingerprint(route, request.body) });
+  return sendOutcome(reply, outcome);
 }

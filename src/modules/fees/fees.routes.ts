@@ -1,7 +1,6 @@
-import { sendOutcome } from '../../http/outcome-reply.js';
 import type { App } from '../../http/app-types.js';
+import { answerOnce } from '../../http/outcome-reply.js';
 import { CommunityParams, IdempotencyHeaders, problems } from '../../shared/schemas.js';
-import { fingerprint } from '../idempotency/idempotency.service.js';
 import {
   ArrearsPage,
   ArrearsQuery,
@@ -57,13 +56,8 @@ export async function feesRoutes(app: App): Promise<void> {
         response: { 201: BillingRun, ...problems(400, 401, 403, 404, 409, 422) },
       },
     },
-    async (request, reply) => {
-      const outcome = await fees.runBilling(request.params.cid, request.principal, request.body, {
-        key: request.headers['idempotency-key'],
-        fingerprint: fingerprint('POST /billing-runs', request.body),
-      });
-      return sendOutcome(reply, outcome);
-    },
+    async (request, reply) =>
+      answerOnce(request, reply, 'POST /billing-runs', (idempotency) => fees.runBilling(request.params.cid, request.principal, request.body, idempotency)),
   );
 
   app.post(
@@ -78,13 +72,8 @@ export async function feesRoutes(app: App): Promise<void> {
         response: { 201: FeePayment, ...problems(400, 401, 403, 404, 409, 422) },
       },
     },
-    async (request, reply) => {
-      const outcome = await fees.recordPayment(request.params.cid, request.principal, request.body, {
-        key: request.headers['idempotency-key'],
-        fingerprint: fingerprint('POST /fee-payments', request.body),
-      });
-      return sendOutcome(reply, outcome);
-    },
+    async (request, reply) =>
+      answerOnce(request, reply, 'POST /fee-payments', (idempotency) => fees.recordPayment(request.params.cid, request.principal, request.body, idempotency)),
   );
 
   app.get(

@@ -1,8 +1,7 @@
-import { sendOutcome } from '../../http/outcome-reply.js';
 import { Type } from 'typebox';
 import type { App } from '../../http/app-types.js';
+import { answerOnce } from '../../http/outcome-reply.js';
 import { CommunityParams, IdempotencyHeaders, Page, problems } from '../../shared/schemas.js';
-import { fingerprint } from '../idempotency/idempotency.service.js';
 import {
   Account,
   AccountList,
@@ -69,13 +68,8 @@ export async function ledgerRoutes(app: App): Promise<void> {
         response: { 201: Income, ...problems(400, 401, 403, 404, 422) },
       },
     },
-    async (request, reply) => {
-      const outcome = await ledger.recordIncome(request.params.cid, request.principal, request.body, {
-        key: request.headers['idempotency-key'],
-        fingerprint: fingerprint('POST /income', request.body),
-      });
-      return sendOutcome(reply, outcome);
-    },
+    async (request, reply) =>
+      answerOnce(request, reply, 'POST /income', (idempotency) => ledger.recordIncome(request.params.cid, request.principal, request.body, idempotency)),
   );
 
   app.get(
