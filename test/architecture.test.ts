@@ -126,6 +126,39 @@ describe('each module owns its tables', () => {
   });
 });
 
+describe('a function that takes row locks demands a transaction', () => {
+  it('every repository function that locks (FOR UPDATE, ledger_post, an advisory lock) takes a Tx first', () => {
+    const LOCKS = /\.forUpdate\(|FOR UPDATE|ledger_post\(|ledger_record_incomes\(|feed_publish\(|pg_advisory_xact_lock/;
+    const wrong: string[] = [];
+    for (const file of filesOf(MODULES).filter((f) => f.endsWith('.repository.ts'))) {
+      const text = code(file);
+      const starts = [...text.matchAll(/^(export )?(?:async )?function (\w+)(?:<[^>]*>)?\(\s*(?:\w+:\s*([\w<>]+))?/gm)];
+      const functions = starts.map((start, i) => ({
+        exported: start[1] !== undefined,
+        name: start[2]!,
+        first: start[3] ?? '',
+        body: text.slice(start.index, starts[i + 1]?.index ?? text.length),
+      }));
+      // A function locks when it says so itself or calls a function of the file that does.
+      const locking = new Set<string>();
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const f of functions) {
+          if (locking.has(f.name)) continue;
+          if (LOCKS.test(f.body) || [...locking].some((name) => new RegExp(`\\b${name}\\(`).test(f.body))) {
+            locking.add(f.name);
+            grew = true;
+          }
+        }
+      }
+      for (const f of functions) {
+        if (f.exported && locking.has(f.name) && !/Tx\b/.test(f.first)) wrong.push(`${relative(file)}: ${f.name}(… ${f.first || 'no first parameter'})`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
 describe('modules reach each other only through services', () => {
   const imports = (file: string) => [...code(file).matchAll(/\bfrom\s+'([^']+)'/g)].map((m) => path.resolve(path.dirname(file), m[1]!));
 
