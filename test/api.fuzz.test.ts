@@ -3,9 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness } from './support/harness.js';
 import { contractViolation, type Answer } from './support/fuzz/contract.js';
 import { liveOperations, operationName, type Operation } from './support/fuzz/openapi.js';
-import { describePlan, schemaRequest, transportRequest, type Plan } from './support/fuzz/requests.js';
+import { describePlan, schemaRequest, type Plan } from './support/fuzz/requests.js';
 import { rawExchange, send } from './support/fuzz/send.js';
 import { Tally } from './support/fuzz/stats.js';
+import { transportRequest } from './support/fuzz/transport.js';
 import { buildWorld, type World } from './support/fuzz/world.js';
 
 /*
