@@ -13,6 +13,7 @@ import * as incomeRolesInCode from './2026-11-27T1100_income_roles_in_code.js';
 import * as attachments from './2026-11-27T1000_attachments.js';
 import * as spendEvidence from './2026-11-27T1200_spend_evidence.js';
 import * as repairs from './2026-11-27T1300_repairs.js';
+import * as acceptanceChallenges from './2026-11-27T1400_acceptance_and_challenges.js';
 
 /**
  * Every migration, by its date-prefixed name, applied in name order. Listed here rather than
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T1000_attachments': attachments,
   '2026-11-27T1200_spend_evidence': spendEvidence,
   '2026-11-27T1300_repairs': repairs,
+  '2026-11-27T1400_acceptance_and_challenges': acceptanceChallenges,
 };

@@ -10,6 +10,7 @@ import { createLedgerService } from './modules/ledger/ledger.service.js';
 import { createBudgetsService } from './modules/budgets/budgets.service.js';
 import { createEvidenceService } from './modules/evidence/evidence.service.js';
 import { createRepairsService } from './modules/repairs/repairs.service.js';
+import { createChallengesService } from './modules/challenges/challenges.service.js';
 import { createFeedService } from './modules/feed/feed.service.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createSpendingService } from './modules/spending/spending.service.js';
@@ -35,7 +36,8 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
   const fees = createFeesService(db, ledger, communities);
   const feed = createFeedService(db, { tokens, ledger, auth, communities });
   const budgets = createBudgetsService(db, ledger, communities);
-  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, repairs, tokens, signal };
+  const challenges = createChallengesService(db, { communities, evidence, ledger, spending, budgets });
+  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, repairs, challenges, tokens, signal };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -3,6 +3,7 @@ import type { BudgetsTables } from '../modules/budgets/budgets.tables.js';
 import type { CommunitiesTables } from '../modules/communities/communities.tables.js';
 import type { EvidenceTables } from '../modules/evidence/evidence.tables.js';
 import type { RepairsTables } from '../modules/repairs/repairs.tables.js';
+import type { ChallengesTables } from '../modules/challenges/challenges.tables.js';
 import type { FeesTables } from '../modules/fees/fees.tables.js';
 import type { IdempotencyTables } from '../modules/idempotency/idempotency.tables.js';
 import type { LedgerTables } from '../modules/ledger/ledger.tables.js';
@@ -26,4 +27,5 @@ export type DB = AuthTables &
   BudgetsTables &
   FeesTables &
   EvidenceTables &
-  RepairsTables;
+  RepairsTables &
+  ChallengesTables;

@@ -144,6 +144,8 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
     /** Account rows for other modules' reports (names, types, balances). */
     accountRows: (executor: Executor, communityId: string) => repo.listAccounts(executor, communityId),
     findAccount: (executor: Executor, communityId: string, code: string) => repo.findAccount(executor, communityId, code),
+    /** An entry of the community by its id, or undefined (what a challenge may ask about). */
+    findEntry: (executor: Executor, communityId: string, id: string) => repo.findEntryById(executor, communityId, id),
 
     async fund(communityId: string, principal: Principal): Promise<Fund> {
       await member(communityId, principal);

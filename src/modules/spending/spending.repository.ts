@@ -189,6 +189,37 @@ export async function appendEvent(
   return rows[0]!;
 }
 
+export function findVerdict(db: Db, communityId: string, requestId: string, userId: string) {
+  return db
+    .selectFrom('spend_acceptances')
+    .select(['verdict'])
+    .where('community_id', '=', communityId)
+    .where('request_id', '=', requestId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+}
+
+export async function insertVerdict(
+  tx: SpendingTx,
+  v: { communityId: string; requestId: string; userId: string; verdict: 'accepted' | 'disputed'; note: string; step: number; at: Date },
+): Promise<void> {
+  await tx
+    .insertInto('spend_acceptances')
+    .values({ community_id: v.communityId, request_id: v.requestId, user_id: v.userId, verdict: v.verdict, note: v.note, step: v.step, at: v.at })
+    .execute();
+}
+
+/** Every verdict on a request, in the order given. */
+export function verdictsOf(db: Db, communityId: string, requestId: string) {
+  return db
+    .selectFrom('spend_acceptances')
+    .select(['user_id', 'verdict', 'note', 'step', 'at'])
+    .where('community_id', '=', communityId)
+    .where('request_id', '=', requestId)
+    .orderBy('step')
+    .execute();
+}
+
 /** The requests that name a repair, oldest first. */
 export function requestsForRepair(db: Db, communityId: string, repairId: string) {
   return db

@@ -5,6 +5,7 @@ import type { App } from '../../http/app-types.js';
 import { CommunityParams, IdempotencyHeaders, Page, problems } from '../../shared/schemas.js';
 import { fingerprint } from '../idempotency/idempotency.service.js';
 import {
+  AcceptanceBody,
   ApprovalBody,
   CancellationBody,
   PayoutBody,
@@ -149,6 +150,24 @@ export async function spendingRoutes(app: App): Promise<void> {
       });
       return sendOutcome(reply, outcome);
     },
+  );
+
+  app.post(
+    `${base}/:id/acceptance`,
+    {
+      schema: {
+        tags,
+        summary: 'Record your verdict on a paid request (验收): accepted or disputed, with a note and photos; 200 with the request',
+        description:
+          'By a co-signer, or by the member who reported the repair the request pays for (anyone else: 403 forbidden); only once ' +
+          'the request is paid (409 invalid_state); one verdict per person (a second is 409 already_decided). The timeline gains ' +
+          '`accepted` or `disputed`, the feed `spend.accepted` or `spend.disputed`.',
+        params: SpendParams,
+        body: AcceptanceBody,
+        response: { 200: SpendRequest, ...problems(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => spending.accept(request.params.cid, request.principal, request.params.id, request.body),
   );
 
   app.post(

@@ -32,6 +32,13 @@ export const SubmitSpendBody = Body({
 });
 export type SubmitSpendBody = Static<typeof SubmitSpendBody>;
 
+export const AcceptanceBody = Body({
+  verdict: Type.Enum(['accepted', 'disputed'], { description: '验收: accepted (已验收) or disputed (有异议)' }),
+  note: Reason,
+  attachments: Type.Optional({ ...AttachmentIds, description: 'Photos of the work as it was found' }),
+});
+export type AcceptanceBody = Static<typeof AcceptanceBody>;
+
 export const ApprovalBody = Body({
   signingPassword: Type.String({ minLength: 1, maxLength: 1024, description: "The co-signer's key" }),
   digest: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'The digest of the request as the co-signer saw it' }),
@@ -101,6 +108,10 @@ export const SpendRequest = Type.Object({
     },
   ),
   repairId: Type.Union([Id, Type.Null()], { description: 'The repair this request pays for' }),
+  acceptance: Type.Array(
+    Type.Object({ by: Id, displayName: Type.String(), verdict: Type.Enum(['accepted', 'disputed']), note: Type.String(), at: Timestamp, attachments: Type.Array(AttachmentRef) }),
+    { description: 'Every verdict after the payout (验收), by co-signers and the reporter of the linked repair, in order' },
+  ),
   attachments: Type.Array(AttachmentRef, { description: 'The evidence the request was submitted with, in the order given: its SHA-256s are signed (xinyi-spend/v2)' }),
   bankReference: Type.Union([Type.String(), Type.Null()]),
   paidAt: Type.Union([Timestamp, Type.Null()]),

@@ -10,6 +10,7 @@ import { runOnce, type Idempotency, type Outcome } from '../idempotency/idempote
 import { FUND_ACCOUNT, pastOrPresent, positiveAmount, REMUNERATION_PAYABLE, type LedgerService } from '../ledger/ledger.service.js';
 import type { EvidenceService } from '../evidence/evidence.service.js';
 import type { RepairsService } from '../repairs/repairs.service.js';
+import { createAcceptance } from './spending.acceptance.js';
 import { createDecisions, lockForChange } from './spending.decisions.js';
 import { spendDigest } from './spending.digest.js';
 import * as repo from './spending.repository.js';
@@ -45,6 +46,7 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
 
   return {
     ...createDecisions(deps),
+    ...createAcceptance({ db, ledger, communities, evidence, repairs, body }),
 
     /** Who each of the given requests pays, by request id (for the ledger's export). */
     payees: (executor: Executor, communityId: string, requestIds: readonly string[]) => repo.payeesOf(executor, communityId, requestIds),

@@ -8,6 +8,18 @@ export interface SpendingTables {
   spend_decisions: SpendDecisionsTable;
   spend_events: SpendEventsTable;
   spend_attachments: SpendAttachmentsTable;
+  spend_acceptances: SpendAcceptancesTable;
+}
+
+/** 验收: one verdict per person on a paid request, with the timeline step that shows it. */
+export interface SpendAcceptancesTable {
+  community_id: string;
+  request_id: string;
+  user_id: string;
+  verdict: 'accepted' | 'disputed';
+  note: string;
+  step: number;
+  at: ColumnType<Date, Date | undefined, never>;
 }
 
 export interface SpendRequestsTable {

@@ -46,10 +46,11 @@ export function toSummary(row: RequestRow, approvalCount: number, whole: boolean
 export async function spendBody(executor: Executor, views: SpendViews, member: Member, row: RequestRow): Promise<SpendRequest> {
   const { communities } = views;
   const communityId = member.communityId;
-  const [events, approvals, evidence] = await Promise.all([
+  const [events, approvals, evidence, verdicts] = await Promise.all([
     repo.eventsOf(executor, communityId, row.id),
     repo.approvalsOf(executor, communityId, row.id),
     evidenceByStep(executor, views, communityId, row.id),
+    repo.verdictsOf(executor, communityId, row.id),
   ]);
   const people = await communities.profiles(executor, communityId, [row.submitted_by, ...events.map((e) => e.actor_id)]);
   const actor = (id: string): Actor => {
@@ -65,6 +66,14 @@ export async function spendBody(executor: Executor, views: SpendViews, member: M
     submittedBy: actor(row.submitted_by),
     approvals: approvals.map((a) => ({ by: a.user_id, displayName: actor(a.user_id).displayName, at: a.at.toISOString() })),
     repairId: row.repair_id,
+    acceptance: verdicts.map((v) => ({
+      by: v.user_id,
+      displayName: actor(v.user_id).displayName,
+      verdict: v.verdict,
+      note: v.note,
+      at: v.at.toISOString(),
+      attachments: evidence.get(v.step) ?? [],
+    })),
     attachments: evidence.get(events[0].n) ?? [],
     timeline: timelineSteps(events, row.required_approvals).map((e) => ({
       at: e.at.toISOString(),
