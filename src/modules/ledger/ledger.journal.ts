@@ -3,6 +3,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { Database, Executor, Tx } from '../../db/database.js';
 import { localDate } from '../../shared/time.js';
 import { hledgerAccountName, journalAssertions, journalEntry, journalHeader, journalPayees, transactionDescription, type ExportEntry } from './ledger.export.js';
+import * as journalRepo from './ledger.journal.repository.js';
 import * as repo from './ledger.repository.js';
 
 const CHUNK = 2_000;
@@ -49,9 +50,9 @@ async function* journalChunks(tx: Tx, community: Community, payeesOf: PayeesOf) 
   yield journalHeader(community, accounts);
   // The assertions are dated on or after every entry, or hledger would check them too early.
   let assertionDate = localDate(new Date(), community.timezone);
-  await repo.openExportCursor(tx, community.id, community.timezone);
+  await journalRepo.openExportCursor(tx, community.id, community.timezone);
   for (;;) {
-    const rows = await repo.fetchExportRows(tx, CHUNK);
+    const rows = await journalRepo.fetchExportRows(tx, CHUNK);
     if (rows.length === 0) break;
     const requestIds = rows.flatMap((r) => (r.source_type === 'spend_request' && r.source_id !== null ? [r.source_id] : []));
     const [postings, paidTo] = await Promise.all([
@@ -79,7 +80,7 @@ async function* journalChunks(tx: Tx, community: Community, payeesOf: PayeesOf) 
 
 /** An income is told by its payer and memo, a payout by its payee; other entries by kind and memo. */
 function exportEntry(
-  row: repo.ExportRow,
+  row: journalRepo.ExportRow,
   postings: ReadonlyArray<{ account_code: string; debit: string; credit: string }>,
   paidTo: ReadonlyMap<string, string>,
 ): ExportEntry {

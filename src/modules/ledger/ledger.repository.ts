@@ -1,12 +1,16 @@
-import { sql, type Selectable } from 'kysely';
+import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { assert } from '../../shared/errors.js';
 import { DEFAULT_CHART, FUND_ACCOUNT, GENESIS_HASH } from './ledger.chart.js';
 import type { AccountType } from './ledger.schemas.js';
 import type { FeedFacts } from '../feed/feed.schemas.js';
-import type { FeedItemsTable, LedgerTables } from './ledger.tables.js';
+import type { LedgerTables } from './ledger.tables.js';
 
-/** Every SQL statement of the ledger module, on its own tables only (ledger.tables.ts). */
+/**
+ * The ledger's SQL, on its own tables only (ledger.tables.ts): postings, accounts, the head,
+ * entries. The outbox reads the feed asks for and the export's cursor have files of their own
+ * (ledger.feed.repository.ts, ledger.journal.repository.ts).
+ */
 type Db = Executor<LedgerTables>;
 type LedgerTx = Tx<LedgerTables>;
 
@@ -215,49 +219,6 @@ export function entriesPage(db: Db, communityId: string, position: number | null
     .execute();
 }
 
-/** One entry as the hledger export writes it: its local date and who paid or was paid. */
-export interface ExportRow {
-  seq: number;
-  id: string;
-  kind: string;
-  memo: string;
-  hash: string;
-  /** `YYYY-MM-DD` of when it happened, in the community's time zone. */
-  date: string;
-  /** What the entry records (`spend_request`, `income`, …) and its id there. */
-  source_type: string | null;
-  source_id: string | null;
-  /** An income's payer. */
-  payer: string | null;
-  income_memo: string | null;
-  category: string | null;
-}
-
-const EXPORT_CURSOR = 'ledger_export_entries';
-
-/**
- * Opens a cursor, in the caller's transaction, over the community's entries in date order
- * (the local date of `occurred_at` in `timezone`, the community's), then by seq within a date:
- * the order hledger's `ordereddates` check wants, although back-dated incomes make it differ
- * from seq order. PostgreSQL sorts once; `fetchExportRows` then reads it a chunk at a time.
- */
-export async function openExportCursor(tx: LedgerTx, communityId: string, timezone: string): Promise<void> {
-  await sql`
-    DECLARE ${sql.raw(EXPORT_CURSOR)} NO SCROLL CURSOR FOR
-    SELECT e.seq, e.id, e.kind, e.memo, e.hash, e.source_type, e.source_id,
-           to_char(e.occurred_at AT TIME ZONE ${timezone}::text, 'YYYY-MM-DD') AS date,
-           i.payer, i.memo AS income_memo, i.category
-      FROM entries e
-      LEFT JOIN incomes i ON e.source_type = 'income' AND i.community_id = e.community_id AND i.id = e.source_id
-     WHERE e.community_id = ${communityId}
-     ORDER BY (e.occurred_at AT TIME ZONE ${timezone}::text)::date, e.seq`.execute(tx);
-}
-
-export async function fetchExportRows(tx: LedgerTx, limit: number): Promise<ExportRow[]> {
-  const { rows } = await sql<ExportRow>`FETCH ${sql.raw(String(Math.trunc(limit)))} FROM ${sql.raw(EXPORT_CURSOR)}`.execute(tx);
-  return rows;
-}
-
 /** The postings of the given entries, by entry and line. */
 export function postingsOfSeqs(db: Db, communityId: string, seqs: readonly number[]) {
   return db
@@ -329,37 +290,4 @@ export async function monthlyActuals(db: Db, communityId: string, year: number) 
      WHERE m.community_id = ${communityId}
        AND m.month >= make_date(${year}::int, 1, 1) AND m.month < make_date(${year}::int + 1, 1, 1)`.execute(db);
   return rows;
-}
-
-/** A feed item with the name of the account it names (an account's name is the ledger's). */
-export type FeedRow = Selectable<FeedItemsTable> & { account_name: string | null };
-
-/** The feed after `afterSeq`, oldest first. */
-export function feedItemsAfter(db: Db, communityId: string, afterSeq: number, limit: number): Promise<FeedRow[]> {
-  return feedItems(db, communityId).where('f.seq', '>', afterSeq).orderBy('f.seq').limit(limit).execute();
-}
-
-/** Newest first: the items before `beforeSeq`, or the latest ones when it is null. */
-export function feedItemsBefore(db: Db, communityId: string, beforeSeq: number | null, limit: number): Promise<FeedRow[]> {
-  return feedItems(db, communityId)
-    .$if(beforeSeq !== null, (q) => q.where('f.seq', '<', beforeSeq!))
-    .orderBy('f.seq', 'desc')
-    .limit(limit)
-    .execute();
-}
-
-function feedItems(db: Db, communityId: string) {
-  return db
-    .selectFrom('feed_items as f')
-    .leftJoin('accounts as a', (join) => join.onRef('a.community_id', '=', 'f.community_id').onRef('a.code', '=', 'f.account'))
-    .select(['f.community_id', 'f.seq', 'f.type', 'f.at', 'f.amount', 'f.account', 'a.name as account_name', 'f.summary', 'f.ref', 'f.actor_id', 'f.details'])
-    .where('f.community_id', '=', communityId);
-}
-
-/** The last feed seq of each community (0 for none yet), in one round trip. */
-export async function feedHeads(db: Db, communityIds: string[]): Promise<Map<string, number>> {
-  if (communityIds.length === 0) return new Map();
-  const { rows } = await sql<{ community_id: string; feed_seq: number }>`
-    SELECT community_id, feed_seq FROM community_heads WHERE community_id = ANY(${communityIds}::text[])`.execute(db);
-  return new Map(rows.map((r) => [r.community_id, r.feed_seq]));
 }

@@ -12,8 +12,10 @@ import { toDraft, translatePostError, type PostRequest } from './ledger.drafts.j
 import { createGroupCommit } from './ledger.group-commit.js';
 import { incomeOf, incomeRefusal } from './ledger.income.js';
 import { journalStream, type PayeesOf } from './ledger.journal.js';
+import * as feedRepo from './ledger.feed.repository.js';
+import type { FeedRow } from './ledger.feed.repository.js';
 import * as repo from './ledger.repository.js';
-import type { FeedDraft, FeedRow, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
+import type { FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
 import type { Account, AccountType, CreateAccountBody, EntriesQuery, Entry, Fund, Income, RecordIncomeBody, ReversalBody } from './ledger.schemas.js';
 import { verifyLedger } from './ledger.verify.js';
 import { entryRow, toAccount, withPostings } from './ledger.views.js';
@@ -265,12 +267,12 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
     },
 
     /** The feed after `afterSeq`, oldest first. */
-    feedItemsAfter: (executor: Executor, communityId: string, afterSeq: number, limit: number) => repo.feedItemsAfter(executor, communityId, afterSeq, limit),
+    feedItemsAfter: (executor: Executor, communityId: string, afterSeq: number, limit: number) => feedRepo.feedItemsAfter(executor, communityId, afterSeq, limit),
     /** The feed before `beforeSeq` (null: from the newest), newest first. */
     feedItemsBefore: (executor: Executor, communityId: string, beforeSeq: number | null, limit: number) =>
-      repo.feedItemsBefore(executor, communityId, beforeSeq, limit),
+      feedRepo.feedItemsBefore(executor, communityId, beforeSeq, limit),
     /** The last feed seq of each community (0 for none yet). */
-    feedHeads: (executor: Executor, communityIds: string[]) => repo.feedHeads(executor, communityIds),
+    feedHeads: (executor: Executor, communityIds: string[]) => feedRepo.feedHeads(executor, communityIds),
     /** A year's debits and credits per account and month (months in the community's time zone), from stored totals. */
     monthlyActuals: (executor: Executor, communityId: string, year: number) => repo.monthlyActuals(executor, communityId, year),
   };
