@@ -1,9 +1,8 @@
 import { Type } from 'typebox';
-import { sendOutcome } from '../../http/outcome-reply.js';
 import { Repair } from '../repairs/repairs.schemas.js';
 import type { App } from '../../http/app-types.js';
+import { answerOnce } from '../../http/outcome-reply.js';
 import { CommunityParams, IdempotencyHeaders, Page, problems } from '../../shared/schemas.js';
-import { fingerprint } from '../idempotency/idempotency.service.js';
 import {
   AcceptanceBody,
   ApprovalBody,
@@ -45,13 +44,8 @@ export async function spendingRoutes(app: App): Promise<void> {
         response: { 201: SpendRequest, ...problems(400, 401, 403, 404, 409, 422) },
       },
     },
-    async (request, reply) => {
-      const outcome = await spending.submit(request.params.cid, request.principal, request.body, {
-        key: request.headers['idempotency-key'],
-        fingerprint: fingerprint('POST /spend-requests', request.body),
-      });
-      return sendOutcome(reply, outcome);
-    },
+    async (request, reply) =>
+      answerOnce(request, reply, 'POST /spend-requests', (idempotency) => spending.submit(request.params.cid, request.principal, request.body, idempotency)),
   );
 
   app.get(
@@ -144,11 +138,9 @@ export async function spendingRoutes(app: App): Promise<void> {
     },
     async (request, reply) => {
       const { cid, id } = request.params;
-      const outcome = await spending.cancel(cid, request.principal, id, request.body, {
-        key: request.headers['idempotency-key'],
-        fingerprint: fingerprint(`POST /spend-requests/${id}/cancellation`, request.body),
-      });
-      return sendOutcome(reply, outcome);
+      return answerOnce(request, reply, `POST /spend-requests/${id}/cancellation`, (idempotency) =>
+        spending.cancel(cid, request.principal, id, request.body, idempotency),
+      );
     },
   );
 
@@ -184,11 +176,7 @@ export async function spendingRoutes(app: App): Promise<void> {
     },
     async (request, reply) => {
       const { cid, id } = request.params;
-      const outcome = await spending.payout(cid, request.principal, id, request.body, {
-        key: request.headers['idempotency-key'],
-        fingerprint: fingerprint(`POST /spend-requests/${id}/payout`, request.body),
-      });
-      return sendOutcome(reply, outcome);
+      return answerOnce(request, reply, `POST /spend-requests/${id}/payout`, (idempotency) => spending.payout(cid, request.principal, id, request.body, idempotency));
     },
   );
 }
