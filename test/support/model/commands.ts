@@ -140,10 +140,10 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 16, arbitrary: fc.record({ kind: fc.constant('approve' as const), by: keyHolder, target: targetArb, digest: weighted<'right' | 'wrong'>([['right', 12], ['wrong', 1]]), signing: signingArb }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reject' as const), by: keyHolder, target: targetArb, signing: signingArb }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cancel' as const), by: canceller, target: targetArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('reject' as const), by: keyHolder, target: targetArb, signing: signingArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('cancel' as const), by: canceller, target: targetArb }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('payout' as const), by: staff, target: targetArb }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('reverse' as const), by: keyHolder, pick: fc.nat(), fit: fc.boolean(), signing: signingArb }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('reverse' as const), by: keyHolder, pick: fc.nat(), fit: fc.boolean(), signing: signingArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('set-rate' as const), by: planner, ratePerM2: rateArb, from: fc.constantFrom('default' as const, 'next' as const, 'after-next' as const, 'first' as const) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('bill' as const), by: staff, again: weighted([[false, 4], [true, 1]]) }) },
   {
@@ -163,14 +163,23 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
 const opOfKind = <K extends Op['kind']>(kind: K) => opArb.filter((op): op is Extract<Op, { kind: K }> => op.kind === kind);
 
 /**
- * Stories: a request's life (a submission, keys by random people, perhaps a payout), a fee
- * cycle (a rate, a run, payments, the next run absorbing advances) and a budget's approval,
- * each drawn as one piece so that runs reach the later steps often. Every piece is still an
- * ordinary command with random actors, targets and amounts.
+ * Stories: a request's life (a submission, keys by random people, then perhaps a payout, a
+ * rejection or a cancellation), a fee cycle (a rate, a run, payments, the next run absorbing
+ * advances) and a budget's approval, each drawn as one piece so that runs reach the later
+ * steps often. Every piece is still an ordinary command with random actors, targets, amounts.
  */
 const spendStory: fc.Arbitrary<Op[]> = fc
-  .tuple(opOfKind('spend'), fc.array(opOfKind('approve'), { minLength: 1, maxLength: 4 }), fc.option(opOfKind('payout'), { freq: 2 }))
-  .map(([spend, keys, payout]) => [spend, ...keys, ...(payout ? [payout] : [])]);
+  .tuple(
+    opOfKind('spend'),
+    fc.array(opOfKind('approve'), { minLength: 1, maxLength: 4 }),
+    fc.oneof(
+      { weight: 2, arbitrary: fc.constant(null) },
+      { weight: 4, arbitrary: opOfKind('payout') },
+      { weight: 1, arbitrary: opOfKind('reject') },
+      { weight: 1, arbitrary: opOfKind('cancel') },
+    ),
+  )
+  .map(([spend, keys, end]) => [spend, ...keys, ...(end ? [end] : [])]);
 const feeStory: fc.Arbitrary<Op[]> = fc
   .tuple(fc.option(opOfKind('set-rate'), { freq: 3 }), opOfKind('bill'), fc.array(opOfKind('pay-fee'), { minLength: 1, maxLength: 3 }), opOfKind('bill'))
   .map(([rate, bill, payments, next]) => [...(rate ? [rate] : []), bill, ...payments, next]);
