@@ -6,10 +6,19 @@ export interface LoadResult {
   non2xx: number;
   /** Socket errors and timeouts: requests whose outcome we never learned. */
   errors: number;
+  /** The errors by code or message (ECONNRESET, ETIMEDOUT, request timed out, ...). */
+  errorKinds?: Record<string, number>;
   statusCodes: Record<string, number>;
   seconds: number;
   /** Milliseconds of every 2xx response. */
   latencies: number[];
+  /**
+   * The same, leaving out each connection's first response, whose time includes opening the
+   * connection (seconds, when the server's accept queue overflows and SYNs are retried).
+   */
+  steadyLatencies?: number[];
+  /** How many of the connections received at least one answer. */
+  connectionsAnswered?: number;
 }
 
 /**
@@ -25,8 +34,13 @@ export async function runHttpLoad(options: {
   body: string;
   connections: number;
   seconds: number;
+  /** Seconds without an answer before autocannon gives a request up (default 20). */
+  timeoutSeconds?: number;
 }): Promise<LoadResult> {
   const latencies: number[] = [];
+  const steadyLatencies: number[] = [];
+  const answeredClients = new Set<object>();
+  const errorKinds: Record<string, number> = {};
   const statusCodes: Record<string, number> = {};
   let ok = 0;
   let non2xx = 0;
@@ -45,8 +59,8 @@ export async function runHttpLoad(options: {
         connections: options.connections,
         pipelining: 1,
         // A hard bound only; the drain below normally ends the run right after the deadline.
-        duration: options.seconds + 30,
-        timeout: 20,
+        duration: options.seconds + 10 + (options.timeoutSeconds ?? 20),
+        timeout: options.timeoutSeconds ?? 20,
       },
       (error, result) => (error ? reject(error) : resolve(result)),
     );
@@ -55,16 +69,22 @@ export async function runHttpLoad(options: {
     started = performance.now();
     deadline = started + options.seconds * 1000;
   });
+  instance.on('reqError', (error: NodeJS.ErrnoException) => {
+    const kind = error.code ?? error.message;
+    errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+  });
   instance.on('response', (client, statusCode, _bytes, responseTime) => {
     const now = performance.now();
     statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
     if (statusCode >= 200 && statusCode < 300) {
       ok++;
       latencies.push(responseTime);
+      if (answeredClients.has(client)) steadyLatencies.push(responseTime);
       lastResponse = now;
     } else {
       non2xx++;
     }
+    answeredClients.add(client);
     // Past the deadline: cap this connection at the requests it has sent; autocannon then
     // closes it cleanly after this response instead of sending another.
     if (now >= deadline) {
@@ -75,5 +95,5 @@ export async function runHttpLoad(options: {
   const result = await finished;
 
   const seconds = ((lastResponse || performance.now()) - started) / 1000;
-  return { ok, non2xx, errors: result.errors, statusCodes, seconds, latencies };
+  return { ok, non2xx, errors: result.errors, errorKinds, statusCodes, seconds, latencies, steadyLatencies, connectionsAnswered: answeredClients.size };
 }

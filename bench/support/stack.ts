@@ -21,6 +21,8 @@ export interface Stack {
   databaseUrl: string;
   baseUrl: string;
   adminPassword: string;
+  /** The API process, for reading its CPU time. */
+  serverPid?: number;
   /** Stops the server, the database and removes the temp dir; safe to call twice. */
   close(): Promise<void>;
 }
@@ -29,7 +31,12 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 const SERVER_START_TIMEOUT_MS = 60_000;
 const SERVER_STOP_TIMEOUT_MS = 20_000;
 
-export async function startStack(log: (message: string) => void): Promise<Stack> {
+export interface StackOptions {
+  /** Extra arguments for the API's `node` (e.g. `--cpu-prof`), placed before the entry point. */
+  serverNodeArgs?: string[];
+}
+
+export async function startStack(log: (message: string) => void, options: StackOptions = {}): Promise<Stack> {
   const cleanups: Array<() => Promise<void>> = [];
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -59,12 +66,12 @@ export async function startStack(log: (message: string) => void): Promise<Stack>
     }
 
     const port = await freePort();
-    const server = startServer(databaseUrl, port, adminPassword);
+    const server = startServer(databaseUrl, port, adminPassword, options.serverNodeArgs ?? []);
     cleanups.push(() => stopServer(server, log));
     const baseUrl = `http://127.0.0.1:${port}`;
     await waitForHealth(baseUrl, server);
     log(`API server (pid ${server.pid}) ready at ${baseUrl}`);
-    return { databaseUrl, baseUrl, adminPassword, close };
+    return { databaseUrl, baseUrl, adminPassword, serverPid: server.pid, close };
   } catch (error) {
     await close();
     throw error;
@@ -72,8 +79,8 @@ export async function startStack(log: (message: string) => void): Promise<Stack>
 }
 
 /** Exactly `npm start`: the same entry point and loader, told where the database is. */
-function startServer(databaseUrl: string, port: number, adminPassword: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+function startServer(databaseUrl: string, port: number, adminPassword: string, nodeArgs: string[]): ChildProcess {
+  return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server.ts'], {
     cwd: REPO_ROOT,
     env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADMIN_PASSWORD: adminPassword },
     stdio: ['ignore', 'inherit', 'inherit'],
