@@ -43,7 +43,7 @@ export function anyValue(schema: JsonSchema, name: string, pools: Pools, depth =
   return fc.oneof(
     { weight: 30, arbitrary: valid },
     { weight: 1, arbitrary: wrongType(schema) },
-    { weight: schema['x-component'] === 'Money' ? 4 : 1, arbitrary: hostileFor(schema) },
+    { weight: schema['x-component'] === 'Money' ? 4 : 2, arbitrary: hostileFor(schema) },
   );
 }
 
