@@ -25,6 +25,13 @@ export interface SheddingLimits {
  *
  * `/health` and `/metrics` are never shed.
  */
+// Made once: a process shedding thousands of requests a second should not also capture a stack
+// trace for each of them. An AppError carries no per-request state, so one instance serves all.
+const DATABASE_DOWN = unavailable('The database cannot be reached right now; nothing was written. Try again shortly', 2);
+const TOO_MANY_STREAMS = unavailable('Too many live streams are open on this server; reconnect in a moment', 5);
+const PROCESS_BUSY = unavailable('The service is busy; nothing was written. Try again in a moment', 1);
+const COMMUNITY_BUSY = unavailable('This community has too many requests in progress; nothing was written. Try again in a moment', 1);
+
 export function shedLoad(limits: SheddingLimits, availability: DatabaseAvailability) {
   let inFlight = 0;
   let streams = 0;
@@ -43,12 +50,12 @@ export function shedLoad(limits: SheddingLimits, availability: DatabaseAvailabil
     if (route === undefined || !route.startsWith('/v1/')) return;
     if (!availability.reachable) {
       metrics.shed.inc({ reason: 'database' });
-      throw unavailable('The database cannot be reached right now; nothing was written. Try again shortly', 2);
+      throw DATABASE_DOWN;
     }
     if (route.endsWith('/stream')) {
       if (streams >= limits.maxStreams) {
         metrics.shed.inc({ reason: 'streams' });
-        throw unavailable('Too many live streams are open on this server; reconnect in a moment', 5);
+        throw TOO_MANY_STREAMS;
       }
       streams++;
       reply.raw.once('close', () => streams--);
@@ -58,11 +65,11 @@ export function shedLoad(limits: SheddingLimits, availability: DatabaseAvailabil
     const key = typeof communityId === 'string' ? communityId : undefined;
     if (inFlight >= limits.maxInFlight) {
       metrics.shed.inc({ reason: 'process' });
-      throw unavailable('The service is busy; nothing was written. Try again in a moment', 1);
+      throw PROCESS_BUSY;
     }
     if (key !== undefined && (perCommunity.get(key) ?? 0) >= limits.maxPerCommunity) {
       metrics.shed.inc({ reason: 'community' });
-      throw unavailable('This community has too many requests in progress; nothing was written. Try again in a moment', 1);
+      throw COMMUNITY_BUSY;
     }
     inFlight++;
     if (key !== undefined) perCommunity.set(key, (perCommunity.get(key) ?? 0) + 1);
