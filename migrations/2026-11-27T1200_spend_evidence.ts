@@ -26,7 +26,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       attachment_id text NOT NULL,
       PRIMARY KEY (community_id, request_id, step, position),
       CONSTRAINT spend_attachments_once UNIQUE (community_id, request_id, step, attachment_id),
-      FOREIGN KEY (community_id, request_id, step) REFERENCES spend_events (community_id, request_id, n),
+      -- The step exists: the trigger below checks it is the request's latest (a foreign key to
+      -- spend_events would also stop TRUNCATE before that table's own append-only guard speaks).
+      FOREIGN KEY (community_id, request_id) REFERENCES spend_requests (community_id, id),
       FOREIGN KEY (community_id, attachment_id) REFERENCES attachments (community_id, id)
     );
 

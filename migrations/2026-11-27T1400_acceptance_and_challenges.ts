@@ -21,7 +21,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       step         integer NOT NULL,
       at           timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp()),
       PRIMARY KEY (community_id, request_id, user_id),
-      FOREIGN KEY (community_id, request_id, step) REFERENCES spend_events (community_id, request_id, n),
+      FOREIGN KEY (community_id, request_id) REFERENCES spend_requests (community_id, id),
       FOREIGN KEY (community_id, user_id) REFERENCES memberships (community_id, user_id)
     );
 
@@ -30,6 +30,11 @@ export async function up(db: Kysely<any>): Promise<void> {
       IF NOT EXISTS (SELECT 1 FROM spend_requests r
                       WHERE r.community_id = NEW.community_id AND r.id = NEW.request_id AND r.status = 'paid') THEN
         RAISE EXCEPTION 'spend request % is not paid: no verdict yet', NEW.request_id USING ERRCODE = 'check_violation';
+      END IF;
+      -- A verdict is shown by the step appended for it, in the same transaction.
+      IF NEW.step IS DISTINCT FROM (SELECT max(n) FROM spend_events WHERE community_id = NEW.community_id AND request_id = NEW.request_id) THEN
+        RAISE EXCEPTION 'a verdict on spend request % is shown by its latest step, not step %', NEW.request_id, NEW.step
+          USING ERRCODE = 'check_violation';
       END IF;
       RETURN NEW;
     END $$;
