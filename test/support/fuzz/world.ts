@@ -77,6 +77,8 @@ export async function buildWorld(app: App): Promise<World> {
     account: { home: ['5105', '5101', '5102', '5199', '2201', '1001', '4101', '4001', '3001'], foreign: [] },
     'lines.account': { home: ['5105', '5101', '5102', '5199', '4101', '4001', '2201'], foreign: [] },
     period: { home: ['2026-01', '2026-02', '2026-12', '2025-12'], foreign: [] },
+    // Zones at the edges: fourteen hours ahead, twelve behind, a quarter hour, a half hour.
+    timezone: { home: ['Asia/Shanghai', 'Pacific/Kiritimati', 'Etc/GMT+12', 'Asia/Kathmandu', 'America/St_Johns', 'UTC'], foreign: [] },
   };
   return {
     home,
