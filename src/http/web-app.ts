@@ -26,6 +26,11 @@ export const APP_PATHS = [
   '/fee-rate',
   '/draft-budget',
   '/members-units',
+  '/repairs',
+  '/report-repair',
+  '/challenges',
+  '/challenges/:id',
+  '/ask',
   '/track/:trackingNo',
   '/notice/:communityId/:month',
 ] as const;

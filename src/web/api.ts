@@ -20,7 +20,9 @@ import type {
   Statement,
 } from '../modules/fees/fees.schemas.js';
 import type { Account, EntriesQuery, Entry, Fund, Income, RecordIncomeBody, Verification } from '../modules/ledger/ledger.schemas.js';
+import type { AnswerBody, Challenge, ChallengeListQuery, OpenChallengeBody } from '../modules/challenges/challenges.schemas.js';
 import type {
+  AcceptanceBody,
   ApprovalBody,
   CancellationBody,
   PayoutBody,
@@ -30,9 +32,13 @@ import type {
   SpendStatus,
   SubmitSpendBody,
 } from '../modules/spending/spending.schemas.js';
+import type { Attachment, AttachmentRef, AttachmentType } from '../modules/evidence/evidence.schemas.js';
+import type { Repair, RepairEventBody, RepairStatus, ReportRepairBody } from '../modules/repairs/repairs.schemas.js';
 import type { Page, Problem } from '../shared/schemas.js';
 
 export type { Account, Budget, BudgetReport, Community, Entry, FeedItem, FeeSchedule, FeeSummary, Fund, Me, MemberResponse, SpendRequest, SpendRequestSummary, SpendStatus, Statement, Unit };
+export type { Attachment, AttachmentRef, AttachmentType, Challenge, OpenChallengeBody, Repair, RepairEventBody, RepairStatus };
+export type ChallengeFilter = NonNullable<ChallengeListQuery['status']>;
 export type Membership = Me['communities'][number];
 export type ProblemBody = Static<typeof Problem>;
 type PageOf<T extends Parameters<typeof Page>[0]> = Static<ReturnType<typeof Page<T>>>;
@@ -42,6 +48,8 @@ export type SpendPage = PageOf<typeof SpendRequestSummary>;
 export type UnitPage = PageOf<typeof Unit>;
 export type MemberPage = PageOf<typeof MemberResponse>;
 export type Arrears = Static<typeof ArrearsPage>;
+export type RepairPage = PageOf<typeof Repair>;
+export type ChallengePage = PageOf<typeof Challenge>;
 
 /** A refusal from the API, carrying its problem body. */
 export class ApiError extends Error {
@@ -94,6 +102,36 @@ async function call<T>(method: string, path: string, body?: unknown, idempotency
   return parsed as T;
 }
 
+/**
+ * Uploads one file as the raw body of POST …/attachments, reporting progress (fetch cannot
+ * report an upload's progress; XMLHttpRequest can). Same session cookie and CSRF token as `call`.
+ */
+function upload(path: string, file: Blob, contentType: AttachmentType, onProgress: (fraction: number) => void): Promise<Attachment> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', path);
+    request.setRequestHeader('content-type', contentType);
+    request.setRequestHeader('accept', 'application/json');
+    if (csrfToken) request.setRequestHeader('x-csrf-token', csrfToken);
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable && event.total > 0) onProgress(event.loaded / event.total);
+    };
+    request.onerror = () => reject(new TypeError('network error'));
+    request.onload = () => {
+      let parsed: unknown;
+      try {
+        parsed = request.responseText ? JSON.parse(request.responseText) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      if (request.status === 201) return resolve(parsed as Attachment);
+      if (request.status === 401) for (const listener of signedOutListeners) listener();
+      reject(new ApiError(request.status, parsed as ProblemBody | undefined));
+    };
+    request.send(file);
+  });
+}
+
 const c = (cid: string) => `/v1/communities/${encodeURIComponent(cid)}`;
 const query = (params: Record<string, string | number | undefined>) => {
   const entries = Object.entries(params).filter((e): e is [string, string | number] => e[1] !== undefined);
@@ -101,7 +139,7 @@ const query = (params: Record<string, string | number | undefined>) => {
 };
 
 /** Every page of a list, for lists a community keeps short (units, members, accounts' entries of a month…). */
-async function allPages<T>(fetchPage: (after: string | undefined) => Promise<{ items: T[]; nextAfter: string | null }>, max = 50): Promise<T[]> {
+export async function allPages<T>(fetchPage: (after: string | undefined) => Promise<{ items: T[]; nextAfter: string | null }>, max = 50): Promise<T[]> {
   const items: T[] = [];
   let after: string | undefined;
   for (let i = 0; i < max; i++) {
@@ -169,6 +207,8 @@ export const api = {
     call<SpendPage>('GET', `${c(cid)}/spend-requests${query({ status, after, limit: 100 })}`),
   spendRequest: (cid: string, id: string) => call<SpendRequest>('GET', `${c(cid)}/spend-requests/${encodeURIComponent(id)}`),
   track: (trackingNo: string) => call<SpendRequest>('GET', `/v1/track/${encodeURIComponent(trackingNo)}`),
+  /** A repair by its BX-… number: the same route answers repairs. */
+  trackRepair: (trackingNo: string) => call<Repair>('GET', `/v1/track/${encodeURIComponent(trackingNo)}`),
   submitSpend: (cid: string, body: SubmitSpendBody, key: string) => call<SpendRequest>('POST', `${c(cid)}/spend-requests`, body, key),
   approve: (cid: string, id: string, body: ApprovalBody) => call<SpendRequest>('POST', `${c(cid)}/spend-requests/${encodeURIComponent(id)}/approvals`, body),
   reject: (cid: string, id: string, body: RejectionBody) => call<SpendRequest>('POST', `${c(cid)}/spend-requests/${encodeURIComponent(id)}/rejections`, body),
@@ -176,4 +216,22 @@ export const api = {
     call<SpendRequest>('POST', `${c(cid)}/spend-requests/${encodeURIComponent(id)}/cancellation`, body),
   payout: (cid: string, id: string, body: PayoutBody, key: string) =>
     call<SpendRequest>('POST', `${c(cid)}/spend-requests/${encodeURIComponent(id)}/payout`, body, key),
+
+  /** Where the browser reads an attachment's bytes: same origin, the session cookie authenticates. */
+  attachmentUrl: (cid: string, id: string) => `${c(cid)}/attachments/${encodeURIComponent(id)}`,
+  upload: (cid: string, file: Blob, contentType: AttachmentType, onProgress: (fraction: number) => void) =>
+    upload(`${c(cid)}/attachments`, file, contentType, onProgress),
+
+  repairs: (cid: string, status?: RepairStatus, after?: string) => call<RepairPage>('GET', `${c(cid)}/repairs${query({ status, after, limit: 100 })}`),
+  repair: (cid: string, id: string) => call<Repair>('GET', `${c(cid)}/repairs/${encodeURIComponent(id)}`),
+  accept: (cid: string, id: string, body: AcceptanceBody) => call<SpendRequest>('POST', `${c(cid)}/spend-requests/${encodeURIComponent(id)}/acceptance`, body),
+
+  challenges: (cid: string, status?: ChallengeFilter, after?: string) =>
+    call<ChallengePage>('GET', `${c(cid)}/challenges${query({ status, after, limit: 100 })}`),
+  challenge: (cid: string, id: string) => call<Challenge>('GET', `${c(cid)}/challenges/${encodeURIComponent(id)}`),
+  ask: (cid: string, body: OpenChallengeBody) => call<Challenge>('POST', `${c(cid)}/challenges`, body),
+  answer: (cid: string, id: string, body: AnswerBody) => call<Challenge>('POST', `${c(cid)}/challenges/${encodeURIComponent(id)}/answer`, body),
+
+  reportRepair: (cid: string, body: ReportRepairBody) => call<Repair>('POST', `${c(cid)}/repairs`, body),
+  repairEvent: (cid: string, id: string, body: RepairEventBody) => call<Repair>('POST', `${c(cid)}/repairs/${encodeURIComponent(id)}/events`, body),
 };

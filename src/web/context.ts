@@ -21,3 +21,9 @@ export function useSession(): Session {
 }
 
 export const hasRole = (here: Membership, ...roles: string[]) => roles.some((role) => here.roles.includes(role as never));
+
+/** The community a tracking number names (XY-/BX-<year>-<community number>-<seq>), or the one being looked at. */
+export function communityOf(session: Pick<Session, 'me' | 'here'>, trackingNo: string): Membership {
+  const number = Number(/^[A-Z]+-\d{4}-(\d+)-/.exec(trackingNo)?.[1]);
+  return session.me.communities.find((c) => c.number === number) ?? session.here;
+}

@@ -15,6 +15,12 @@ import { Billing } from './screens/billing.js';
 import { MembersUnits } from './screens/members-units.js';
 import { DraftBudget } from './screens/draft-budget.js';
 import { SetFeeRate } from './screens/set-fee-rate.js';
+import { Repairs } from './screens/repairs.js';
+import { ReportRepair } from './screens/report-repair.js';
+import { TrackRepair } from './screens/track-repair.js';
+import { AskQuestion } from './screens/ask-question.js';
+import { Challenges } from './screens/challenges.js';
+import { ReadChallenge } from './screens/read-challenge.js';
 
 interface Tab {
   href: string;
@@ -36,7 +42,14 @@ const TABS: Tab[] = [
 /** The screen for a path; the printable notice is loaded only when asked for (it brings the QR code). */
 function screenFor(path: string): { screen: preact.JSX.Element; tab: string; bare?: boolean } {
   const track = /^\/track\/([^/]+)$/.exec(path);
-  if (track) return { screen: <TrackRequest trackingNo={decodeURIComponent(track[1]!)} />, tab: '/spend-requests' };
+  if (track) {
+    const trackingNo = decodeURIComponent(track[1]!);
+    // A repair (BX-…) and a spend request (XY-…) share the one tracking route, and the 支出 tab.
+    const screen = trackingNo.startsWith('BX-') ? <TrackRepair trackingNo={trackingNo} /> : <TrackRequest trackingNo={trackingNo} />;
+    return { screen, tab: '/spend-requests' };
+  }
+  const challenge = /^\/challenges\/([^/]+)$/.exec(path);
+  if (challenge) return { screen: <ReadChallenge id={decodeURIComponent(challenge[1]!)} />, tab: '/' };
   const notice = /^\/notice\/([^/]+)\/(\d{4}-\d{2})$/.exec(path);
   if (notice) return { screen: <LazyNotice communityId={notice[1]!} month={notice[2]!} />, tab: '', bare: true };
   const screens: Record<string, [ComponentType, string]> = {
@@ -50,6 +63,10 @@ function screenFor(path: string): { screen: preact.JSX.Element; tab: string; bar
     '/my-units': [MyUnits, '/my-units'],
     '/record-income': [RecordIncome, '/'],
     '/submit-request': [SubmitRequest, '/spend-requests'],
+    '/repairs': [Repairs, '/spend-requests'],
+    '/report-repair': [ReportRepair, '/spend-requests'],
+    '/challenges': [Challenges, '/'],
+    '/ask': [AskQuestion, '/'],
     '/billing': [Billing, '/fees'],
     '/fee-rate': [SetFeeRate, '/fees'],
     '/draft-budget': [DraftBudget, '/budget'],

@@ -43,6 +43,50 @@ export const FEED_WORDS: Record<string, string> = {
   'spend.paid': '支出已付款',
   'entry.reversed': '冲正',
   'budget.approved': '年度预算获批',
+  'repair.reported': '新报修',
+  'repair.updated': '报修进展',
+  'spend.accepted': '支出已验收',
+  'spend.disputed': '验收有异议',
+  'challenge.opened': '业主质询',
+  'challenge.answered': '质询已答复',
+};
+
+/** A question's state as every member sees it: overdue is said publicly, in red. */
+export const CHALLENGE_STATUS_WORDS: Record<string, string> = {
+  open: '待答复',
+  answered: '已答复',
+  overdue: '已逾期',
+};
+
+/** What a question is about. */
+export const CHALLENGE_SUBJECT_WORDS: Record<string, string> = {
+  entry: '收支明细',
+  'spend-request': '支出申请',
+  budget: '年度预算',
+};
+
+/** A repair's status, one word each, used alike in lists, filters and its page. */
+export const REPAIR_STATUS_WORDS: Record<string, string> = {
+  reported: '已报修',
+  assigned: '已派单',
+  started: '维修中',
+  done: '已完工',
+  confirmed: '已确认',
+  reopened: '已重开',
+  cancelled: '已撤销',
+};
+
+/** The steps of a repair's timeline, as done by someone. */
+export const REPAIR_STEP_WORDS: Record<string, string> = {
+  reported: '报修',
+  assigned: '派单',
+  started: '开始维修',
+  done: '完工',
+  confirmed: '确认修好',
+  reopened: '没修好，重新报修',
+  cancelled: '撤销报修',
+  'spend.submitted': '提交维修支出申请',
+  'spend.paid': '维修款已支付',
 };
 
 export const TIMELINE_WORDS: Record<string, string> = {
@@ -53,6 +97,7 @@ export const TIMELINE_WORDS: Record<string, string> = {
   cancelled: '撤销',
   paid: '付款',
   vote: '业主表决',
+  repair: '关联报修',
   accepted: '验收通过',
   disputed: '验收有异议',
 };

@@ -13,6 +13,8 @@ export function FeedList({ items, timeZone }: { items: FeedItem[]; timeZone: str
       {items.map((item) => {
         const sign = MONEY_IN.has(item.type) ? '+' : MONEY_OUT.has(item.type) ? '-' : undefined;
         const tracked = /^(XY|BX)-/.test(item.ref);
+        // A question's ref is its id: its page answers it in public.
+        const question = item.type.startsWith('challenge.');
         return (
           <li key={item.seq} class="feed-item">
             <div class="feed-main">
@@ -25,6 +27,11 @@ export function FeedList({ items, timeZone }: { items: FeedItem[]; timeZone: str
                   <>
                     {' · '}
                     <a href={`/track/${encodeURIComponent(item.ref)}`}>{item.ref}</a>
+                  </>
+                ) : question ? (
+                  <>
+                    {' · '}
+                    <a href={`/challenges/${encodeURIComponent(item.ref)}`}>查看质询</a>
                   </>
                 ) : null}
               </span>

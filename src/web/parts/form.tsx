@@ -1,6 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { chineseCapitals } from '../format.js';
+import { Field } from './ui.js';
 
 const MONEY = /^(0|[1-9]\d{0,12})(\.\d{1,2})?$/;
 
@@ -94,4 +95,31 @@ export function monthsSince(first: string, latest: string): string[] {
     return year * 12 + m - 1;
   };
   return recentMonths(latest, Math.max(1, index(latest) - index(first) + 1));
+}
+
+/** A textarea under its label, hint and error, described by both (GOV.UK), for the few lines a person writes. */
+export function TextAreaField(props: {
+  id: string;
+  label: string;
+  hint?: string | undefined;
+  error?: string | undefined;
+  value: string;
+  onInput: (value: string) => void;
+  rows?: number;
+  maxLength?: number;
+}) {
+  const { id, hint, error } = props;
+  const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <Field id={id} label={props.label} hint={hint} error={error}>
+      <textarea
+        id={id}
+        rows={props.rows ?? 3}
+        maxLength={props.maxLength ?? 1000}
+        aria-describedby={describedBy}
+        value={props.value}
+        onInput={(e) => props.onInput((e.target as HTMLTextAreaElement).value)}
+      />
+    </Field>
+  );
 }

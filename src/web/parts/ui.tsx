@@ -12,8 +12,9 @@ export function Money({ amount, sign }: { amount: string; sign?: '+' | '-' }) {
   );
 }
 
-export function StatusWord({ status }: { status: string }) {
-  return <span class={`status status-${status}`}>{STATUS_WORDS[status] ?? status}</span>;
+/** A status in its word and colour; `words` for things other than spend requests (a repair's). */
+export function StatusWord({ status, words = STATUS_WORDS }: { status: string; words?: Record<string, string> }) {
+  return <span class={`status status-${status}`}>{words[status] ?? status}</span>;
 }
 
 /** A refusal or failure, announced to screen readers, in the residents' words. */

@@ -2,13 +2,15 @@ import { useState } from 'preact/hooks';
 import { api, type SpendRequest } from '../api.js';
 import { chineseCapitals } from '../format.js';
 import { useLoad, useSubmit } from '../hooks.js';
+import { SignedEvidence } from '../parts/signed-evidence.js';
 import { Card, Field, Money, Problem } from '../parts/ui.js';
 import { accountWord } from '../words.js';
 
 /**
  * A co-signer's key: what it signs is shown in full (the amount in figures and in capitals,
  * the account, the payee and its account, the purpose, the budget line and what remains of
- * it, and the digest), then 批准 or 驳回 with the signing password.
+ * it, the evidence whose SHA-256s the digest covers, and the digest), then 批准 or 驳回 with
+ * the signing password.
  */
 export function ApproveRequest({ cid, request, onDone }: { cid: string; request: SpendRequest; onDone: () => void }) {
   const accounts = useLoad(() => api.accounts(cid), [cid]);
@@ -91,6 +93,12 @@ export function ApproveRequest({ cid, request, onDone }: { cid: string; request:
             </dd>
           </div>
         ) : null}
+        <div>
+          <dt>凭证</dt>
+          <dd>
+            <SignedEvidence cid={cid} request={request} />
+          </dd>
+        </div>
         <div>
           <dt>签名摘要</dt>
           <dd>

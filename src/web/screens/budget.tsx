@@ -90,6 +90,9 @@ function BudgetBody({ report, onApproved }: { report: BudgetReport; onApproved: 
         <Bar width={rateWidth(t.executionRate)} label={`支出预算执行率 ${formatRate(t.executionRate)}`} />
       </section>
       {report.status === 'draft' && hasRole(here, 'cosigner') ? <ApproveBudget year={report.year} onDone={onApproved} /> : null}
+      <p class="small">
+        <a href={`/ask?type=budget&id=${report.year}`}>对 {report.year} 年度预算有疑问？发起质询 ›</a>
+      </p>
       <Card title="支出预算执行">
         <Lines lines={expense} />
       </Card>

@@ -190,6 +190,9 @@ export function Entries() {
                       </tbody>
                     </table>
                     <p class="small muted hash">哈希 {e.hash}</p>
+                    <p class="small">
+                      <a href={`/ask?type=entry&id=${encodeURIComponent(e.id)}&seq=${e.seq}`}>对这笔有疑问？发起质询 ›</a>
+                    </p>
                   </details>
                 </li>
               );

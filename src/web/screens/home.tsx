@@ -67,6 +67,7 @@ export function Home() {
         )}
       </section>
 
+      <OverdueQuestions />
       <Actions />
 
       <Card
@@ -92,10 +93,33 @@ export function Home() {
   );
 }
 
+/** Questions the steward let pass seven days unanswered, said on the first screen, in red, to everyone. */
+function OverdueQuestions() {
+  const { here, feed } = useSession();
+  const overdue = useLoad(() => api.challenges(here.id, 'overdue'), [here.id]);
+  useEffect(() => {
+    if (feed.version > 0) overdue.reload();
+  }, [feed.version]);
+  const count = overdue.data?.items.length ?? 0;
+  if (!count) return null;
+  return (
+    <p class="alarm">
+      <a href="/challenges">
+        {overdue.data?.nextAfter ? `${count}+` : count} 条业主质询逾期未答复 ›
+      </a>
+    </p>
+  );
+}
+
 /** What this member can do from here, by role; the API decides again on every request. */
 function Actions() {
   const { me, here } = useSession();
-  const links: [string, string][] = [];
+  // Repairs are for every member: the one thing a resident most often comes to do.
+  const links: [string, string][] = [
+    ['/report-repair', '我要报修'],
+    ['/repairs', '报修进度'],
+    ['/challenges', '业主质询'],
+  ];
   if (hasRole(here, 'cosigner')) links.push(['/approvals', '待我审批']);
   if (hasRole(here, 'manager')) {
     links.push(['/record-income', '记录公共收益'], ['/submit-request', '提交支出申请'], ['/billing', '物业费计费与收款']);

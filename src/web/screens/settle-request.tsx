@@ -1,13 +1,20 @@
 import { useState } from 'preact/hooks';
 import { api, type SpendRequest } from '../api.js';
 import { useSubmit } from '../hooks.js';
+import { FilesField, uploadsProblem } from '../parts/evidence.js';
+import { useUploads } from '../parts/uploads.js';
 import { Card, Field, Money, Problem } from '../parts/ui.js';
 
-/** A manager pays out an approved request and records the bank's reference. */
+/** A manager pays out an approved request, records the bank's reference and attaches the invoice and the bank slip. */
 export function PayRequest({ cid, request, onDone }: { cid: string; request: SpendRequest; onDone: () => void }) {
   const [reference, setReference] = useState('');
   const [missing, setMissing] = useState(false);
-  const pay = useSubmit((key) => api.payout(cid, request.id, { bankReference: reference.trim() }, key), onDone);
+  const uploads = useUploads(cid);
+  const [filesProblem, setFilesProblem] = useState<string | undefined>();
+  const pay = useSubmit(
+    (key) => api.payout(cid, request.id, { bankReference: reference.trim(), ...(uploads.ids.length ? { attachments: uploads.ids } : {}) }, key),
+    onDone,
+  );
   return (
     <Card title="付款">
       <form
@@ -15,8 +22,10 @@ export function PayRequest({ cid, request, onDone }: { cid: string; request: Spe
         noValidate
         onSubmit={(e) => {
           e.preventDefault();
+          const files = uploadsProblem(uploads);
           setMissing(!reference.trim());
-          if (reference.trim()) void pay.submit();
+          setFilesProblem(files);
+          if (reference.trim() && !files) void pay.submit();
         }}
       >
         <p>
@@ -26,6 +35,7 @@ export function PayRequest({ cid, request, onDone }: { cid: string; request: Spe
         <Field id="bank-reference" label="银行流水号" error={missing ? '请填写银行流水号。' : undefined}>
           <input id="bank-reference" value={reference} onInput={(e) => setReference((e.target as HTMLInputElement).value)} />
         </Field>
+        <FilesField id="payout-files" label="发票与银行回单（选填）" hint="照片或 PDF；付款后所有业主都能看到。" uploads={uploads} error={filesProblem} />
         <button type="submit" class="button" disabled={pay.busy}>
           确认已付款
         </button>

@@ -4,9 +4,12 @@ import { hasRole, useSession } from '../context.js';
 import { useLoad, useSubmit } from '../hooks.js';
 import { navigate } from '../router.js';
 import { CapitalsPreview, ErrorSummary, moneyProblem, valueOf, type Errors } from '../parts/form.js';
+import { FilesField, uploadsProblem } from '../parts/evidence.js';
+import { useUploads } from '../parts/uploads.js';
 import { Card, Field, Problem } from '../parts/ui.js';
-import { accountWord } from '../words.js';
+import { accountWord, REPAIR_STATUS_WORDS } from '../words.js';
 import { NotForYou } from './record-income.js';
+import { loadRepairs } from './repairs.js';
 
 const PAYEE_ACCOUNT = /^[0-9A-Za-z][0-9A-Za-z -]{4,48}[0-9A-Za-z]$/;
 
@@ -15,7 +18,19 @@ export function SubmitRequest() {
   const { here } = useSession();
   const year = new Date().getFullYear();
   const accounts = useLoad(() => api.accounts(here.id), [here.id]);
-  const [form, setForm] = useState({ title: '', amount: '', account: '', payeeName: '', payeeAccount: '', description: '', inBudget: true });
+  // A repair's page links here with ?repair=<id>: the request pays for that repair.
+  const repairs = useLoad(async () => (await loadRepairs(here.id)).filter((r) => r.status !== 'cancelled'), [here.id]);
+  const uploads = useUploads(here.id);
+  const [form, setForm] = useState(() => ({
+    title: '',
+    amount: '',
+    account: '',
+    payeeName: '',
+    payeeAccount: '',
+    description: '',
+    inBudget: true,
+    repairId: new URLSearchParams(location.search).get('repair') ?? '',
+  }));
   const [errors, setErrors] = useState<Errors>({});
   const set = (name: keyof typeof form) => (event: Event) => setForm({ ...form, [name]: valueOf(event) });
   const choices = (accounts.data ?? []).filter((a) => a.type === 'expense' || a.code === '2201');
@@ -30,6 +45,8 @@ export function SubmitRequest() {
           payee: { name: form.payeeName.trim(), ...(form.payeeAccount.trim() ? { account: form.payeeAccount.trim() } : {}) },
           ...(form.description.trim() ? { description: form.description.trim() } : {}),
           ...(form.inBudget ? { budgetYear: year } : {}),
+          ...(uploads.ids.length ? { attachments: uploads.ids } : {}),
+          ...(form.repairId ? { repairId: form.repairId } : {}),
         },
         key,
       ),
@@ -46,6 +63,7 @@ export function SubmitRequest() {
       'spend-payee': form.payeeName.trim() ? undefined : '请填写收款方。',
       'spend-payee-account':
         !form.payeeAccount.trim() || PAYEE_ACCOUNT.test(form.payeeAccount.trim()) ? undefined : '收款账号为 6 到 40 位字母或数字。',
+      'spend-files': uploadsProblem(uploads) ?? (uploads.ids.length > 20 ? '凭证最多 20 份，请移除几份。' : undefined),
     };
     setErrors(found);
     if (!Object.values(found).some(Boolean)) void send.submit();
@@ -85,6 +103,23 @@ export function SubmitRequest() {
           <Field id="spend-description" label="用途说明（选填）" hint="写清楚买什么、为什么，共管签名人和业主都会看到">
             <textarea id="spend-description" aria-describedby="spend-description-hint" rows={3} value={form.description} onInput={set('description')} />
           </Field>
+          <Field id="spend-repair" label="关联报修（选填）" hint="这笔钱修的是哪项报修：报修人和业主都能在报修页看到这笔支出">
+            <select id="spend-repair" aria-describedby="spend-repair-hint" value={form.repairId} onChange={set('repairId')}>
+              <option value="">不关联</option>
+              {(repairs.data ?? []).map((r) => (
+                <option key={r.id} value={r.id}>
+                  {r.trackingNo} {r.title}（{REPAIR_STATUS_WORDS[r.status]}）
+                </option>
+              ))}
+            </select>
+          </Field>
+          <FilesField
+            id="spend-files"
+            label="凭证（选填）"
+            hint="报价单、合同、现场照片，照片或 PDF，最多 20 份。每份文件的指纹都写进签名摘要：共管签名人批准的就是这些文件，提交后不能增删。"
+            uploads={uploads}
+            error={errors['spend-files']}
+          />
           <div class="field checkbox">
             <input
               id="spend-in-budget"

@@ -1,42 +1,30 @@
-import { useEffect } from 'preact/hooks';
 import { api, type SpendRequest } from '../api.js';
 import { hasRole, useSession } from '../context.js';
 import { formatDateTime } from '../format.js';
-import { useLoad } from '../hooks.js';
+import { Evidence } from '../parts/evidence.js';
+import { SignedEvidence } from '../parts/signed-evidence.js';
 import { Steps } from '../parts/steps.js';
-import { Card, Loading, Money, Problem, StatusWord } from '../parts/ui.js';
-import { ROLE_WORDS, TIMELINE_WORDS } from '../words.js';
+import { TimelineItem, TrackingProblem, useTracked } from '../parts/tracked.js';
+import { Card, Loading, Money, StatusWord } from '../parts/ui.js';
+import { TIMELINE_WORDS } from '../words.js';
+import { AcceptWork } from './accept-work.js';
 import { ApproveRequest } from './approve-request.js';
 import { CancelRequest, PayRequest } from './settle-request.js';
 
 /** /track/<trackingNo>: a spend request followed like a parcel, with the actions its reader may take. */
 export function TrackRequest({ trackingNo }: { trackingNo: string }) {
-  const { me, here, feed } = useSession();
-  const request = useLoad(() => api.track(trackingNo), [trackingNo]);
-  useEffect(() => {
-    if (feed.version > 0) request.reload();
-  }, [feed.version]);
-
-  // The tracking number names its community (XY-<year>-<community number>-<seq>).
-  const number = Number(/^[A-Z]+-\d{4}-(\d+)-/.exec(trackingNo)?.[1]);
-  const membership = me.communities.find((c) => c.number === number) ?? here;
-
+  const { me } = useSession();
+  const { loaded: request, membership } = useTracked(() => api.track(trackingNo), trackingNo);
   if (request.error && !request.data) {
-    return (
-      <>
-        <h1>查询支出 {trackingNo}</h1>
-        <Problem error={request.error} />
-        <p>
-          <a href="/spend-requests">返回支出列表</a>
-        </p>
-      </>
-    );
+    return <TrackingProblem heading={`查询支出 ${trackingNo}`} error={request.error} back="/spend-requests" backLabel="返回支出列表" />;
   }
   const r = request.data;
   if (!r) return <Loading what="支出进度" />;
   const tz = membership.timezone;
   const isSubmitter = r.submittedBy.id === me.id;
   const myKey = r.approvals.find((a) => a.by === me.id);
+  const approving = hasRole(membership, 'cosigner') && r.status === 'pending' && !isSubmitter && !myKey;
+  const repairNo = r.timeline.find((step) => step.event === 'repair')?.ref;
 
   return (
     <>
@@ -70,6 +58,14 @@ export function TrackRequest({ trackingNo }: { trackingNo: string }) {
               <dd class="prewrap">{r.description}</dd>
             </div>
           ) : null}
+          {repairNo ? (
+            <div>
+              <dt>关联报修</dt>
+              <dd>
+                <a href={`/track/${encodeURIComponent(repairNo)}`}>{repairNo}</a>
+              </dd>
+            </div>
+          ) : null}
           {r.bankReference ? (
             <div>
               <dt>银行流水号</dt>
@@ -78,6 +74,13 @@ export function TrackRequest({ trackingNo }: { trackingNo: string }) {
           ) : null}
         </dl>
       </section>
+
+      {/* A co-signer about to sign sees the evidence inside what the key signs, below. */}
+      {approving ? null : (
+        <Card title={`凭证${r.attachments.length ? `（${r.attachments.length} 份）` : ''}`}>
+          <SignedEvidence cid={membership.id} request={r} />
+        </Card>
+      )}
 
       {hasRole(membership, 'cosigner') && r.status === 'pending' && !isSubmitter ? (
         myKey ? (
@@ -93,29 +96,38 @@ export function TrackRequest({ trackingNo }: { trackingNo: string }) {
         <CancelRequest cid={membership.id} request={r} onDone={request.reload} />
       ) : null}
 
+      {r.status === 'paid' ? <AcceptWork here={membership} request={r} onDone={request.reload} /> : null}
+
       <Card title="办理记录">
-        <Timeline request={r} timeZone={tz} />
+        <Timeline cid={membership.id} request={r} timeZone={tz} />
       </Card>
+      <p class="small">
+        <a href={`/ask?type=spend-request&id=${encodeURIComponent(r.id)}`}>对这笔支出有疑问？向物业管家公开质询 ›</a>
+      </p>
     </>
   );
 }
 
-function Timeline({ request, timeZone }: { request: SpendRequest; timeZone: string }) {
+function Timeline({ cid, request, timeZone }: { cid: string; request: SpendRequest; timeZone: string }) {
   return (
     <ol class="timeline">
-      {[...request.timeline].reverse().map((step, i) => (
-        <li key={i} class={`timeline-item timeline-${step.event}`}>
-          <p class="timeline-what">
-            {TIMELINE_WORDS[step.event] ?? step.event}
-            {step.note && /^\d+\/\d+$/.test(step.note) ? ` ${step.note}` : ''}
-          </p>
-          <p class="small muted">
-            <time dateTime={step.at}>{formatDateTime(step.at, timeZone)}</time> · {step.actor.displayName}
-            {step.actor.roles.length ? `（${step.actor.roles.map((r) => ROLE_WORDS[r] ?? r).join('、')}）` : ''}
-          </p>
-          {step.note && !/^\d+\/\d+$/.test(step.note) ? <p class="small prewrap">{step.note}</p> : null}
-        </li>
-      ))}
+      {[...request.timeline].reverse().map((step, i) => {
+        // A key's note is its count (1/2), read as part of what happened; other notes are the actor's words.
+        const count = step.note && /^\d+\/\d+$/.test(step.note) ? step.note : undefined;
+        return (
+          <TimelineItem
+            key={i}
+            event={step.event}
+            what={`${TIMELINE_WORDS[step.event] ?? step.event}${count ? ` ${count}` : ''}`}
+            step={step}
+            timeZone={timeZone}
+            note={count ? undefined : step.note}
+          >
+            {/* The submission's evidence is shown above, with what the keys sign. */}
+            {step.event !== 'submitted' && step.attachments ? <Evidence cid={cid} attachments={step.attachments} /> : null}
+          </TimelineItem>
+        );
+      })}
     </ol>
   );
 }
