@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -8,10 +8,34 @@ import { requireTool } from './debian-tools.js';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SCREENSHOTS = path.join(ROOT, 'screenshots');
 
-/** Builds the web app when its sources changed since the last build (a fresh clone has none). */
+const BUILD_LOCK = path.join(ROOT, 'dist/.web-build.lock');
+
+/**
+ * Builds the web app when its sources changed since the last build (a fresh clone has none).
+ * Several browser test files start at once: the first takes a lock file and builds, the others
+ * wait for it and then find the build fresh, instead of emptying dist/web under each other.
+ */
 export function buildWebIfStale(): void {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build-web.ts', '--if-stale'], { cwd: ROOT, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`building the web app failed:\n${result.stdout}${result.stderr}`);
+  mkdirSync(path.dirname(BUILD_LOCK), { recursive: true });
+  for (let waited = 0; ; waited += 200) {
+    try {
+      closeSync(openSync(BUILD_LOCK, 'wx'));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A lock older than any build is left by a run that died: take it over.
+      const age = Date.now() - (statSync(BUILD_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 180_000) rmSync(BUILD_LOCK, { force: true });
+      if (waited > 240_000) throw new Error(`${BUILD_LOCK} is held: is another build of the web app stuck?`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build-web.ts', '--if-stale'], { cwd: ROOT, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`building the web app failed:\n${result.stdout}${result.stderr}`);
+  } finally {
+    rmSync(BUILD_LOCK, { force: true });
+  }
 }
 
 export function freePort(): Promise<number> {

@@ -42,7 +42,7 @@ export function ReportRepair() {
           报修单号 <strong class="tracking-big">{reported.trackingNo}</strong>
         </Confirmation>
         <p>物业管家会尽快派单。凭这个单号，您和其他业主都能随时查看维修进度，每一步都有记录。</p>
-        <p class="button-row">
+        <p class="button-row spaced">
           <a class="button" href={`/track/${encodeURIComponent(reported.trackingNo)}`}>
             查看报修进度
           </a>

@@ -3,6 +3,7 @@ import { api, type SpendRequestSummary, type SpendStatus } from '../api.js';
 import { hasRole, useSession } from '../context.js';
 import { formatDate } from '../format.js';
 import { useLoad } from '../hooks.js';
+import { SpendingNav } from '../parts/section-nav.js';
 import { Steps } from '../parts/steps.js';
 import { Empty, Loading, Money, Problem, StatusWord } from '../parts/ui.js';
 import { STATUS_WORDS } from '../words.js';
@@ -33,6 +34,7 @@ export function SpendRequests() {
 
   return (
     <>
+      <SpendingNav current="spend" />
       <div class="title-row">
         <h1>支出</h1>
         {hasRole(here, 'manager') ? (
