@@ -49,7 +49,11 @@ describe('from the broken lamp to the receipt: a resident reports, the steward r
     expect((await c.owner.api.get(`/v1/communities/${c.id}/fund`)).body.reserved).toBe('120.00');
 
     await twoKeys(c, request);
-    expect((await payout(c, request, 'ICBC-LAMP')).status).toBe(200);
+    // The invoice goes with the payout, on its 'paid' step.
+    const invoice = await evidenceId(h.app, c, c.manager, pdf(), 'application/pdf');
+    const paidOut = await c.manager.api.post(`${requestsUrl(c)}/${request.id}/payout`, { bankReference: 'ICBC-LAMP', attachments: [invoice] });
+    expect(paidOut.status).toBe(200);
+    expect(paidOut.body.timeline.at(-1)).toMatchObject({ event: 'paid', attachments: [expect.objectContaining({ id: invoice })] });
     expect((await act(c, c.manager, r.id, 'done', { note: '已更换LED灯' })).body.status).toBe('done');
     const confirmed = await act(c, c.owner, r.id, 'confirmed', { note: '灯亮了，谢谢' });
     expect(confirmed.status).toBe(200);
@@ -70,9 +74,19 @@ describe('from the broken lamp to the receipt: a resident reports, the steward r
     const times = tracked.body.timeline.map((e: any) => e.at);
     expect([...times].sort()).toEqual(times);
 
-    // The signed digest covers the repair: xinyi-spend/v2.
+    // The resident who reported it accepts the work (验收), and an owner asks in public why it
+    // cost what it did (质询); the steward answers. The request's one timeline tells it all.
+    const accepted = await c.owner.api.post(`${requestsUrl(c)}/${request.id}/acceptance`, { verdict: 'accepted', note: '灯亮了，验收合格' });
+    expect(accepted.status).toBe(200);
     const paid = (await c.owner.api.get(`/v1/track/${request.trackingNo}`)).body;
-    expect(paid.timeline.map((e: any) => e.event)).toEqual(['submitted', 'repair', 'key', 'key', 'approved', 'paid']);
+    expect(paid.timeline.map((e: any) => e.event)).toEqual(['submitted', 'repair', 'key', 'key', 'approved', 'paid', 'accepted']);
+    expect(paid.acceptance).toEqual([expect.objectContaining({ by: c.owner.id, verdict: 'accepted', note: '灯亮了，验收合格' })]);
+    const asked = await c.owner.api.post(`/v1/communities/${c.id}/challenges`, { subject: { type: 'spend-request', id: request.id }, question: '换一盏灯为什么要120元？' });
+    expect(asked.status).toBe(201);
+    const answered = await c.manager.api.post(`/v1/communities/${c.id}/challenges/${asked.body.id}/answer`, { answer: '含两盏LED灯与人工，报价单见附件', attachments: [quote] });
+    expect(answered.status).toBe(200);
+    const challenges = (await c.supervisor.api.get(`/v1/communities/${c.id}/challenges`)).body.items;
+    expect(challenges).toEqual([expect.objectContaining({ id: asked.body.id, status: 'answered', overdue: false })]);
 
     // The photo shown to the community carries no location.
     const bytes = await h.app.inject({ method: 'GET', url: `/v1/communities/${c.id}/attachments/${photo}`, headers: { authorization: `Bearer ${c.supervisor.token}` } });
