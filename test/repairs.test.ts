@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fund, setupCommunity, startHarness, type Community, type Harness, type Person } from './support/harness.js';
 import { evidenceId } from './support/evidence.js';
 import { jpeg, pdf, GPS_MARK } from './support/images.js';
-import { payout, problem, repair as spendBody, requestsUrl, twoKeys } from './support/spending.js';
+import { problem, repair as spendBody, requestsUrl, twoKeys } from './support/spending.js';
 
 let h: Harness;
 
