@@ -28,6 +28,7 @@ import { spendingRoutes } from './modules/spending/spending.routes.js';
 import { evidenceRoutes } from './modules/evidence/evidence.routes.js';
 import { repairsRoutes } from './modules/repairs/repairs.routes.js';
 import { challengesRoutes } from './modules/challenges/challenges.routes.js';
+import { paymentsRoutes } from './modules/payments/payments.routes.js';
 import { registerSessions } from './modules/sessions/sessions.routes.js';
 import { webAppRoutes } from './http/web-app.js';
 import { createServices } from './services.js';
@@ -156,6 +157,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(evidenceRoutes);
   await app.register(repairsRoutes);
   await app.register(challengesRoutes);
+  await app.register(paymentsRoutes);
   await registerSessions(app);
   await app.register(webAppRoutes);
   return app;

@@ -30,6 +30,20 @@ const Environment = Type.Object({
   MAX_IN_FLIGHT_PER_COMMUNITY: Type.Integer({ minimum: 1, maximum: 100_000, default: 96 }),
   /** Open event streams per process. */
   MAX_STREAMS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000 }),
+  /** `production` turns the simulated payment provider off unless PAYMENTS_SIMULATED says otherwise. */
+  NODE_ENV: Type.Optional(Type.String()),
+  /** `1` runs the simulated WeChat Pay in-process, `0` never; unset, on unless NODE_ENV=production. */
+  PAYMENTS_SIMULATED: Type.Optional(Type.Enum(['0', '1'])),
+  /** WeChat Pay API v3: the merchant, the platform key that signs notifications, the APIv3 key. */
+  WECHATPAY_MCHID: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  WECHATPAY_APPID: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+  /** The platform public key: PEM text, or the path of a PEM file. */
+  WECHATPAY_PLATFORM_PUBLIC_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  WECHATPAY_PLATFORM_SERIAL: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  WECHATPAY_APIV3_KEY: Type.Optional(Type.String({ pattern: '^[\\x21-\\x7E]{32}$' })),
+  /** The merchant's private key (PEM text or path) and its serial: only JSAPI prepay needs them. */
+  WECHATPAY_MERCHANT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
+  WECHATPAY_MERCHANT_SERIAL: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
 });
 
 export type Config = Readonly<Static<typeof Environment> & { corsOrigins: readonly string[] }>;

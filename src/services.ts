@@ -13,6 +13,7 @@ import { createRepairsService } from './modules/repairs/repairs.service.js';
 import { createChallengesService } from './modules/challenges/challenges.service.js';
 import { createFeedService } from './modules/feed/feed.service.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
+import { createPaymentsService } from './modules/payments/payments.service.js';
 import { createSpendingService } from './modules/spending/spending.service.js';
 
 /** The composition root: every service built once, each handed only what it needs. */
@@ -34,10 +35,11 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
   });
   const spending = createSpendingService(db, ledger, communities, { evidence, repairs });
   const fees = createFeesService(db, ledger, communities);
+  const payments = createPaymentsService(db, config, { communities, fees });
   const feed = createFeedService(db, { tokens, ledger, auth, communities });
   const budgets = createBudgetsService(db, ledger, communities);
   const challenges = createChallengesService(db, { communities, evidence, ledger, spending, budgets });
-  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, repairs, challenges, tokens, signal };
+  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, repairs, challenges, payments, tokens, signal };
 }
 
 export type Services = ReturnType<typeof createServices>;

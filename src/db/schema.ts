@@ -6,6 +6,7 @@ import type { RepairsTables } from '../modules/repairs/repairs.tables.js';
 import type { ChallengesTables } from '../modules/challenges/challenges.tables.js';
 import type { FeesTables } from '../modules/fees/fees.tables.js';
 import type { IdempotencyTables } from '../modules/idempotency/idempotency.tables.js';
+import type { PaymentsTables } from '../modules/payments/payments.tables.js';
 import type { LedgerTables } from '../modules/ledger/ledger.tables.js';
 import type { SessionsTables } from '../modules/sessions/sessions.tables.js';
 import type { SpendingTables } from '../modules/spending/spending.tables.js';
@@ -28,4 +29,5 @@ export type DB = AuthTables &
   FeesTables &
   EvidenceTables &
   RepairsTables &
-  ChallengesTables;
+  ChallengesTables &
+  PaymentsTables;

@@ -6,12 +6,13 @@ import { AppError, ERROR_STATUS, EXPECTED_REFUSALS, unavailable, type ErrorCode 
 
 const PROBLEM_TYPE_BASE = 'https://xinyi-ledger.example/problems/';
 
-export function sendProblem(reply: FastifyReply, error: AppError): FastifyReply {
+/** `extra` adds fields a route's contract asks for beyond RFC 9457 (the payment notification's `message`). */
+export function sendProblem(reply: FastifyReply, error: AppError, extra: Record<string, string> = {}): FastifyReply {
   for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
   return reply
     .code(error.status)
     .type('application/problem+json; charset=utf-8')
-    .send({ type: PROBLEM_TYPE_BASE + error.code, title: error.title, status: error.status, detail: error.message, code: error.code });
+    .send({ type: PROBLEM_TYPE_BASE + error.code, title: error.title, status: error.status, detail: error.message, code: error.code, ...extra });
 }
 
 /**
@@ -23,7 +24,7 @@ export function errorHandler(error: FastifyError | AppError | Error, request: Fa
   return sendProblem(reply, toAppError(error, request));
 }
 
-function toAppError(error: FastifyError | AppError | Error, request: FastifyRequest): AppError {
+export function toAppError(error: FastifyError | AppError | Error, request: FastifyRequest): AppError {
   if (error instanceof AppError) return error;
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {

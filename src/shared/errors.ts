@@ -6,6 +6,7 @@
 export const ERROR_STATUS = {
   validation_failed: 400,
   unauthenticated: 401,
+  signature_invalid: 401,
   forbidden: 403,
   self_approval: 403,
   bad_signing_password: 403,
@@ -14,6 +15,8 @@ export const ERROR_STATUS = {
   digest_mismatch: 409,
   invalid_state: 409,
   insufficient_funds: 409,
+  vote_closed: 409,
+  quorum_not_met: 409,
   payload_too_large: 413,
   idempotency_conflict: 422,
   rate_limited: 429,
@@ -26,6 +29,7 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 const TITLES: Record<ErrorCode, string> = {
   validation_failed: 'The request is not valid',
   unauthenticated: 'Authentication is required',
+  signature_invalid: 'The notification signature does not verify',
   forbidden: 'Your role does not allow this',
   self_approval: 'The submitter of a request cannot approve it',
   bad_signing_password: 'The signing password is wrong',
@@ -34,6 +38,8 @@ const TITLES: Record<ErrorCode, string> = {
   digest_mismatch: 'The digest does not match what is being approved',
   invalid_state: 'This action does not fit the current status',
   insufficient_funds: 'The fund does not have enough available money',
+  vote_closed: 'This vote is not open for ballots',
+  quorum_not_met: 'This spend needs a closed owners\' vote of this community that passed',
   payload_too_large: 'The request body is too large',
   idempotency_conflict: 'This Idempotency-Key was used with another request',
   rate_limited: 'Too many failed attempts',

@@ -275,6 +275,28 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
       return runOnce(db, { communityId, ...idempotency }, async (tx) => ({ status: 201, body: await pay(tx, input) }));
     },
 
+    /** What the unit's bills still ask for, "0.00" when nothing; read outside any transaction. */
+    async amountDue(communityId: string, unitId: string): Promise<string> {
+      return formatMoney((await repo.unitBalance(db, communityId, unitId)).due);
+    },
+
+    /**
+     * Books a payment a provider has confirmed (a verified WeChat Pay notification) inside the
+     * caller's transaction, so that the caller marks its order paid in the same commit. It
+     * settles like any other payment, under the same locks, so racing a manager's cash
+     * payment never over-settles a bill. Authorization is the caller's: `recordedBy` is the
+     * member who opened the order.
+     */
+    async recordProviderPayment(tx: Tx, payment: { communityId: string; unitId: string; amount: string; method: 'wechat'; reference: string; paidAt: Date; recordedBy: string }): Promise<FeePayment> {
+      const community = await communities.findCommunity(tx, payment.communityId);
+      const unit = await communities.findUnit(tx, payment.communityId, payment.unitId);
+      assert(community && unit, 'a payment order names a unit of its community');
+      const amount = new Money(positiveAmount(payment.amount));
+      const body: FeePaymentBody = { unitId: unit.id, amount: payment.amount, method: payment.method, reference: payment.reference };
+      const principal: Principal = { userId: payment.recordedBy, isPlatformAdmin: false };
+      return pay(tx, { communityId: payment.communityId, unit, amount, paidAt: payment.paidAt, feeRate: community.management_fee_rate, body, principal });
+    },
+
     statement: (communityId: string, principal: Principal, unitId: string) => reports.statement(db, communities, communityId, principal, unitId),
     summary: (communityId: string, principal: Principal, period: string) => reports.summary(db, communities, communityId, principal, period),
     arrears: (communityId: string, principal: Principal, after: string | undefined, limit: number) =>
