@@ -28,12 +28,16 @@ import { spendingRoutes } from './modules/spending/spending.routes.js';
 import { evidenceRoutes } from './modules/evidence/evidence.routes.js';
 import { repairsRoutes } from './modules/repairs/repairs.routes.js';
 import { challengesRoutes } from './modules/challenges/challenges.routes.js';
+import { votesRoutes } from './modules/votes/votes.routes.js';
 import { paymentsRoutes } from './modules/payments/payments.routes.js';
 import { registerSessions } from './modules/sessions/sessions.routes.js';
 import { webAppRoutes } from './http/web-app.js';
 import { createServices } from './services.js';
 import { AppError, unavailable } from './shared/errors.js';
 import { sharedSchemas } from './shared/schemas.js';
+
+/** How often each process looks for votes whose closing time has passed. */
+const VOTE_SWEEP_MS = 1_000;
 
 export interface AppOptions {
   config: Config;
@@ -140,6 +144,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const services = createServices(db, config, tokens);
   app.decorate('services', services);
   app.addHook('onClose', () => services.signal.close());
+  // Every process closes due votes now and then (each exactly once), so vote.closed reaches
+  // the feed within a few seconds whether or not anyone reads the vote.
+  const stopVoteSweep = services.votes.startSweep(VOTE_SWEEP_MS, app.log);
+  app.addHook('onClose', async () => stopVoteSweep());
   app.decorateRequest('principal', null as never);
   app.addHook('onRequest', authenticate(tokens));
   app.addHook('preValidation', refuseNulCharacters);
@@ -157,6 +165,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(evidenceRoutes);
   await app.register(repairsRoutes);
   await app.register(challengesRoutes);
+  await app.register(votesRoutes);
   await app.register(paymentsRoutes);
   await registerSessions(app);
   await app.register(webAppRoutes);

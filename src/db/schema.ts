@@ -10,6 +10,7 @@ import type { PaymentsTables } from '../modules/payments/payments.tables.js';
 import type { LedgerTables } from '../modules/ledger/ledger.tables.js';
 import type { SessionsTables } from '../modules/sessions/sessions.tables.js';
 import type { SpendingTables } from '../modules/spending/spending.tables.js';
+import type { VotesTables } from '../modules/votes/votes.tables.js';
 
 /**
  * The whole database as Kysely sees it, composed from the tables each module owns and
@@ -30,4 +31,5 @@ export type DB = AuthTables &
   EvidenceTables &
   RepairsTables &
   ChallengesTables &
-  PaymentsTables;
+  PaymentsTables &
+  VotesTables;

@@ -92,5 +92,15 @@ export function createCommunityDirectory(db: Database, auth: Pick<AuthService, '
     allUnits: (executor: Executor, communityId: string) => repo.allUnits(executor, communityId),
     isOwnerOf: (executor: Executor, communityId: string, userId: string, unitId: string) =>
       repo.isOwnerOf(executor, communityId, userId, unitId),
+    /** The units a member holds here, by id (an owner in the sense of a vote holds at least one). */
+    unitsHeldBy: async (executor: Executor, communityId: string, userId: string) =>
+      (await repo.unitIdsOwnedBy(executor, communityId, [userId])).map((r) => r.unit_id),
+    /** Every unit with its area and holders as it stood at `asOf`: the roll of an owners' vote. */
+    unitRoll: async (executor: Executor, communityId: string, asOf: Date) => {
+      const { units, holdings } = await repo.unitRoll(executor, communityId, asOf);
+      const holders = new Map<string, string[]>();
+      for (const h of holdings) holders.set(h.unit_id, [...(holders.get(h.unit_id) ?? []), h.user_id]);
+      return units.map((u) => ({ id: u.id, areaM2: u.area_m2, ownerIds: holders.get(u.id) ?? [] }));
+    },
   };
 }

@@ -21,10 +21,14 @@ export function findCommunityByNumber(db: Db, number: number) {
   return db.selectFrom('communities').selectAll().where('number', '=', number).executeTakeFirst();
 }
 
-export function setRequiredApprovals(db: Db, id: string, requiredApprovals: number) {
+/** Sets the fields of the policy that are given; the others keep their value. */
+export function setPolicy(db: Db, id: string, policy: { requiredApprovals?: number; voteRequiredAbove?: string | null }) {
   return db
     .updateTable('communities')
-    .set({ required_approvals: requiredApprovals })
+    .set({
+      ...(policy.requiredApprovals === undefined ? {} : { required_approvals: policy.requiredApprovals }),
+      ...(policy.voteRequiredAbove === undefined ? {} : { vote_required_above: policy.voteRequiredAbove }),
+    })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -166,4 +170,31 @@ export function membershipsOf(db: Db, communityId: string, userIds: readonly str
     .where('community_id', '=', communityId)
     .where('user_id', 'in', [...userIds])
     .execute();
+}
+
+/**
+ * The roll of an owners' vote as it stood at `asOf`: every unit created by then with its area,
+ * and who held it (an owner's units are given with their membership, so a holding counts from
+ * when its member joined).
+ */
+export async function unitRoll(db: Db, communityId: string, asOf: Date) {
+  const [units, holdings] = await Promise.all([
+    db
+      .selectFrom('units')
+      .select(['id', 'area_m2'])
+      .where('community_id', '=', communityId)
+      .where('created_at', '<=', asOf)
+      .orderBy('id')
+      .execute(),
+    db
+      .selectFrom('unit_owners as o')
+      .innerJoin('memberships as m', (join) => join.onRef('m.community_id', '=', 'o.community_id').onRef('m.user_id', '=', 'o.user_id'))
+      .select(['o.unit_id', 'o.user_id'])
+      .where('o.community_id', '=', communityId)
+      .where('m.created_at', '<=', asOf)
+      .orderBy('o.unit_id')
+      .orderBy('o.user_id')
+      .execute(),
+  ]);
+  return { units, holdings };
 }

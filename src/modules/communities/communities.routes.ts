@@ -54,13 +54,14 @@ export async function communitiesRoutes(app: App): Promise<void> {
     {
       schema: {
         tags: ['communities'],
-        summary: 'Set how many co-signer keys a payout or budget needs (community admin; never below 2)',
+        summary: 'Set the policy (community admin): the co-signer keys a payout or budget needs (never below 2), the amount above which a spend needs a passed owners’ vote',
+        description: 'Takes any subset of the fields; those not given keep their value.',
         params: CommunityParams,
         body: PolicyBody,
         response: { 200: Community, ...problems(400, 401, 403, 404) },
       },
     },
-    async (request) => communities.setRequiredApprovals(request.params.cid, request.principal, request.body.requiredApprovals),
+    async (request) => communities.setPolicy(request.params.cid, request.principal, request.body),
   );
 
   app.post(

@@ -1,5 +1,5 @@
 import { Type, type Static } from 'typebox';
-import { Body, Id, ref, Role } from '../../shared/schemas.js';
+import { Body, Id, Money, ref, Role } from '../../shared/schemas.js';
 
 const Password = Type.String({ minLength: 10, maxLength: 1024, description: 'At least 10 characters' });
 const Text = (max: number) => Type.String({ minLength: 1, maxLength: max, pattern: '\\S' });
@@ -24,6 +24,9 @@ export const Community = Type.Object({
   managementFeeRate: Type.String(),
   timezone: Type.String(),
   requiredApprovals: Type.Integer({ minimum: 2, description: 'Co-signer keys a payout or budget needs' }),
+  voteRequiredAbove: Type.Union([Type.String(), Type.Null()], {
+    description: 'A spend request above this amount must name a closed owners’ vote of this community that passed; null: none needs one',
+  }),
   createdAt: Type.String({ format: 'date-time' }),
 });
 export type Community = Static<typeof Community>;
@@ -69,9 +72,14 @@ export const Unit = Type.Object({
 });
 export type Unit = Static<typeof Unit>;
 
+/** Any subset of the policy: the fields not given keep their value. */
 export const PolicyBody = Body({
-  requiredApprovals: Type.Integer({ minimum: 2, maximum: 20, description: 'Never below two keys' }),
+  requiredApprovals: Type.Optional(Type.Integer({ minimum: 2, maximum: 20, description: 'Never below two keys' })),
+  voteRequiredAbove: Type.Optional(
+    Type.Union([ref(Money), Type.Null()], { description: 'Spend requests above this amount need a passed owners’ vote; null: none do' }),
+  ),
 });
+export type PolicyBody = Static<typeof PolicyBody>;
 
 export const Me = Type.Object({
   id: Id,

@@ -9,7 +9,7 @@ import type { AuthService, Principal } from '../auth/auth.service.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
 import { requireAdministrator, type CommunityDirectory } from './communities.members.js';
 import * as repo from './communities.repository.js';
-import type { Community, CreateCommunityBody, CreateMemberBody, CreateUnitBody, MemberResponse, Unit } from './communities.schemas.js';
+import type { Community, CreateCommunityBody, CreateMemberBody, CreateUnitBody, MemberResponse, PolicyBody, Unit } from './communities.schemas.js';
 
 export { hasRole, requireAdministrator, requireRole, type Member } from './communities.members.js';
 
@@ -53,9 +53,16 @@ export function createCommunitiesService(db: Database, { ledger, auth, directory
       return toCommunity(row);
     },
 
-    async setRequiredApprovals(communityId: string, principal: Principal, requiredApprovals: number): Promise<Community> {
+    /** Sets the policy fields given (the others keep their value): community admin or platform admin. */
+    async setPolicy(communityId: string, principal: Principal, body: PolicyBody): Promise<Community> {
       requireAdministrator(await member(communityId, principal));
-      return toCommunity(await repo.setRequiredApprovals(db, communityId, requiredApprovals));
+      const voteRequiredAbove = body.voteRequiredAbove === undefined || body.voteRequiredAbove === null ? body.voteRequiredAbove : money(body.voteRequiredAbove).toFixed(2);
+      if (body.requiredApprovals === undefined && voteRequiredAbove === undefined) {
+        const row = await repo.findCommunity(db, communityId);
+        assert(row, 'the member’s community exists');
+        return toCommunity(row);
+      }
+      return toCommunity(await repo.setPolicy(db, communityId, { requiredApprovals: body.requiredApprovals, voteRequiredAbove }));
     },
 
     async addMember(communityId: string, principal: Principal, body: CreateMemberBody): Promise<MemberResponse> {
@@ -166,6 +173,7 @@ function toCommunity(row: {
   management_fee_rate: string;
   timezone: string;
   required_approvals: number;
+  vote_required_above: string | null;
   created_at: Date;
 }): Community {
   return {
@@ -175,6 +183,7 @@ function toCommunity(row: {
     managementFeeRate: row.management_fee_rate,
     timezone: row.timezone,
     requiredApprovals: row.required_approvals,
+    voteRequiredAbove: row.vote_required_above === null ? null : money(row.vote_required_above).toFixed(2),
     createdAt: row.created_at.toISOString(),
   };
 }

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 import type { CreatedAt, Numeric } from '../../db/columns.js';
 
 /** The tables of the communities module: communities, who belongs with which roles, units and their owners. */
@@ -16,6 +16,8 @@ export interface CommunitiesTable {
   management_fee_rate: Numeric;
   timezone: string;
   required_approvals: Generated<number>;
+  /** Spend requests above this amount need a passed owners' vote; null: none do. */
+  vote_required_above: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
 }
 

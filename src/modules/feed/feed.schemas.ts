@@ -18,6 +18,8 @@ export const FeedType = Type.Enum([
   'spend.disputed',
   'challenge.opened',
   'challenge.answered',
+  'vote.opened',
+  'vote.closed',
 ]);
 
 /**

@@ -9,7 +9,7 @@ const Reason = Type.String({ minLength: 1, maxLength: 1000, pattern: '\\S' });
 export const SpendStatus = Type.Enum(['pending', 'approved', 'rejected', 'cancelled', 'paid']);
 export type SpendStatus = Static<typeof SpendStatus>;
 
-export const TimelineEvent = Type.Enum(['submitted', 'repair', 'key', 'approved', 'rejected', 'cancelled', 'paid', 'accepted', 'disputed']);
+export const TimelineEvent = Type.Enum(['submitted', 'repair', 'vote', 'key', 'approved', 'rejected', 'cancelled', 'paid', 'accepted', 'disputed']);
 export type TimelineEvent = Static<typeof TimelineEvent>;
 
 export const SubmitSpendBody = Body({
@@ -29,6 +29,10 @@ export const SubmitSpendBody = Body({
   budgetYear: Type.Optional(Type.Integer({ minimum: 2000, maximum: 2100 })),
   attachments: Type.Optional(AttachmentIds),
   repairId: Type.Optional({ ...Id, description: 'The repair this request pays for (a repair of this community): it shows on both timelines and is signed' }),
+  voteId: Type.Optional({
+    ...Id,
+    description: 'The owners’ vote that allowed this spend: a closed vote of this community that passed (else 409 quorum_not_met); required above the policy’s voteRequiredAbove; shown on the timeline as `vote`',
+  }),
 });
 export type SubmitSpendBody = Static<typeof SubmitSpendBody>;
 
@@ -98,7 +102,7 @@ export const SpendRequest = Type.Object({
       event: TimelineEvent,
       actor: Actor,
       note: Type.Optional(Type.String()),
-      ref: Type.Optional(Type.String({ description: '`repair`: the tracking number of the repair this request pays for' })),
+      ref: Type.Optional(Type.String({ description: '`repair`: the tracking number of the repair this request pays for; `vote`: the id of the vote that allowed it (its title is the note)' })),
       attachments: Type.Optional(Type.Array(AttachmentRef, { description: 'The evidence of this step (submitted, paid, accepted, disputed), when it has any' })),
     }),
     {

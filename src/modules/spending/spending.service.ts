@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Executor, Tx } from '../../db/database.js';
 import type { Principal } from '../auth/auth.service.js';
-import { assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
-import { formatMoney, formatYuan, Money } from '../../shared/money.js';
+import { AppError, assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
+import { formatMoney, formatYuan, money, Money } from '../../shared/money.js';
 import { decodeSeqCursor, toPage } from '../../shared/pagination.js';
 import { localDate } from '../../shared/time.js';
 import { requireRole, type CommunitiesService, type Member } from '../communities/communities.service.js';
@@ -10,6 +10,7 @@ import { runOnce, type Idempotency, type Outcome } from '../idempotency/idempote
 import { FUND_ACCOUNT, pastOrPresent, positiveAmount, REMUNERATION_PAYABLE, type LedgerService } from '../ledger/ledger.service.js';
 import type { EvidenceService } from '../evidence/evidence.service.js';
 import type { RepairsService } from '../repairs/repairs.service.js';
+import type { VotesService } from '../votes/votes.service.js';
 import { createAcceptance } from './spending.acceptance.js';
 import { createDecisions, lockForChange } from './spending.decisions.js';
 import { spendDigest } from './spending.digest.js';
@@ -27,9 +28,11 @@ export const TRACKING_PATTERN = /^XY-[0-9]{4}-([1-9][0-9]{0,14})-[0-9]{6,}$/;
 export interface SpendingLinks {
   evidence: Pick<EvidenceService, 'resolve' | 'describe'>;
   repairs: Pick<RepairsService, 'linkable' | 'recordSpendStep'>;
+  /** The owners' vote a large spend names (API.md, "Owners' votes"). */
+  votes: Pick<VotesService, 'passedVote'>;
 }
 
-export function createSpendingService(db: Database, ledger: LedgerService, communities: CommunitiesService, { evidence, repairs }: SpendingLinks) {
+export function createSpendingService(db: Database, ledger: LedgerService, communities: CommunitiesService, { evidence, repairs, votes }: SpendingLinks) {
   const body = (executor: Executor, member: Member, row: RequestRow) => spendBody(executor, { communities, evidence }, member, row);
   const deps = { db, ledger, communities, body };
 
@@ -43,6 +46,24 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
         if (!row) throw notFound('spend request');
         return body(tx, member, row);
       });
+
+  /**
+   * The vote a request names, which must be a closed vote of this community that passed; a
+   * request above the policy's voteRequiredAbove must name one. Throws `409 quorum_not_met`.
+   */
+  async function allowingVote(communityId: string, amount: string, voteId: string | undefined) {
+    const community = await communities.findCommunity(db, communityId);
+    assert(community, 'the member’s community exists');
+    const threshold = community.vote_required_above;
+    const needed = threshold !== null && money(amount).gt(threshold);
+    if (voteId === undefined) {
+      if (needed) throw new AppError('quorum_not_met', `A spend above ${formatYuan(threshold)} needs a passed owners' vote: name it as voteId`);
+      return undefined;
+    }
+    const vote = await votes.passedVote(communityId, voteId);
+    if (!vote) throw new AppError('quorum_not_met', 'The vote named is not a closed vote of this community that passed');
+    return vote;
+  }
 
   return {
     ...createDecisions(deps),
@@ -60,6 +81,9 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
       const attachments = await evidence.resolve(db, communityId, input.attachments ?? []);
       const repairId = input.repairId ?? null;
       const repair = repairId === null ? null : await repairs.linkable(db, communityId, repairId);
+      // Read before the transaction: a due vote named here is closed (and published) by this
+      // check in a transaction of its own, which must not wait on our head lock.
+      const vote = await allowingVote(communityId, fields.amount, input.voteId);
       const id = randomUUID();
       return runOnce(db, { communityId, ...idempotency }, async (tx) => {
         // The head lock comes first (nextSpendSeq takes it): the number, the remuneration check
@@ -89,6 +113,10 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
           // Each timeline shows the other: the request its repair, the repair this request.
           await repo.appendEvent(tx, { communityId, requestId: id, event: 'repair', actorId: member.userId, note: null, at: submitted.at, ref: repair.trackingNo });
           await repairs.recordSpendStep(tx, communityId, repairId, { event: 'spend.submitted', actorId: member.userId, trackingNo });
+        }
+        if (vote) {
+          // 五议两公开: the resolution that allowed the spend is published on its timeline.
+          await repo.appendEvent(tx, { communityId, requestId: id, event: 'vote', actorId: member.userId, note: vote.title, at: submitted.at, ref: vote.id });
         }
         await ledger.publish(tx, communityId, {
           type: 'spend.submitted',
