@@ -1,12 +1,19 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { createDatabase } from '../src/db/database.js';
+import { SHIPPED_MIGRATIONS } from '../src/db/migrate.js';
 import { createPaymentsService } from '../src/modules/payments/payments.service.js';
 import { paymentSettings } from '../src/modules/payments/payments.settings.js';
 import { encryptResource, notificationFor, signBody, simulatedTransaction, type SimulatorKeys } from '../src/modules/payments/providers/simulated.js';
 import type { WechatTransaction } from '../src/modules/payments/providers/wechat.js';
 import { setupCommunity, startHarness, type Community, type Harness } from './support/harness.js';
 import { addUnits, balances, billPeriod, expectLedgerVerifies, setRate } from './support/fees.js';
+import { TEST_PASSWORD_HASH_COST } from './support/constants.js';
 
 let h: Harness;
 let keys: SimulatorKeys;
@@ -266,3 +273,51 @@ function flipLastByte(base64: string): string {
   bytes.writeUInt8(bytes.readUInt8(last) ^ 0x01, last);
   return bytes.toString('base64');
 }
+
+describe('the real WeChat Pay configuration', () => {
+  it('verifies with the platform key from the environment (a PEM file), and the simulator is off', async () => {
+    const platform = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'xinyi-wechatpay-'));
+    const pemFile = path.join(dir, 'platform.pem');
+    writeFileSync(pemFile, platform.publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    const apiV3Key = 'K'.repeat(16) + 'v3v3v3v3v3v3v3v3';
+    const url = inject('databaseUrl');
+    const config = loadConfig({
+      DATABASE_URL: url,
+      PASSWORD_HASH_COST: String(TEST_PASSWORD_HASH_COST),
+      LOG_LEVEL: 'warn',
+      DB_POOL_SIZE: '4',
+      NODE_ENV: 'production',
+      WECHATPAY_MCHID: '1230000109',
+      WECHATPAY_APPID: 'wxd678efh567hg6787',
+      WECHATPAY_PLATFORM_PUBLIC_KEY: pemFile,
+      WECHATPAY_PLATFORM_SERIAL: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1',
+      WECHATPAY_APIV3_KEY: apiV3Key,
+    });
+    const db = createDatabase(url, config.DB_POOL_SIZE);
+    const app = await buildApp({ config, db, expectedMigrations: SHIPPED_MIGRATIONS });
+    try {
+      await app.ready();
+      const c = await setupCommunity(app);
+      const [unit] = await addUnits(c, [{ code: '9', building: '9', areaM2: '10.00' }]);
+      const created = await c.manager.api.post(`/v1/communities/${c.id}/payment-orders`, { unitId: unit, provider: 'wechat', amount: '88.80' });
+      expect(created.status, created.text).toBe(201);
+      expect(created.body.payParams).toEqual({});
+      expect((await app.inject({ method: 'GET', url: `/pay/simulated/${created.body.outTradeNo}` })).statusCode).toBe(404);
+
+      const real = { privateKey: platform.privateKey, serial: '5157F09EFDC096DE15EBE81A47057A7232F1B8E1', apiV3Key, mchid: '1230000109', appid: 'wxd678efh567hg6787', publicKey: platform.publicKey };
+      const transaction = simulatedTransaction(real, created.body.outTradeNo, 8880);
+      const post = (n: { headers: Record<string, string>; body: string }) => app.inject({ method: 'POST', url: NOTIFY, headers: n.headers, payload: n.body });
+      // The simulator's keys mean nothing here: another serial, another key.
+      expect((await post(notificationFor(transaction, keys))).statusCode).toBe(401);
+      expect((await post(notificationFor(transaction, real))).statusCode).toBe(204);
+      const read = await c.manager.api.get(`/v1/communities/${c.id}/payment-orders/${created.body.id}`);
+      expect(read.body).toMatchObject({ status: 'paid', transactionId: transaction.transaction_id });
+      expect((await balances(c.owner.api, c.id))['1001']).toBe('88.80');
+    } finally {
+      await app.close();
+      await db.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
