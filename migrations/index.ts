@@ -16,6 +16,7 @@ import * as repairs from './2026-11-27T1300_repairs.js';
 import * as acceptanceChallenges from './2026-11-27T1400_acceptance_and_challenges.js';
 import * as paymentOrders from './2026-11-27T1600_payment_orders.js';
 import * as votes from './2026-11-27T1700_votes.js';
+import * as surveys from './2026-11-27T1800_surveys.js';
 
 /**
  * Every migration, by its date-prefixed name, applied in name order. Listed here rather than
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T1400_acceptance_and_challenges': acceptanceChallenges,
   '2026-11-27T1600_payment_orders': paymentOrders,
   '2026-11-27T1700_votes': votes,
+  '2026-11-27T1800_surveys': surveys,
 };

@@ -29,6 +29,7 @@ import { evidenceRoutes } from './modules/evidence/evidence.routes.js';
 import { repairsRoutes } from './modules/repairs/repairs.routes.js';
 import { challengesRoutes } from './modules/challenges/challenges.routes.js';
 import { votesRoutes } from './modules/votes/votes.routes.js';
+import { surveysRoutes } from './modules/surveys/surveys.routes.js';
 import { paymentsRoutes } from './modules/payments/payments.routes.js';
 import { registerSessions } from './modules/sessions/sessions.routes.js';
 import { webAppRoutes } from './http/web-app.js';
@@ -166,6 +167,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(repairsRoutes);
   await app.register(challengesRoutes);
   await app.register(votesRoutes);
+  await app.register(surveysRoutes);
   await app.register(paymentsRoutes);
   await registerSessions(app);
   await app.register(webAppRoutes);

@@ -16,6 +16,7 @@ import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createPaymentsService } from './modules/payments/payments.service.js';
 import { createSpendingService } from './modules/spending/spending.service.js';
 import { createVotesService } from './modules/votes/votes.service.js';
+import { createSurveysService } from './modules/surveys/surveys.service.js';
 
 /** The composition root: every service built once, each handed only what it needs. */
 export function createServices(db: Database, config: Config, tokens: Tokens) {
@@ -35,13 +36,14 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
     spendRequestsFor: (executor, communityId, repairId) => spending.requestsForRepair(executor, communityId, repairId),
   });
   const votes = createVotesService(db, { communities, ledger });
+  const surveys = createSurveysService(db, { communities });
   const spending = createSpendingService(db, ledger, communities, { evidence, repairs, votes });
   const fees = createFeesService(db, ledger, communities);
   const payments = createPaymentsService(db, config, { communities, fees });
   const feed = createFeedService(db, { tokens, ledger, auth, communities });
   const budgets = createBudgetsService(db, ledger, communities);
   const challenges = createChallengesService(db, { communities, evidence, ledger, spending, budgets });
-  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, repairs, challenges, payments, votes, tokens, signal };
+  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, repairs, challenges, payments, votes, surveys, tokens, signal };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -11,6 +11,7 @@ import type { LedgerTables } from '../modules/ledger/ledger.tables.js';
 import type { SessionsTables } from '../modules/sessions/sessions.tables.js';
 import type { SpendingTables } from '../modules/spending/spending.tables.js';
 import type { VotesTables } from '../modules/votes/votes.tables.js';
+import type { SurveysTables } from '../modules/surveys/surveys.tables.js';
 
 /**
  * The whole database as Kysely sees it, composed from the tables each module owns and
@@ -32,4 +33,5 @@ export type DB = AuthTables &
   RepairsTables &
   ChallengesTables &
   PaymentsTables &
-  VotesTables;
+  VotesTables &
+  SurveysTables;
