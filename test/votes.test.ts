@@ -285,3 +285,26 @@ describe('money bound to votes: a spend above voteRequiredAbove names a passed v
     expect((await c.manager.api.post(url, elevator(undefined, '50000.00'))).status).toBe(201);
   });
 });
+
+describe('the list of votes', () => {
+  it('every member pages through the community’s votes, newest first, each with its figures', async () => {
+    const { c, zhang, committeeAdmin } = await heyuan();
+    const titles = ['第一项', '第二项', '第三项'];
+    for (const title of titles) {
+      expect((await committeeAdmin.api.post(votesUrl(c), { title, matter: 'ordinary', closesAt: inSeconds(60) })).status).toBe(201);
+    }
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const reply: any = await c.owner.api.get(`${votesUrl(c)}?limit=2${after ? `&after=${after}` : ''}`);
+      expect(reply.status).toBe(200);
+      seen.push(...reply.body.items.map((v: any) => v.title));
+      expect(reply.body.items.every((v: any) => v.eligible.owners === 6)).toBe(true);
+      after = reply.body.nextAfter;
+    } while (after);
+    expect(seen).toEqual([...titles].reverse());
+    expect((await zhang.api.get(`${votesUrl(c)}?after=bogus`)).status).toBe(400);
+    const other = await setupCommunity(h.app);
+    expect((await other.owner.api.get(votesUrl(c))).status).toBe(404);
+  });
+});

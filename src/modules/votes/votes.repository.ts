@@ -121,3 +121,16 @@ export function dueVotes(db: Db, limit: number) {
     .limit(limit)
     .execute();
 }
+
+/** A page of the community's votes, newest first, after the (created_at, id) of the cursor. */
+export function listVotes(db: Db, communityId: string, after: { at: Date; id: string } | undefined, limit: number) {
+  let query = db
+    .selectFrom('votes')
+    .select(VOTE_COLUMNS)
+    .where('community_id', '=', communityId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit);
+  if (after) query = query.where((eb) => eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]));
+  return query.execute();
+}

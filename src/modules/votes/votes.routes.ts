@@ -1,5 +1,5 @@
 import type { App } from '../../http/app-types.js';
-import { CommunityParams, problems } from '../../shared/schemas.js';
+import { CommunityParams, Page, PageQuery, problems } from '../../shared/schemas.js';
 import { Ballot, BallotBody, BallotList, CreateVoteBody, Vote, VoteParams } from './votes.schemas.js';
 
 /** Owners' votes (业主共同决定, Civil Code art. 278): created, cast, counted exactly, closed by themselves. */
@@ -22,6 +22,21 @@ export async function votesRoutes(app: App): Promise<void> {
       },
     },
     async (request, reply) => reply.code(201).send(await votes.create(request.params.cid, request.principal, request.body)),
+  );
+
+  app.get(
+    base,
+    {
+      schema: {
+        tags,
+        operationId: 'listVotes',
+        summary: 'The community’s votes, newest first, each with its figures (every member)',
+        params: CommunityParams,
+        querystring: PageQuery,
+        response: { 200: Page(Vote), ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => votes.list(request.params.cid, request.principal, request.query),
   );
 
   app.get(
