@@ -104,3 +104,23 @@ describe('满意度测评: the owners score the steward, averages and the respon
     expect(ratio(5n, 1n, 2)).toBe('5.00');
   });
 });
+
+describe('the steward’s scores over time', () => {
+  it('every member pages through the surveys, newest first, each with its averages', async () => {
+    const { c, owners, committeeAdmin } = await community();
+    for (const period of ['2026-Q1', '2026-Q2', '2026-Q3']) {
+      const id = (await committeeAdmin.api.post(surveysUrl(c), { title: `${period} 测评`, period, closesAt: inSeconds(60), items: ITEMS })).body.id;
+      await owners[0]!.api.post(`${surveysUrl(c)}/${id}/responses`, { scores: { cleaning: Number(period.at(-1)) + 1, security: 3, repairs: 3 } });
+    }
+    const seen: Array<[string, string]> = [];
+    let after: string | null = null;
+    do {
+      const reply: any = await c.owner.api.get(`${surveysUrl(c)}?limit=2${after ? `&after=${after}` : ''}`);
+      expect(reply.status).toBe(200);
+      seen.push(...reply.body.items.map((s: any) => [s.period, s.items[0].average] as [string, string]));
+      after = reply.body.nextAfter;
+    } while (after);
+    expect(seen).toEqual([['2026-Q3', '4.00'], ['2026-Q2', '3.00'], ['2026-Q1', '2.00']]);
+    expect((await c.owner.api.get(`${surveysUrl(c)}?after=bogus`)).status).toBe(400);
+  });
+});

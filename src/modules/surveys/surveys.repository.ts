@@ -44,3 +44,16 @@ export function insertResponse(tx: SurveysTx, r: { communityId: string; surveyId
 export function responsesOf(db: Db, communityId: string, surveyId: string) {
   return db.selectFrom('survey_responses').select(['user_id', 'scores']).where('community_id', '=', communityId).where('survey_id', '=', surveyId).execute();
 }
+
+/** A page of the community's surveys, newest first, after the (created_at, id) of the cursor. */
+export function listSurveys(db: Db, communityId: string, after: { at: Date; id: string } | undefined, limit: number) {
+  let query = db
+    .selectFrom('surveys')
+    .select(COLUMNS)
+    .where('community_id', '=', communityId)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit);
+  if (after) query = query.where((eb) => eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]));
+  return query.execute();
+}

@@ -1,5 +1,5 @@
 import type { App } from '../../http/app-types.js';
-import { CommunityParams, problems } from '../../shared/schemas.js';
+import { CommunityParams, Page, PageQuery, problems } from '../../shared/schemas.js';
 import { CreateSurveyBody, ResponseBody, Survey, SurveyParams } from './surveys.schemas.js';
 
 /** Satisfaction surveys (满意度测评): the owners score the steward's service, period by period. */
@@ -38,6 +38,21 @@ export async function surveysRoutes(app: App): Promise<void> {
       },
     },
     async (request, reply) => reply.code(201).send(await surveys.respond(request.params.cid, request.principal, request.params.id, request.body)),
+  );
+
+  app.get(
+    base,
+    {
+      schema: {
+        tags,
+        operationId: 'listSurveys',
+        summary: 'The community’s surveys, newest first, with their averages: the steward’s scores over time (every member)',
+        params: CommunityParams,
+        querystring: PageQuery,
+        response: { 200: Page(Survey), ...problems(400, 401, 404) },
+      },
+    },
+    async (request) => surveys.list(request.params.cid, request.principal, request.query),
   );
 
   app.get(
