@@ -15,6 +15,7 @@ import * as spendEvidence from './2026-11-27T1200_spend_evidence.js';
 import * as repairs from './2026-11-27T1300_repairs.js';
 import * as acceptanceChallenges from './2026-11-27T1400_acceptance_and_challenges.js';
 import * as paymentOrders from './2026-11-27T1600_payment_orders.js';
+import * as bankReconciliation from './2026-11-27T1900_bank_reconciliation.js';
 import * as votes from './2026-11-27T1700_votes.js';
 import * as surveys from './2026-11-27T1800_surveys.js';
 
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T1600_payment_orders': paymentOrders,
   '2026-11-27T1700_votes': votes,
   '2026-11-27T1800_surveys': surveys,
+  '2026-11-27T1900_bank_reconciliation': bankReconciliation,
 };

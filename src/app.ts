@@ -31,6 +31,7 @@ import { challengesRoutes } from './modules/challenges/challenges.routes.js';
 import { votesRoutes } from './modules/votes/votes.routes.js';
 import { surveysRoutes } from './modules/surveys/surveys.routes.js';
 import { paymentsRoutes } from './modules/payments/payments.routes.js';
+import { reconciliationRoutes } from './modules/reconciliation/reconciliation.routes.js';
 import { registerSessions } from './modules/sessions/sessions.routes.js';
 import { webAppRoutes } from './http/web-app.js';
 import { createServices } from './services.js';
@@ -169,6 +170,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(votesRoutes);
   await app.register(surveysRoutes);
   await app.register(paymentsRoutes);
+  await app.register(reconciliationRoutes);
   await registerSessions(app);
   await app.register(webAppRoutes);
   return app;

@@ -14,6 +14,7 @@ import { createChallengesService } from './modules/challenges/challenges.service
 import { createFeedService } from './modules/feed/feed.service.js';
 import { createSessionsService } from './modules/sessions/sessions.service.js';
 import { createPaymentsService } from './modules/payments/payments.service.js';
+import { createReconciliationService } from './modules/reconciliation/reconciliation.service.js';
 import { createSpendingService } from './modules/spending/spending.service.js';
 import { createVotesService } from './modules/votes/votes.service.js';
 import { createSurveysService } from './modules/surveys/surveys.service.js';
@@ -40,10 +41,11 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
   const spending = createSpendingService(db, ledger, communities, { evidence, repairs, votes });
   const fees = createFeesService(db, ledger, communities);
   const payments = createPaymentsService(db, config, { communities, fees });
+  const reconciliation = createReconciliationService(db, { communities, ledger, fees, spending });
   const feed = createFeedService(db, { tokens, ledger, auth, communities });
   const budgets = createBudgetsService(db, ledger, communities);
   const challenges = createChallengesService(db, { communities, evidence, ledger, spending, budgets });
-  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, repairs, challenges, payments, votes, surveys, tokens, signal };
+  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, repairs, challenges, payments, reconciliation, votes, surveys, tokens, signal };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -7,6 +7,7 @@ import type { ChallengesTables } from '../modules/challenges/challenges.tables.j
 import type { FeesTables } from '../modules/fees/fees.tables.js';
 import type { IdempotencyTables } from '../modules/idempotency/idempotency.tables.js';
 import type { PaymentsTables } from '../modules/payments/payments.tables.js';
+import type { ReconciliationTables } from '../modules/reconciliation/reconciliation.tables.js';
 import type { LedgerTables } from '../modules/ledger/ledger.tables.js';
 import type { SessionsTables } from '../modules/sessions/sessions.tables.js';
 import type { SpendingTables } from '../modules/spending/spending.tables.js';
@@ -33,5 +34,6 @@ export type DB = AuthTables &
   RepairsTables &
   ChallengesTables &
   PaymentsTables &
+  ReconciliationTables &
   VotesTables &
   SurveysTables;

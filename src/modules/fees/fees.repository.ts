@@ -238,3 +238,13 @@ export function arrearsByUnit(db: Db, communityId: string) {
     .groupBy('unit_id')
     .execute();
 }
+
+/** The references of the community's fee payments that carry one, by the entry that booked each. */
+export function paymentReferences(db: Db, communityId: string) {
+  return db
+    .selectFrom('fee_payments')
+    .select(['entry_seq', 'reference'])
+    .where('community_id', '=', communityId)
+    .where('reference', 'is not', null)
+    .execute();
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database, Tx } from '../../db/database.js';
+import type { Database, Executor, Tx } from '../../db/database.js';
 import { inTransaction, pgCode, pgConstraint } from '../../db/transaction.js';
 import type { Principal } from '../auth/auth.service.js';
 import { assert, invalidState, notFound, validationFailed } from '../../shared/errors.js';
@@ -273,6 +273,12 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
       if (!unit) throw notFound('unit');
       const input = { communityId, unit, amount, paidAt, feeRate: community.management_fee_rate, body, principal };
       return runOnce(db, { communityId, ...idempotency }, async (tx) => ({ status: 201, body: await pay(tx, input) }));
+    },
+
+    /** Each fee payment's reference by the seq of the entry that booked it (for reconciliation). */
+    async paymentReferences(executor: Executor, communityId: string): Promise<Map<number, string>> {
+      const rows = await repo.paymentReferences(executor, communityId);
+      return new Map(rows.map((r) => [r.entry_seq, r.reference!]));
     },
 
     /** What the unit's bills still ask for, "0.00" when nothing; read outside any transaction. */

@@ -291,3 +291,19 @@ export async function monthlyActuals(db: Db, communityId: string, year: number) 
        AND m.month >= make_date(${year}::int, 1, 1) AND m.month < make_date(${year}::int + 1, 1, 1)`.execute(db);
   return rows;
 }
+
+/**
+ * Every movement of the fund's bank account (1001), oldest first, dated in the community's
+ * time zone, with the income's reference where the entry records one.
+ */
+export async function fundMovements(db: Db, communityId: string, timezone: string) {
+  const { rows } = await sql<{ seq: number; id: string; date: string; debit: string; credit: string; reference: string | null }>`
+    SELECT e.seq, e.id, to_char(e.occurred_at AT TIME ZONE ${timezone}, 'YYYY-MM-DD') AS date,
+           p.debit, p.credit, i.reference
+      FROM postings p
+      JOIN entries e ON e.community_id = p.community_id AND e.seq = p.entry_seq
+      LEFT JOIN incomes i ON i.community_id = p.community_id AND i.entry_seq = p.entry_seq
+     WHERE p.community_id = ${communityId} AND p.account_code = ${FUND_ACCOUNT}
+     ORDER BY e.seq, p.line`.execute(db);
+  return rows;
+}

@@ -275,6 +275,8 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
     feedHeads: (executor: Executor, communityIds: string[]) => feedRepo.feedHeads(executor, communityIds),
     /** A year's debits and credits per account and month (months in the community's time zone), from stored totals. */
     monthlyActuals: (executor: Executor, communityId: string, year: number) => repo.monthlyActuals(executor, communityId, year),
+    /** The fund account's movements, for reconciliation with the bank; see the repository. */
+    fundMovements: (executor: Executor, communityId: string, timezone: string) => repo.fundMovements(executor, communityId, timezone),
   };
 }
 

@@ -273,3 +273,14 @@ export async function payeesOf(db: Db, communityId: string, requestIds: readonly
     .execute();
   return new Map(rows.map((r) => [r.id, r.payee_name]));
 }
+
+/** The bank references of the community's payouts, by the entry that paid each out. */
+export function payoutReferences(db: Db, communityId: string) {
+  return db
+    .selectFrom('spend_requests')
+    .select(['entry_seq', 'bank_reference'])
+    .where('community_id', '=', communityId)
+    .where('entry_seq', 'is not', null)
+    .where('bank_reference', 'is not', null)
+    .execute();
+}

@@ -131,6 +131,12 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
       });
     },
 
+    /** Each payout's bank reference by the seq of the entry that paid it (for reconciliation). */
+    async payoutReferences(executor: Executor, communityId: string): Promise<Map<number, string>> {
+      const rows = await repo.payoutReferences(executor, communityId);
+      return new Map(rows.map((r) => [r.entry_seq!, r.bank_reference!]));
+    },
+
     /** The requests that name a repair, as the repair shows them. */
     async requestsForRepair(executor: Executor, communityId: string, repairId: string) {
       const rows = await repo.requestsForRepair(executor, communityId, repairId);
