@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv, parseStatement } from '../src/modules/reconciliation/reconciliation.csv.js';
-import { setupCommunity, startHarness, type Community, type Harness } from './support/harness.js';
+import { fund, setupCommunity, startHarness, type Community, type Harness } from './support/harness.js';
+import { payout, submit, twoKeys } from './support/spending.js';
 import { addUnits } from './support/fees.js';
 
 let h: Harness;
@@ -131,5 +132,22 @@ describe('bank reconciliation', () => {
     expect((await upload(c, `${HEADER}\n${dates['FP-1']},210.33,in,张三,FP-1,710.33\n`, c.owner)).status).toBe(403);
     expect((await upload(c, `${HEADER}\n${dates['FP-1']},210.33,in,张三,FP-1,710.33\n`)).body).toMatchObject({ matched: 1, unmatched: 0 });
     expect(await reconciliation(c)).toMatchObject({ matchesBank: true, statementBalance: '710.33' });
+  });
+});
+
+describe('a payout on the statement', () => {
+  it("matches by the payout's bank reference, going out", async () => {
+    const c = await setupCommunity(h.app);
+    await fund(c, '5000.00');
+    const request = await submit(c);
+    await twoKeys(c, request);
+    expect((await payout(c, request, 'ICBC-PAY-0001')).status).toBe(200);
+    const before = await reconciliation(c);
+    const out = before.unmatchedLedger.find((m: { direction: string }) => m.direction === 'out');
+    expect(out).toMatchObject({ amount: '1280.50', reference: 'ICBC-PAY-0001' });
+    const income = before.unmatchedLedger.find((m: { direction: string }) => m.direction === 'in');
+    const csv = [HEADER, `${income.date},5000.00,in,Test payer,,5000.00`, `${out.date},1280.50,out,Hangzhou Pump Repair Co.,ICBC-PAY-0001,3719.50`].join('\n');
+    expect((await upload(c, csv)).body).toMatchObject({ matched: 2, unmatched: 0 });
+    expect(await reconciliation(c)).toMatchObject({ matchesBank: true, ledgerBalance: '3719.50', statementBalance: '3719.50' });
   });
 });
