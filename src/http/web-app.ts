@@ -31,6 +31,9 @@ export const APP_PATHS = [
   '/challenges',
   '/challenges/:id',
   '/ask',
+  '/votes',
+  '/votes/:id',
+  '/open-vote',
   '/track/:trackingNo',
   '/notice/:communityId/:month',
 ] as const;

@@ -34,10 +34,14 @@ import type {
 } from '../modules/spending/spending.schemas.js';
 import type { Attachment, AttachmentRef, AttachmentType } from '../modules/evidence/evidence.schemas.js';
 import type { Repair, RepairEventBody, RepairStatus, ReportRepairBody } from '../modules/repairs/repairs.schemas.js';
+import type { BallotBody, CreateVoteBody, Vote } from '../modules/votes/votes.schemas.js';
+import type { PaymentOrder, PaymentOrderBody } from '../modules/payments/payments.schemas.js';
 import type { Page, Problem } from '../shared/schemas.js';
 
 export type { Account, Budget, BudgetReport, Community, Entry, FeedItem, FeeSchedule, FeeSummary, Fund, Me, MemberResponse, SpendRequest, SpendRequestSummary, SpendStatus, Statement, Unit };
 export type { Attachment, AttachmentRef, AttachmentType, Challenge, OpenChallengeBody, Repair, RepairEventBody, RepairStatus };
+export type { BallotBody, CreateVoteBody, PaymentOrder, Vote };
+export type VotePage = PageOf<typeof Vote>;
 export type ChallengeFilter = NonNullable<ChallengeListQuery['status']>;
 export type Membership = Me['communities'][number];
 export type ProblemBody = Static<typeof Problem>;
@@ -230,6 +234,12 @@ export const api = {
     call<ChallengePage>('GET', `${c(cid)}/challenges${query({ status, after, limit: 100 })}`),
   challenge: (cid: string, id: string) => call<Challenge>('GET', `${c(cid)}/challenges/${encodeURIComponent(id)}`),
   ask: (cid: string, body: OpenChallengeBody) => call<Challenge>('POST', `${c(cid)}/challenges`, body),
+  openPaymentOrder: (cid: string, body: PaymentOrderBody) => call<PaymentOrder>('POST', `${c(cid)}/payment-orders`, body),
+  paymentOrder: (cid: string, id: string) => call<PaymentOrder>('GET', `${c(cid)}/payment-orders/${encodeURIComponent(id)}`),
+  votes: (cid: string, after?: string) => call<VotePage>('GET', `${c(cid)}/votes${query({ after, limit: 100 })}`),
+  vote: (cid: string, id: string) => call<Vote>('GET', `${c(cid)}/votes/${encodeURIComponent(id)}`),
+  openVote: (cid: string, body: CreateVoteBody) => call<Vote>('POST', `${c(cid)}/votes`, body),
+  castBallot: (cid: string, id: string, body: BallotBody) => call<unknown>('POST', `${c(cid)}/votes/${encodeURIComponent(id)}/ballots`, body),
   answer: (cid: string, id: string, body: AnswerBody) => call<Challenge>('POST', `${c(cid)}/challenges/${encodeURIComponent(id)}/answer`, body),
 
   reportRepair: (cid: string, body: ReportRepairBody) => call<Repair>('POST', `${c(cid)}/repairs`, body),

@@ -21,6 +21,9 @@ import { TrackRepair } from './screens/track-repair.js';
 import { AskQuestion } from './screens/ask-question.js';
 import { Challenges } from './screens/challenges.js';
 import { ReadChallenge } from './screens/read-challenge.js';
+import { Votes } from './screens/votes.js';
+import { CastBallot } from './screens/cast-ballot.js';
+import { OpenVote } from './screens/open-vote.js';
 
 interface Tab {
   href: string;
@@ -50,6 +53,8 @@ function screenFor(path: string): { screen: preact.JSX.Element; tab: string; bar
   }
   const challenge = /^\/challenges\/([^/]+)$/.exec(path);
   if (challenge) return { screen: <ReadChallenge id={decodeURIComponent(challenge[1]!)} />, tab: '/' };
+  const vote = /^\/votes\/([^/]+)$/.exec(path);
+  if (vote) return { screen: <CastBallot id={decodeURIComponent(vote[1]!)} />, tab: '/' };
   const notice = /^\/notice\/([^/]+)\/(\d{4}-\d{2})$/.exec(path);
   if (notice) return { screen: <LazyNotice communityId={notice[1]!} month={notice[2]!} />, tab: '', bare: true };
   const screens: Record<string, [ComponentType, string]> = {
@@ -67,6 +72,8 @@ function screenFor(path: string): { screen: preact.JSX.Element; tab: string; bar
     '/report-repair': [ReportRepair, '/spend-requests'],
     '/challenges': [Challenges, '/'],
     '/ask': [AskQuestion, '/'],
+    '/votes': [Votes, '/'],
+    '/open-vote': [OpenVote, '/'],
     '/billing': [Billing, '/fees'],
     '/fee-rate': [SetFeeRate, '/fees'],
     '/draft-budget': [DraftBudget, '/budget'],

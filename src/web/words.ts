@@ -49,6 +49,17 @@ export const FEED_WORDS: Record<string, string> = {
   'spend.disputed': '验收有异议',
   'challenge.opened': '业主质询',
   'challenge.answered': '质询已答复',
+  'vote.opened': '业主表决开始',
+  'vote.closed': '业主表决结束',
+};
+
+/** A ballot's choice, as on the paper ballot. */
+export const VOTE_CHOICE_WORDS: Record<string, string> = { for: '同意', against: '反对', abstain: '弃权' };
+
+/** What a vote decides and the share it needs (民法典第二百七十八条). */
+export const VOTE_MATTER_WORDS: Record<string, string> = {
+  ordinary: '一般事项（同意须过半数）',
+  special: '特别事项（同意须达四分之三）',
 };
 
 /** A question's state as every member sees it: overdue is said publicly, in red. */

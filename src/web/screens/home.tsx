@@ -119,6 +119,7 @@ function Actions() {
     ['/report-repair', '我要报修'],
     ['/repairs', '报修进度'],
     ['/challenges', '业主质询'],
+    ['/votes', '业主表决'],
   ];
   if (hasRole(here, 'cosigner')) links.push(['/approvals', '待我审批']);
   if (hasRole(here, 'manager')) {

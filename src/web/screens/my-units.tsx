@@ -4,6 +4,7 @@ import { formatDate, formatMonth } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { Card, Empty, Loading, Money, Problem } from '../parts/ui.js';
 import { PAYMENT_METHODS } from '../words.js';
+import { PayOnline } from '../parts/pay-online.js';
 
 /** 我的房屋: each of my units' bills, payments, what is due and what was paid in advance. */
 export function MyUnits() {
@@ -18,13 +19,13 @@ export function MyUnits() {
       ) : !statements.data ? (
         <Loading what="账单" />
       ) : (
-        statements.data.map((s) => <UnitStatement key={s.unit.id} statement={s} timeZone={here.timezone} />)
+        statements.data.map((s) => <UnitStatement key={s.unit.id} statement={s} timeZone={here.timezone} onPaid={statements.reload} />)
       )}
     </>
   );
 }
 
-function UnitStatement({ statement: s, timeZone }: { statement: Statement; timeZone: string }) {
+function UnitStatement({ statement: s, timeZone, onPaid }: { statement: Statement; timeZone: string; onPaid: () => void }) {
   const bills = [...s.bills].reverse();
   const payments = [...s.payments].reverse();
   return (
@@ -44,7 +45,8 @@ function UnitStatement({ statement: s, timeZone }: { statement: Statement; timeZ
           </dd>
         </div>
       </dl>
-      <p class="small muted">在线缴费即将开通；目前请到物业服务中心或通过银行转账缴纳，缴费后会实时出现在这里。</p>
+      <PayOnline unitId={s.unit.id} due={s.due} onPaid={onPaid} />
+      <p class="small muted">也可以到物业服务中心或通过银行转账缴纳，缴费后会实时出现在这里。</p>
       <h3>账单</h3>
       {bills.length === 0 ? (
         <Empty>还没有账单。</Empty>

@@ -1,0 +1,146 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TEST_ADMIN_PASSWORD } from './support/constants.js';
+import { phones } from './support/web-browser.js';
+import { seedDemo, type Demo } from './support/web.js';
+import { buildWebIfStale, launchChromium, startServer, type RunningServer } from './support/web-server.js';
+
+/**
+ * 业主表决 in real Chromium: the community admin opens a vote with the form, an owner casts a
+ * ballot and changes it, everyone reads the totals by area and headcount; a closed vote says
+ * 通过 or 未通过. axe-core at 360 px on each new screen.
+ */
+let server: RunningServer;
+let browser: Browser;
+let demo: Demo;
+const phone = phones(
+  () => browser,
+  () => server.base,
+);
+
+beforeAll(async () => {
+  buildWebIfStale();
+  server = await startServer(inject('databaseUrl'));
+  [browser, demo] = await Promise.all([launchChromium(), seedDemo(server.base, TEST_ADMIN_PASSWORD)]);
+}, 120_000);
+
+afterAll(async () => {
+  await phone.closeAll();
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('业主表决 in 信义家', () => {
+  it('the admin opens a vote; an owner votes 同意, changes to 反对 and sees the totals; a closed vote shows its outcome', async () => {
+    const findings: string[] = [];
+    const admin = await phone.signIn(demo.admin);
+    await admin.getByRole('link', { name: '业主表决' }).click();
+    await admin.getByRole('heading', { name: '业主表决' }).waitFor();
+    await admin.getByRole('link', { name: '发起表决' }).click();
+    await admin.getByRole('heading', { name: '发起业主表决' }).waitFor();
+    await admin.getByRole('button', { name: '发起表决' }).click();
+    await admin.locator('.error-summary a', { hasText: '请填写表决事项' }).waitFor();
+    findings.push(...(await phone.problemsAt360(admin, '/open-vote (errors)')));
+    await admin.getByLabel('表决事项').fill('续聘安居物业为本小区物业服务企业');
+    await admin.getByLabel('说明（可不填）').fill('合同期三年，物业费单价不变。');
+    await admin.getByLabel(/^一般事项/).check();
+    const closes = new Date(Date.now() + 3 * 86_400_000);
+    const local = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', dateStyle: 'short', timeStyle: 'short' }).format(closes).replace(' ', 'T');
+    await admin.getByLabel('截止时间').fill(local);
+    await phone.shot(admin, 'open-vote');
+    await admin.getByRole('button', { name: '发起表决' }).click();
+    await admin.waitForURL(/\/votes\/[^/]+$/);
+    await admin.getByRole('heading', { name: '续聘安居物业为本小区物业服务企业' }).waitFor();
+    // The admin holds no unit: no ballot, only the totals.
+    expect(await admin.getByRole('button', { name: '投票' }).count()).toBe(0);
+    const voteId = new URL(admin.url()).pathname.split('/').pop()!;
+    const vote = (await demo.call(await demo.login(demo.admin), 'GET', `/v1/communities/${demo.communityId}/votes/${voteId}`)).body;
+    expect(vote.matter).toBe('ordinary');
+    expect(Math.abs(Date.parse(vote.closesAt) - closes.getTime())).toBeLessThan(60_000);
+
+    const owner = await phone.signIn(demo.owner);
+    await owner.getByRole('link', { name: '业主表决' }).click();
+    await owner.locator('.vote-item', { hasText: '续聘安居物业' }).getByText('进行中').waitFor();
+    findings.push(...(await phone.problemsAt360(owner, '/votes')));
+    await phone.shot(owner, 'votes');
+    await owner.getByRole('link', { name: /续聘安居物业/ }).click();
+    await owner.getByText('一般事项（同意须过半数）').waitFor();
+    await owner.getByRole('button', { name: '投票' }).click();
+    await owner.locator('#choice-error').waitFor();
+    await owner.getByLabel('同意').check();
+    await owner.getByRole('button', { name: '投票' }).click();
+    await owner.getByTestId('my-ballot').filter({ hasText: '您已投：同意，截止前可更改' }).waitFor();
+    const totals = owner.locator('.vote-totals');
+    await totals.locator('tr', { hasText: '同意' }).getByText('89.50 m²').waitFor();
+    await owner.getByLabel('反对').check();
+    await owner.getByRole('button', { name: '更改投票' }).click();
+    await owner.getByTestId('my-ballot').filter({ hasText: '您已投：反对，截止前可更改' }).waitFor();
+    await totals.locator('tr', { hasText: '反对' }).getByText('89.50 m²').waitFor();
+    expect(await totals.locator('tr', { hasText: '同意' }).locator('td').allTextContents()).toEqual(['0.00 m²', '0 人']);
+    expect(await totals.locator('tr', { hasText: '参与表决' }).locator('td').allTextContents()).toEqual(['89.50 m²', '1 人']);
+    expect(await totals.locator('tr', { hasText: '全体业主' }).locator('td').allTextContents()).toEqual([vote.eligible.area + ' m²', `${vote.eligible.owners} 人`]);
+    await owner.getByText('参与尚未达到三分之二，截止后公布结果').waitFor();
+    findings.push(...(await phone.problemsAt360(owner, '/votes/:id (ballot)')));
+    await phone.shot(owner, 'vote-ballot');
+
+    // A vote that closes within seconds: the page then says its outcome, and the ballot is gone.
+    const c = `/v1/communities/${demo.communityId}`;
+    const cosigner = await demo.login(demo.cosigners[0]);
+    const quick = await demo.call(cosigner, 'POST', `${c}/votes`, {
+      title: '利用小区广场设置快递柜',
+      matter: 'special',
+      closesAt: new Date(Date.now() + 2500).toISOString(),
+    });
+    expect(quick.status).toBe(201);
+    expect((await demo.call(await demo.login(demo.owner), 'POST', `${c}/votes/${quick.body.id}/ballots`, { choice: 'for' })).status).toBe(201);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await owner.goto(`${server.base}/votes/${quick.body.id}`);
+    await owner.getByText('参与尚未达到三分之二，表决结果：未通过').waitFor();
+    await owner.getByText('特别事项（同意须达四分之三）').waitFor();
+    await owner.getByText('您投了：同意').waitFor();
+    expect(await owner.getByRole('button', { name: /投票/ }).count()).toBe(0);
+    findings.push(...(await phone.problemsAt360(owner, '/votes/:id (closed)')));
+    await phone.shot(owner, 'vote-closed');
+    // Open ones first on the list; the closed one says 未通过; the feed names both in words.
+    await owner.goto(`${server.base}/votes`);
+    await owner.locator('.vote-item', { hasText: '快递柜' }).getByText('未通过').waitFor();
+    const titles = await owner.locator('.vote-item .request-title').allTextContents();
+    expect(titles[0]).toContain('续聘安居物业');
+    await owner.goto(`${server.base}/`);
+    await owner.locator('.feed-item', { hasText: '业主表决开始' }).first().waitFor();
+    expect(findings).toEqual([]);
+  }, 60_000);
+
+  it('缴费 on 我的房屋 opens a WeChat Pay order, its cashier, and shows 已支付 when the owner comes back', async () => {
+    const findings: string[] = [];
+    // The owner paid this month in full; next month's bill gives them something to pay.
+    const now = new Date();
+    const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+    const period = `${next.getUTCFullYear()}-${String(next.getUTCMonth() + 1).padStart(2, '0')}`;
+    const billed = await demo.call(await demo.login(demo.manager), 'POST', `/v1/communities/${demo.communityId}/billing-runs`, { period });
+    expect(billed.status, JSON.stringify(billed.body)).toBeLessThan(300);
+    const owner = await phone.signIn(demo.owner);
+    await owner.getByRole('link', { name: '我的房屋' }).click();
+    await owner.locator('.card', { hasText: '待缴' }).getByRole('button', { name: '缴费' }).first().waitFor();
+    const card = owner.locator('.card', { hasText: '待缴' }).first();
+    const due = (await card.locator('dd').first().textContent())!;
+    expect(due).not.toBe('¥0.00');
+    await card.getByRole('button', { name: '缴费' }).click();
+    await card.locator('.pay-order', { hasText: '待支付' }).waitFor();
+    await card.locator('.pay-order').getByText(due).waitFor();
+    findings.push(...(await phone.problemsAt360(owner, '/my-units (order)')));
+    await phone.shot(owner, 'pay-order');
+    const [cashier] = await Promise.all([owner.context().waitForEvent('page'), card.getByRole('link', { name: '前往微信支付' }).click()]);
+    await cashier.getByRole('button', { name: '确认支付' }).click();
+    await cashier.getByText('已支付').waitFor();
+    await cashier.close();
+    await owner.bringToFront();
+    // Coming back re-reads the order; the button does the same when the browser keeps focus elsewhere.
+    await card.getByRole('button', { name: '刷新订单状态' }).click({ timeout: 2000 }).catch(() => undefined);
+    await card.locator('.pay-order', { hasText: '已支付' }).waitFor();
+    await card.locator('.plain-list li', { hasText: '微信' }).first().waitFor();
+    await phone.shot(owner, 'pay-paid');
+    findings.push(...(await phone.problemsAt360(owner, '/my-units (paid)')));
+    expect(findings).toEqual([]);
+  }, 60_000);
+});
