@@ -143,4 +143,48 @@ describe('业主表决 in 信义家', () => {
     findings.push(...(await phone.problemsAt360(owner, '/my-units (paid)')));
     expect(findings).toEqual([]);
   }, 60_000);
+
+  it('an owner scores each item 1-5 with a comment; everyone reads the averages, the response rate and the scores over time', async () => {
+    const findings: string[] = [];
+    const c = `/v1/communities/${demo.communityId}`;
+    const admin = await demo.login(demo.admin);
+    const closesAt = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const items = [
+      { key: 'cleaning', label: '保洁' },
+      { key: 'security', label: '安保' },
+    ];
+    const earlier = await demo.call(admin, 'POST', `${c}/surveys`, { title: '2026年第三季度物业服务满意度', period: '2026-Q3', closesAt, items });
+    expect(earlier.status).toBe(201);
+    const cosignerOwner = await demo.login(demo.cosigners[0]);
+    expect((await demo.call(cosignerOwner, 'POST', `${c}/surveys/${earlier.body.id}/responses`, { scores: { cleaning: 3, security: 4 } })).status).toBe(201);
+    const latest = await demo.call(admin, 'POST', `${c}/surveys`, { title: '2026年第四季度物业服务满意度', period: '2026-Q4', closesAt, items });
+    expect(latest.status).toBe(201);
+
+    const owner = await phone.signIn(demo.owner);
+    await owner.getByRole('link', { name: '满意度测评' }).click();
+    await owner.locator('.survey-item', { hasText: '第四季度' }).getByText('您还没有评分').waitFor();
+    await owner.getByRole('link', { name: /第四季度/ }).click();
+    await owner.getByRole('button', { name: '提交评分' }).click();
+    await owner.locator('.error-summary a', { hasText: '请为“保洁”打分' }).waitFor();
+    findings.push(...(await phone.problemsAt360(owner, '/surveys/:id (errors)')));
+    await owner.getByRole('group', { name: '保洁' }).getByLabel('5 分 很满意').check();
+    await owner.getByRole('group', { name: '安保' }).getByLabel('4 分 满意').check();
+    await owner.getByLabel('意见和建议（可不填）').fill('夜间巡逻可以再勤一些。');
+    await phone.shot(owner, 'survey-form');
+    await owner.getByRole('button', { name: '提交评分' }).click();
+    await owner.getByText('谢谢您的评分，已记录。').waitFor();
+    await owner.getByTestId('response-rate').filter({ hasText: '50.00%' }).waitFor();
+    await owner.locator('.trend-row', { hasText: '保洁' }).getByText('5.00 分').waitFor();
+    expect(await owner.getByRole('button', { name: '提交评分' }).count()).toBe(0);
+    findings.push(...(await phone.problemsAt360(owner, '/surveys/:id (results)')));
+    await phone.shot(owner, 'survey-results');
+
+    await owner.getByRole('link', { name: '‹ 全部测评' }).click();
+    const trend = owner.locator('.trend', { hasText: '保洁' });
+    await trend.locator('.trend-row', { hasText: '2026-Q4' }).getByText('5.00').waitFor();
+    expect(await trend.locator('.trend-period').allTextContents()).toEqual(['2026-Q3', '2026-Q4']);
+    findings.push(...(await phone.problemsAt360(owner, '/surveys')));
+    await phone.shot(owner, 'surveys');
+    expect(findings).toEqual([]);
+  }, 60_000);
 });

@@ -34,6 +34,8 @@ export const APP_PATHS = [
   '/votes',
   '/votes/:id',
   '/open-vote',
+  '/surveys',
+  '/surveys/:id',
   '/track/:trackingNo',
   '/notice/:communityId/:month',
 ] as const;

@@ -36,11 +36,13 @@ import type { Attachment, AttachmentRef, AttachmentType } from '../modules/evide
 import type { Repair, RepairEventBody, RepairStatus, ReportRepairBody } from '../modules/repairs/repairs.schemas.js';
 import type { BallotBody, CreateVoteBody, Vote } from '../modules/votes/votes.schemas.js';
 import type { PaymentOrder, PaymentOrderBody } from '../modules/payments/payments.schemas.js';
+import type { ResponseBody, Survey } from '../modules/surveys/surveys.schemas.js';
 import type { Page, Problem } from '../shared/schemas.js';
 
 export type { Account, Budget, BudgetReport, Community, Entry, FeedItem, FeeSchedule, FeeSummary, Fund, Me, MemberResponse, SpendRequest, SpendRequestSummary, SpendStatus, Statement, Unit };
 export type { Attachment, AttachmentRef, AttachmentType, Challenge, OpenChallengeBody, Repair, RepairEventBody, RepairStatus };
-export type { BallotBody, CreateVoteBody, PaymentOrder, Vote };
+export type { BallotBody, CreateVoteBody, PaymentOrder, ResponseBody, Survey, Vote };
+export type SurveyPage = PageOf<typeof Survey>;
 export type VotePage = PageOf<typeof Vote>;
 export type ChallengeFilter = NonNullable<ChallengeListQuery['status']>;
 export type Membership = Me['communities'][number];
@@ -236,6 +238,9 @@ export const api = {
   ask: (cid: string, body: OpenChallengeBody) => call<Challenge>('POST', `${c(cid)}/challenges`, body),
   openPaymentOrder: (cid: string, body: PaymentOrderBody) => call<PaymentOrder>('POST', `${c(cid)}/payment-orders`, body),
   paymentOrder: (cid: string, id: string) => call<PaymentOrder>('GET', `${c(cid)}/payment-orders/${encodeURIComponent(id)}`),
+  surveys: (cid: string, after?: string) => call<SurveyPage>('GET', `${c(cid)}/surveys${query({ after, limit: 100 })}`),
+  survey: (cid: string, id: string) => call<Survey>('GET', `${c(cid)}/surveys/${encodeURIComponent(id)}`),
+  respond: (cid: string, id: string, body: ResponseBody) => call<Survey>('POST', `${c(cid)}/surveys/${encodeURIComponent(id)}/responses`, body),
   votes: (cid: string, after?: string) => call<VotePage>('GET', `${c(cid)}/votes${query({ after, limit: 100 })}`),
   vote: (cid: string, id: string) => call<Vote>('GET', `${c(cid)}/votes/${encodeURIComponent(id)}`),
   openVote: (cid: string, body: CreateVoteBody) => call<Vote>('POST', `${c(cid)}/votes`, body),

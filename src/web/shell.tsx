@@ -24,6 +24,8 @@ import { ReadChallenge } from './screens/read-challenge.js';
 import { Votes } from './screens/votes.js';
 import { CastBallot } from './screens/cast-ballot.js';
 import { OpenVote } from './screens/open-vote.js';
+import { Surveys } from './screens/surveys.js';
+import { RateService } from './screens/rate-service.js';
 
 interface Tab {
   href: string;
@@ -55,6 +57,8 @@ function screenFor(path: string): { screen: preact.JSX.Element; tab: string; bar
   if (challenge) return { screen: <ReadChallenge id={decodeURIComponent(challenge[1]!)} />, tab: '/' };
   const vote = /^\/votes\/([^/]+)$/.exec(path);
   if (vote) return { screen: <CastBallot id={decodeURIComponent(vote[1]!)} />, tab: '/' };
+  const survey = /^\/surveys\/([^/]+)$/.exec(path);
+  if (survey) return { screen: <RateService id={decodeURIComponent(survey[1]!)} />, tab: '/' };
   const notice = /^\/notice\/([^/]+)\/(\d{4}-\d{2})$/.exec(path);
   if (notice) return { screen: <LazyNotice communityId={notice[1]!} month={notice[2]!} />, tab: '', bare: true };
   const screens: Record<string, [ComponentType, string]> = {
@@ -74,6 +78,7 @@ function screenFor(path: string): { screen: preact.JSX.Element; tab: string; bar
     '/ask': [AskQuestion, '/'],
     '/votes': [Votes, '/'],
     '/open-vote': [OpenVote, '/'],
+    '/surveys': [Surveys, '/'],
     '/billing': [Billing, '/fees'],
     '/fee-rate': [SetFeeRate, '/fees'],
     '/draft-budget': [DraftBudget, '/budget'],

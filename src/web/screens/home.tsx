@@ -120,6 +120,7 @@ function Actions() {
     ['/repairs', '报修进度'],
     ['/challenges', '业主质询'],
     ['/votes', '业主表决'],
+    ['/surveys', '满意度测评'],
   ];
   if (hasRole(here, 'cosigner')) links.push(['/approvals', '待我审批']);
   if (hasRole(here, 'manager')) {
