@@ -18,6 +18,7 @@ import * as paymentOrders from './2026-11-27T1600_payment_orders.js';
 import * as bankReconciliation from './2026-11-27T1900_bank_reconciliation.js';
 import * as votes from './2026-11-27T1700_votes.js';
 import * as surveys from './2026-11-27T1800_surveys.js';
+import * as moneyGuards from './2026-11-28T0900_money_guards.js';
 
 /**
  * Every migration, by its date-prefixed name, applied in name order. Listed here rather than
@@ -43,4 +44,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T1700_votes': votes,
   '2026-11-27T1800_surveys': surveys,
   '2026-11-27T1900_bank_reconciliation': bankReconciliation,
+  '2026-11-28T0900_money_guards': moneyGuards,
 };

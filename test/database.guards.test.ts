@@ -16,9 +16,10 @@ import { approve as approveRequest, cancel, payout, reject, submit, twoKeys } fr
  * the API left them. Deferred guards are asked for before the rollback (SET CONSTRAINTS ALL
  * IMMEDIATE), or at a real commit where the story is "refused at commit".
  *
- * Tests marked `it.fails` are rules of API.md that protect money but that the database does
- * not guard yet: each shows the SQL that PostgreSQL carries out. When a migration adds the
- * guard, the body passes, vitest reports the `it.fails` as failed, and the `.fails` goes.
+ * Where one guard stands behind another (the balance of an entry behind "only ledger_post
+ * writes entries"), the test takes the outer guard's permission explicitly, as the tables'
+ * owner may, to reach the inner one. A few tests show the legitimate change next to the
+ * forbidden one and expect it accepted, so that a guard is never broader than its rule.
  */
 
 let h: Harness;
@@ -208,10 +209,11 @@ const ledgerPost = (
   tx: Tx,
   communityId: string,
   postings: Array<{ account: string; debit?: string; credit?: string }>,
-  options: { kind?: string; reversesSeq?: number | null; entryId?: string } = {},
+  options: { kind?: string; reversesSeq?: number | null; entryId?: string; source?: { type: string; id: string } } = {},
 ) =>
   sql<{ seq: number }>`SELECT seq FROM ledger_post(${communityId}, ${options.entryId ?? unique('entry')}, ${options.kind ?? 'adjustment'},
-    'written by hand', NULL, NULL, now(), ${options.reversesSeq ?? null}::bigint, ${JSON.stringify(postings)}::jsonb, NULL)`.execute(tx);
+    'written by hand', ${options.source?.type ?? null}, ${options.source?.id ?? null}, now(), ${options.reversesSeq ?? null}::bigint,
+    ${JSON.stringify(postings)}::jsonb, NULL)`.execute(tx);
 
 // ---------------------------------------------------------------------------------------------
 describe('the two keys of a spend request', () => {
@@ -441,11 +443,16 @@ describe('every entry balances', () => {
     });
   });
 
-  it('the database refuses an entry without postings at commit', async () => {
+  it('the database refuses an entry without postings at commit, even from a writer holding the posting flag', async () => {
     const outcome = await attempt(
-      (tx) => sql`INSERT INTO entries (community_id, seq, id, kind, occurred_at, recorded_at, prev_hash, hash)
+      async (tx) => {
+        // Only ledger_post writes entries (entries_by_ledger_post); taking its flag, as the
+        // tables' owner may, reaches the balance check behind that guard.
+        await sql`SELECT set_config('xinyi.posting', 'on', true)`.execute(tx);
+        await sql`INSERT INTO entries (community_id, seq, id, kind, occurred_at, recorded_at, prev_hash, hash)
                   SELECT community_id, entry_seq + 1, ${unique('empty')}, 'adjustment', now(), now(), entry_hash, ${'a'.repeat(64)}
-                    FROM community_heads WHERE community_id = ${books.c.id}`.execute(tx),
+                    FROM community_heads WHERE community_id = ${books.c.id}`.execute(tx);
+      },
       { commit: true },
     );
     expectRefused(outcome, { code: SQLSTATE.check, trigger: 'ledger_check_balanced', message: /is unbalanced \(0 lines/ });
@@ -787,14 +794,16 @@ describe('the annual budget under two keys', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Rules of API.md and MISSION.md that protect money but that the database does not guard.
-// Each test attempts the change and expects a refusal; PostgreSQL carries it out today, so
-// the test fails and `it.fails` reports that as expected. See the comment on each.
-describe('gaps: money rules the database does not keep yet', () => {
+// The rules below were kept only by the server until migration 2026-11-28T0900_money_guards.
+
+/** Refused by `refuse_write`, which names the rule it keeps in its message. */
+const writeRefused = (message: RegExp): Guard => ({ code: SQLSTATE.restrict, trigger: 'refuse_write', message });
+
+describe('the fund reserves exactly what its open requests hold', () => {
+  const reservation: Guard = { code: SQLSTATE.check, trigger: 'fund_reservation_check', message: /reserves .*, but its open spend requests hold/ };
+
   // API.md: a payout "posts Dr account / Cr 1001, releases the reservation, status paid".
-  // Nothing ties accounts.reserved to the open requests, so a payout that keeps its
-  // reservation commits and the fund shows less available than it holds, for ever.
-  it.fails('the database refuses a payout that keeps its reservation', async () => {
+  it('the database refuses a payout that keeps its reservation', async () => {
     const outcome = await attempt(async (tx) => {
       const entryId = unique('payout');
       const { rows } = await ledgerPost(
@@ -804,128 +813,74 @@ describe('gaps: money rules the database does not keep yet', () => {
           { account: '5105', debit: books.approved.amount },
           { account: '1001', credit: books.approved.amount },
         ],
-        { kind: 'payout', entryId },
+        { kind: 'payout', entryId, source: { type: 'spend_request', id: books.approved.id } },
       );
       await sql`UPDATE spend_requests
                    SET status = 'paid', entry_seq = ${rows[0]!.seq}, entry_id = ${entryId}, bank_reference = 'ICBC-KEEPS-RESERVATION',
                        paid_at = now(), paid_by = ${books.c.manager.id}
                  WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx);
     });
-    expectRefused(outcome, { code: SQLSTATE.check });
+    expectRefused(outcome, reservation);
   });
 
   // API.md: the amount stays reserved while a request is pending or approved. A reservation
-  // released behind an open request lets the fund pay the same money twice.
-  it.fails('the database refuses a reservation released while its request is still open', async () => {
+  // released behind an open request would let the fund pay the same money twice.
+  it('the database refuses a reservation released while its request is still open', async () => {
     const outcome = await attempt(
       (tx) => sql`UPDATE accounts SET reserved = 0 WHERE community_id = ${books.c.id} AND code = '1001'`.execute(tx),
     );
-    expectRefused(outcome, { code: SQLSTATE.check });
+    expectRefused(outcome, reservation);
   });
 
-  // API.md: /fund's balance is "balance of account 1001", the sum of its postings. The stored
-  // balance is a plain column: /ledger/verify notices afterwards, the database does not refuse.
-  it.fails('the database refuses a stored balance changed without a posting', async () => {
+  it('the database refuses a request opened without reserving its amount', async () => {
+    const outcome = await attempt(
+      (tx) => sql`INSERT INTO spend_requests (community_id, id, seq, tracking_no, title, description, amount, account_code, payee_name,
+                    payee_account, budget_year, digest, required_approvals, submitted_by, submitted_at)
+                  SELECT community_id, id || '-unreserved', seq + 1000000, tracking_no || '0', title, description, amount, account_code,
+                         payee_name, payee_account, budget_year, digest, required_approvals, submitted_by, submitted_at
+                    FROM spend_requests WHERE community_id = ${books.c.id} AND id = ${books.oneKey.id}`.execute(tx),
+    );
+    expectRefused(outcome, reservation);
+  });
+
+  it('the database refuses a request closed without releasing its reservation', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE spend_requests SET status = 'cancelled' WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx),
+    );
+    expectRefused(outcome, reservation);
+  });
+
+  it('the database accepts a request closed together with the release of its reservation', async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`UPDATE spend_requests SET status = 'cancelled' WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx);
+      await sql`UPDATE accounts SET reserved = reserved - ${books.approved.amount}::numeric
+                 WHERE community_id = ${books.c.id} AND code = '1001'`.execute(tx);
+    });
+    expect(outcome).toBe(ACCEPTED);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('balances, entries and the chain head are written only by ledger_post', () => {
+  // API.md: /fund's balance is "balance of account 1001", the sum of its postings.
+  it('the database refuses a stored balance changed without a posting', async () => {
     const outcome = await attempt(
       (tx) => sql`UPDATE accounts SET balance = balance + 1000000 WHERE community_id = ${books.c.id} AND code = '1001'`.execute(tx),
     );
-    expectRefused(outcome, { code: SQLSTATE.check });
+    expectRefused(outcome, writeRefused(/^an account balance changes only through ledger_post: UPDATE on accounts refused$/));
   });
 
-  // The fund's floor is a column too: with nothing reserved it can be switched off, and the
-  // fund then pays out more than it holds.
-  it.fails('the database refuses a fund that loses its floor and goes below zero', async () => {
-    const outcome = await attempt(async (tx) => {
-      await sql`UPDATE accounts SET has_floor = false WHERE community_id = ${plain.id} AND code = '1001'`.execute(tx);
-      await ledgerPost(tx, plain.id, [
-        { account: '5105', debit: '5000' },
-        { account: '1001', credit: '5000' },
-      ]);
-    });
-    expectRefused(outcome, { code: SQLSTATE.check });
-  });
-
-  // API.md: an approval names the request's digest (409 digest_mismatch). spend_decisions keeps
-  // the digest but neither its guard nor the key count compares it with the request's.
-  it.fails('the database refuses a key turned on a digest other than the request’s', async () => {
-    const outcome = await attempt(async (tx) => {
-      await sql`INSERT INTO spend_decisions (community_id, request_id, user_id, decision, digest)
-                VALUES (${books.c.id}, ${books.oneKey.id}, ${books.c.cosigners[1].id}, 'approve', ${ZERO_DIGEST})`.execute(tx);
-      await sql`UPDATE spend_requests SET status = 'approved' WHERE community_id = ${books.c.id} AND id = ${books.oneKey.id}`.execute(tx);
-    });
-    expectRefused(outcome, { code: SQLSTATE.check });
-  });
-
-  // API.md: approvals of a rejected, cancelled or paid request are invalid_state. The decision
-  // guard does not look at the status, so a key can be added to a paid request's record.
-  it.fails('the database refuses a key on a request that is no longer pending', async () => {
+  it('the database refuses an account that opens with a balance', async () => {
     const outcome = await attempt(
-      (tx) => sql`INSERT INTO spend_decisions (community_id, request_id, user_id, decision, digest)
-                  VALUES (${books.c.id}, ${books.paid.id}, ${books.c.cosigners[2].id}, 'approve', ${books.paid.digest})`.execute(tx),
+      (tx) => sql`INSERT INTO accounts (community_id, code, name, type, balance)
+                  VALUES (${books.c.id}, '1002', 'A second fund', 'asset', 1000000)`.execute(tx),
     );
-    expectRefused(outcome, { code: SQLSTATE.check });
+    expectRefused(outcome, writeRefused(/^an account balance changes only through ledger_post: INSERT on accounts refused$/));
   });
 
-  // API.md: payout "posts Dr account / Cr 1001" of the request's amount. paid_has_payout asks
-  // for an entry, any entry: here the income that funded the community.
-  it.fails('the database refuses a request paid with an entry that is not its payout', async () => {
-    const outcome = await attempt(
-      (tx) => sql`UPDATE spend_requests
-                     SET status = 'paid', entry_seq = ${books.incomeSeq}, entry_id = 'an-income', bank_reference = 'ICBC-NOT-A-PAYOUT',
-                         paid_at = now(), paid_by = ${books.c.manager.id}
-                   WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx),
-    );
-    expectRefused(outcome, { code: SQLSTATE.check });
-  });
-
-  // API.md: "payouts are not reversed this way". Reversing a payout puts the money back in the
-  // fund while the request stays paid.
-  it.fails('the database refuses a reversal of a payout', async () => {
-    const outcome = await attempt((tx) =>
-      ledgerPost(
-        tx,
-        books.c.id,
-        [
-          { account: '1001', debit: books.paid.amount },
-          { account: '5105', credit: books.paid.amount },
-        ],
-        { kind: 'reversal', reversesSeq: books.payoutSeq },
-      ),
-    );
-    expectRefused(outcome, { code: SQLSTATE.check });
-  });
-
-  // API.md: budgets are approved by co-signers. budget_approvals.cosigner_id references users,
-  // not co-signer memberships, so an owner's row counts as a key.
-  it.fails('the database refuses a budget approved with the key of a member who is not a co-signer', async () => {
-    const outcome = await attempt(async (tx) => {
-      await sql`INSERT INTO budget_approvals (community_id, year, version, cosigner_id, digest)
-                SELECT community_id, year, version, ${books.c.owner.id}, digest
-                  FROM budget_versions WHERE community_id = ${books.c.id} AND year = 2027 AND status = 'draft'`.execute(tx);
-      await sql`UPDATE budget_versions SET status = 'approved', approved_at = now()
-                 WHERE community_id = ${books.c.id} AND year = 2027 AND status = 'draft'`.execute(tx);
-    });
-    expectRefused(outcome, { code: SQLSTATE.check });
-  });
-
-  // A draft's lines may change, but its digest is computed in TypeScript only: lines changed
-  // under a co-signer's key keep the digest that co-signer approved, and the second key then
-  // approves lines the first never saw.
-  it.fails('the database refuses a draft budget changed under a co-signer’s key', async () => {
-    const outcome = await attempt(async (tx) => {
-      await sql`UPDATE budget_lines SET amount = amount * 10 WHERE community_id = ${books.c.id} AND year = 2027`.execute(tx);
-      await sql`INSERT INTO budget_approvals (community_id, year, version, cosigner_id, digest)
-                SELECT community_id, year, version, ${books.c.cosigners[1].id}, digest
-                  FROM budget_versions WHERE community_id = ${books.c.id} AND year = 2027 AND status = 'draft'`.execute(tx);
-      await sql`UPDATE budget_versions SET status = 'approved', approved_at = now()
-                 WHERE community_id = ${books.c.id} AND year = 2027 AND status = 'draft'`.execute(tx);
-    });
-    expectRefused(outcome, { code: SQLSTATE.check });
-  });
-
-  // The hash chain is kept by ledger_post and checked by /ledger/verify afterwards; an entry
-  // inserted past ledger_post, balanced but naming any prev_hash, is accepted.
-  it.fails('the database refuses an entry that does not extend the hash chain', async () => {
+  // The hash chain is kept by ledger_post; an entry inserted past it, balanced but naming any
+  // prev_hash, would break the chain that /ledger/verify and the Merkle log rely on.
+  it('the database refuses an entry that does not extend the hash chain, written outside ledger_post', async () => {
     const outcome = await attempt(async (tx) => {
       await sql`INSERT INTO entries (community_id, seq, id, kind, occurred_at, recorded_at, prev_hash, hash)
                 SELECT community_id, entry_seq + 1, ${unique('forged')}, 'income', now(), now(), ${ZERO_DIGEST}, ${'1'.repeat(64)}
@@ -935,35 +890,328 @@ describe('gaps: money rules the database does not keep yet', () => {
                   FROM community_heads, (VALUES (1, '1001', 10.00, 0), (2, '4199', 0, 10.00)) AS l(n, account, debit, credit)
                  WHERE community_id = ${books.c.id}`.execute(tx);
     });
-    expectRefused(outcome, { code: SQLSTATE.check });
+    expectRefused(outcome, writeRefused(/^entries are written only by ledger_post: INSERT on entries refused$/));
   });
 
-  // Row triggers do not fire on TRUNCATE: entries, postings and spend_requests carry a
-  // statement trigger as well, these append-only tables do not. (The truncation is rolled back.)
-  it.fails.each(['spend_decisions', 'spend_events', 'budget_approvals', 'budget_lines'])(
-    'the database refuses to truncate %s',
-    async (table) => {
-      const outcome = await attempt((tx) => sql`TRUNCATE ${sql.table(table)}`.execute(tx));
-      expectRefused(outcome, { code: SQLSTATE.restrict });
-    },
-  );
+  it('the database refuses postings added to an entry after it was posted', async () => {
+    // Balanced among themselves, so the entry still balances: only the writer guard stands here.
+    const outcome = await attempt(
+      (tx) => sql`INSERT INTO postings (community_id, entry_seq, line, account_code, debit, credit)
+                  VALUES (${books.c.id}, ${books.incomeSeq}, 98, '1001', 10, 0), (${books.c.id}, ${books.incomeSeq}, 99, '4199', 0, 10)`.execute(tx),
+    );
+    expectRefused(outcome, writeRefused(/^postings are written only by ledger_post: INSERT on postings refused$/));
+  });
 
-  // Records of money with no append-only trigger: each change below is accepted.
-  const unguarded: Array<[string, () => RawBuilder<unknown>]> = [
-    ['an income’s amount changed (its entry says otherwise)', () => sql`UPDATE incomes SET amount = amount + 1000 WHERE community_id = ${books.c.id}`],
-    ['an income deleted', () => sql`DELETE FROM incomes WHERE community_id = ${books.c.id}`],
-    ['a fee payment enlarged, split kept', () => sql`UPDATE fee_payments SET amount = amount + 100, to_advance = to_advance + 100 WHERE community_id = ${books.c.id}`],
-    ['a bill marked unpaid without a settlement', () => sql`UPDATE bills SET paid = 0 WHERE community_id = ${books.c.id}`],
-    ['a settlement deleted', () => sql`DELETE FROM bill_settlements WHERE community_id = ${books.c.id}`],
-    ['a billing run’s total changed', () => sql`UPDATE billing_runs SET total = total + 1000 WHERE community_id = ${books.c.id}`],
-    ['a past fee rate rewritten (append-only by its comment)', () => sql`UPDATE fee_schedules SET rate_per_m2 = rate_per_m2 * 2 WHERE community_id = ${books.c.id}`],
-    ['a published feed item rewritten', () => sql`UPDATE feed_items SET amount = amount / 10 WHERE community_id = ${books.c.id} AND amount IS NOT NULL`],
-    ['a published feed item deleted', () => sql`DELETE FROM feed_items WHERE community_id = ${books.c.id}`],
-    ['a monthly total changed (the budget report reads it)', () => sql`UPDATE account_months SET debit = debit + 1000 WHERE community_id = ${books.c.id}`],
-    ['the chain head rewritten', () => sql`UPDATE community_heads SET entry_hash = ${ZERO_DIGEST} WHERE community_id = ${books.c.id}`],
+  it('the database refuses a monthly total changed (the budget report reads it)', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE account_months SET debit = debit + 1000 WHERE community_id = ${books.c.id}`.execute(tx),
+    );
+    expectRefused(outcome, writeRefused(/^monthly totals are kept only by ledger_post: UPDATE on account_months refused$/));
+  });
+
+  it('the database refuses the chain head rewritten', async () => {
+    const outcome = await attempt(
+      (tx) => sql`UPDATE community_heads SET entry_hash = ${ZERO_DIGEST} WHERE community_id = ${books.c.id}`.execute(tx),
+    );
+    expectRefused(outcome, writeRefused(/^the chain head moves only through ledger_post: UPDATE on community_heads refused$/));
+  });
+
+  it('the database refuses a chain head deleted, and one that starts anywhere but the genesis hash', async () => {
+    const deleted = await attempt((tx) => sql`DELETE FROM community_heads WHERE community_id = ${books.c.id}`.execute(tx));
+    expectRefused(deleted, writeRefused(/^a chain head is never deleted: DELETE on community_heads refused$/));
+    const forged = await attempt(async (tx) => {
+      const id = unique('community');
+      await sql`INSERT INTO communities (id, name, management_fee_rate, timezone) VALUES (${id}, 'Forged', 0, 'Asia/Shanghai')`.execute(tx);
+      await sql`INSERT INTO community_heads (community_id, entry_seq, entry_hash) VALUES (${id}, 7, ${'1'.repeat(64)})`.execute(tx);
+    });
+    expectRefused(forged, writeRefused(/^a chain head starts at the genesis hash with every counter at zero: INSERT on community_heads refused$/));
+  });
+
+  it('ledger_post runs with the posting flag, and the flag ends with the call', async () => {
+    const { rows } = await sql<{ config: string[] | null }>`SELECT proconfig AS config FROM pg_proc WHERE proname = 'ledger_post'`.execute(h.db);
+    expect(rows).toEqual([{ config: ['xinyi.posting=on'] }]);
+    const outcome = await attempt(async (tx) => {
+      await ledgerPost(tx, plain.id, [
+        { account: '1001', debit: '1' },
+        { account: '4199', credit: '1' },
+      ]);
+      await sql`UPDATE accounts SET balance = balance + 1 WHERE community_id = ${plain.id} AND code = '1001'`.execute(tx);
+    });
+    expectRefused(outcome, writeRefused(/^an account balance changes only through ledger_post/));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('an account keeps what it is', () => {
+  // The fund's floor is a column: with nothing reserved it could be switched off, and the
+  // fund would then pay out more than it holds.
+  it('the database refuses a fund that loses its floor and goes below zero', async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`UPDATE accounts SET has_floor = false WHERE community_id = ${plain.id} AND code = '1001'`.execute(tx);
+      await ledgerPost(tx, plain.id, [
+        { account: '5105', debit: '5000' },
+        { account: '1001', credit: '5000' },
+      ]);
+    });
+    expectRefused(outcome, writeRefused(/^the community, code, type and floor of an account never change: UPDATE on accounts refused$/));
+  });
+
+  it('the database refuses an account that changes its type, and one deleted', async () => {
+    const retyped = await attempt(
+      (tx) => sql`UPDATE accounts SET type = 'income' WHERE community_id = ${plain.id} AND code = '5107'`.execute(tx),
+    );
+    expectRefused(retyped, writeRefused(/^the community, code, type and floor of an account never change/));
+    const deleted = await attempt((tx) => sql`DELETE FROM accounts WHERE community_id = ${plain.id} AND code = '5107'`.execute(tx));
+    expectRefused(deleted, writeRefused(/^an account is never deleted: DELETE on accounts refused$/));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('a key fits the request it is turned on', () => {
+  const misfit = (message: RegExp): Guard => ({ code: SQLSTATE.check, trigger: 'spend_decision_fits_request', message });
+
+  // API.md: an approval names the request's digest (409 digest_mismatch).
+  it('the database refuses a key turned on a digest other than the request’s', async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`INSERT INTO spend_decisions (community_id, request_id, user_id, decision, digest)
+                VALUES (${books.c.id}, ${books.oneKey.id}, ${books.c.cosigners[1].id}, 'approve', ${ZERO_DIGEST})`.execute(tx);
+      await sql`UPDATE spend_requests SET status = 'approved' WHERE community_id = ${books.c.id} AND id = ${books.oneKey.id}`.execute(tx);
+    });
+    expectRefused(outcome, misfit(/names digest 0{64}, not the request's$/));
+  });
+
+  // API.md: approvals of a rejected, cancelled or paid request are invalid_state.
+  it('the database refuses a key on a request that is no longer pending', async () => {
+    for (const [request, decision] of [
+      [books.paid, 'approve'],
+      [books.approved, 'approve'],
+      [books.paid, 'reject'],
+      [books.cancelled, 'reject'],
+    ] as const) {
+      const outcome = await attempt(
+        (tx) => sql`INSERT INTO spend_decisions (community_id, request_id, user_id, decision, digest, reason)
+                    VALUES (${books.c.id}, ${request.id}, ${books.c.cosigners[2].id}, ${decision}, ${request.digest},
+                            ${decision === 'reject' ? 'No' : null})`.execute(tx),
+      );
+      expectRefused(outcome, misfit(new RegExp(`is (paid|approved|cancelled): a key to ${decision} it is refused$`)));
+    }
+  });
+
+  it('the database accepts a rejection of an approved request that is not paid yet', async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`INSERT INTO spend_decisions (community_id, request_id, user_id, decision, digest, reason)
+                VALUES (${books.c.id}, ${books.approved.id}, ${books.c.cosigners[2].id}, 'reject', ${books.approved.digest}, 'No')`.execute(tx);
+      await sql`UPDATE spend_requests SET status = 'rejected' WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx);
+      await sql`UPDATE accounts SET reserved = reserved - ${books.approved.amount}::numeric
+                 WHERE community_id = ${books.c.id} AND code = '1001'`.execute(tx);
+    });
+    expect(outcome).toBe(ACCEPTED);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('a paid request names its own payout, which is never reversed', () => {
+  const markPaid = (tx: Tx, entrySeq: number, entryId: string) =>
+    sql`UPDATE spend_requests
+           SET status = 'paid', entry_seq = ${entrySeq}, entry_id = ${entryId}, bank_reference = 'ICBC-NOT-ITS-PAYOUT',
+               paid_at = now(), paid_by = ${books.c.manager.id}
+         WHERE community_id = ${books.c.id} AND id = ${books.approved.id}`.execute(tx);
+  const notItsPayout: Guard = { code: SQLSTATE.check, trigger: 'spend_payout_check', message: /as its payout, but that entry does not pay/ };
+
+  // API.md: payout "posts Dr account / Cr 1001" of the request's amount.
+  it('the database refuses a request paid with an entry that is not its payout', async () => {
+    const income = await one(sql<{ id: string }>`SELECT id FROM entries WHERE community_id = ${books.c.id} AND seq = ${books.incomeSeq}`);
+    expectRefused(await attempt((tx) => markPaid(tx, books.incomeSeq, income.id)), notItsPayout);
+  });
+
+  it('the database refuses a request paid with a payout of another amount, account or request', async () => {
+    const variants = [
+      { account: '5105', amount: '1999.99', source: books.approved.id },
+      { account: '5102', amount: books.approved.amount, source: books.approved.id },
+      { account: '5105', amount: books.approved.amount, source: books.oneKey.id },
+    ];
+    for (const v of variants) {
+      const outcome = await attempt(async (tx) => {
+        const entryId = unique('payout');
+        const lines = [
+          { account: v.account, debit: v.amount },
+          { account: '1001', credit: v.amount },
+        ];
+        const { rows } = await ledgerPost(tx, books.c.id, lines, { kind: 'payout', entryId, source: { type: 'spend_request', id: v.source } });
+        await sql`UPDATE accounts SET reserved = reserved - ${books.approved.amount}::numeric
+                   WHERE community_id = ${books.c.id} AND code = '1001'`.execute(tx);
+        await markPaid(tx, rows[0]!.seq, entryId);
+      });
+      expectRefused(outcome, notItsPayout);
+    }
+  });
+
+  it('the database accepts a request paid with its own payout, its reservation released', async () => {
+    const outcome = await attempt(async (tx) => {
+      const entryId = unique('payout');
+      await sql`UPDATE accounts SET reserved = reserved - ${books.approved.amount}::numeric
+                 WHERE community_id = ${books.c.id} AND code = '1001'`.execute(tx);
+      const lines = [
+        { account: '5105', debit: books.approved.amount },
+        { account: '1001', credit: books.approved.amount },
+      ];
+      const { rows } = await ledgerPost(tx, books.c.id, lines, { kind: 'payout', entryId, source: { type: 'spend_request', id: books.approved.id } });
+      await markPaid(tx, rows[0]!.seq, entryId);
+    });
+    expect(outcome).toBe(ACCEPTED);
+  });
+
+  // API.md: "payouts are not reversed this way": the money would return to the fund while
+  // the request stays paid. Fee entries likewise belong to the records of the fees module.
+  it('the database refuses a reversal of a payout, and of a fee payment', async () => {
+    const feePayment = await one(
+      sql<{ seq: number }>`SELECT min(seq) AS seq FROM entries WHERE community_id = ${books.c.id} AND kind = 'fee_payment'`,
+    );
+    for (const [seq, kind] of [
+      [books.payoutSeq, 'payout'],
+      [feePayment.seq, 'fee_payment'],
+    ] as const) {
+      const outcome = await attempt((tx) =>
+        ledgerPost(
+          tx,
+          books.c.id,
+          [
+            { account: '1001', debit: '1' },
+            { account: '5105', credit: '1' },
+          ],
+          { kind: 'reversal', reversesSeq: seq },
+        ),
+      );
+      expectRefused(outcome, { code: SQLSTATE.check, trigger: 'ledger_reversal_check', message: new RegExp(`is a ${kind}, which is never reversed$`) });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('a budget is approved by co-signers, on the lines they saw', () => {
+  const draft2027 = () => sql`community_id = ${books.c.id} AND year = 2027 AND status = 'draft'`;
+
+  // API.md: budgets are approved by co-signers.
+  it('the database refuses a budget approved with the key of a member who is not a co-signer', async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`INSERT INTO budget_approvals (community_id, year, version, cosigner_id, digest)
+                SELECT community_id, year, version, ${books.c.owner.id}, digest FROM budget_versions WHERE ${draft2027()}`.execute(tx);
+      await sql`UPDATE budget_versions SET status = 'approved', approved_at = now() WHERE ${draft2027()}`.execute(tx);
+    });
+    expectRefused(outcome, { code: SQLSTATE.check, trigger: 'budget_approval_by_cosigner', message: /^only a co-signer of the community approves a budget$/ });
+  });
+
+  // The digest is computed in TypeScript only: lines changed under a co-signer's key would keep
+  // the digest that co-signer approved, and the second key would approve lines the first never saw.
+  it('the database refuses a draft budget changed under a co-signer’s key', async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`UPDATE budget_lines SET amount = amount * 10 WHERE community_id = ${books.c.id} AND year = 2027`.execute(tx);
+      await sql`INSERT INTO budget_approvals (community_id, year, version, cosigner_id, digest)
+                SELECT community_id, year, version, ${books.c.cosigners[1].id}, digest FROM budget_versions WHERE ${draft2027()}`.execute(tx);
+      await sql`UPDATE budget_versions SET status = 'approved', approved_at = now() WHERE ${draft2027()}`.execute(tx);
+    });
+    expectRefused(outcome, { code: SQLSTATE.restrict, trigger: 'budget_lines_unsigned', message: /carries a co-signer's approval: its lines no longer change$/ });
+  });
+
+  it('the database refuses a line added to, or taken from, a draft under a co-signer’s key', async () => {
+    const statements = [
+      sql`INSERT INTO budget_lines (community_id, year, version, account_code, amount)
+          SELECT community_id, year, version, '5199', 1 FROM budget_versions WHERE ${draft2027()}`,
+      sql`DELETE FROM budget_lines WHERE community_id = ${books.c.id} AND year = 2027 AND account_code = '5105'`,
+    ];
+    for (const statement of statements) {
+      expectRefused(await attempt((tx) => statement.execute(tx)), { code: SQLSTATE.restrict, trigger: 'budget_lines_unsigned' });
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('records of money are never rewritten', () => {
+  // Row triggers do not fire on TRUNCATE: every table of money carries a statement trigger.
+  const moneyTables = [
+    'accounts', 'community_heads', 'entries', 'postings', 'account_months', 'feed_items', 'incomes', 'spend_requests',
+    'spend_decisions', 'spend_events', 'budget_versions', 'budget_lines', 'budget_approvals', 'fee_schedules', 'billing_runs',
+    'bills', 'fee_payments', 'bill_settlements', 'unit_fee_advances',
   ];
 
-  it.fails.each(unguarded)('the database refuses %s', async (_story, statement) => {
-    expectRefused(await attempt((tx) => statement().execute(tx)), { code: SQLSTATE.restrict });
+  it('every table of money refuses TRUNCATE by a statement trigger', async () => {
+    const { rows } = await sql<{ table: string }>`
+      SELECT t.tgrelid::regclass::text AS table FROM pg_trigger t
+       WHERE t.tgfoid = 'refuse_change'::regproc AND t.tgtype & 32 <> 0 AND t.tgenabled <> 'D'`.execute(h.db);
+    expect(rows.map((r) => r.table)).toEqual(expect.arrayContaining(moneyTables));
+  });
+
+  // Tables that no foreign key names are truncated for real (PostgreSQL itself refuses the
+  // others without CASCADE, which would lock half the schema). The rollback ends the lock.
+  it.each([
+    'spend_decisions', 'spend_events', 'budget_approvals', 'budget_lines', 'account_months', 'feed_items', 'incomes',
+    'bill_settlements', 'unit_fee_advances', 'community_heads', 'fee_schedules',
+  ])('the database refuses to truncate %s', async (table) => {
+    const outcome = await attempt((tx) => sql`TRUNCATE ${sql.table(table)}`.execute(tx));
+    expectRefused(outcome, {
+      code: SQLSTATE.restrict,
+      trigger: 'refuse_change',
+      message: new RegExp(`^rows of ${table} are append-only: TRUNCATE refused$`),
+    });
+  });
+
+  const appendOnly: Array<[string, string, string, () => RawBuilder<unknown>]> = [
+    ['an income’s amount changed (its entry says otherwise)', 'incomes', 'UPDATE', () => sql`UPDATE incomes SET amount = amount + 1000 WHERE community_id = ${books.c.id}`],
+    ['an income deleted', 'incomes', 'DELETE', () => sql`DELETE FROM incomes WHERE community_id = ${books.c.id}`],
+    ['a fee payment enlarged, split kept', 'fee_payments', 'UPDATE', () => sql`UPDATE fee_payments SET amount = amount + 100, to_advance = to_advance + 100 WHERE community_id = ${books.c.id}`],
+    ['a settlement deleted', 'bill_settlements', 'DELETE', () => sql`DELETE FROM bill_settlements WHERE community_id = ${books.c.id}`],
+    ['a billing run’s total changed', 'billing_runs', 'UPDATE', () => sql`UPDATE billing_runs SET total = total + 1000 WHERE community_id = ${books.c.id}`],
+    ['a past fee rate rewritten', 'fee_schedules', 'UPDATE', () => sql`UPDATE fee_schedules SET rate_per_m2 = rate_per_m2 * 2 WHERE community_id = ${books.c.id}`],
+    ['a published feed item rewritten', 'feed_items', 'UPDATE', () => sql`UPDATE feed_items SET amount = amount / 10 WHERE community_id = ${books.c.id} AND amount IS NOT NULL`],
+    ['a published feed item deleted', 'feed_items', 'DELETE', () => sql`DELETE FROM feed_items WHERE community_id = ${books.c.id}`],
+  ];
+
+  it.each(appendOnly)('the database refuses %s', async (_story, table, operation, statement) => {
+    expectRefused(await attempt((tx) => statement().execute(tx)), {
+      code: SQLSTATE.restrict,
+      trigger: 'refuse_change',
+      message: new RegExp(`^rows of ${table} are append-only: ${operation} refused$`),
+    });
+  });
+
+  it("the database refuses a unit's advance deleted", async () => {
+    const outcome = await attempt((tx) => sql`DELETE FROM unit_fee_advances WHERE community_id = ${books.c.id}`.execute(tx));
+    expectRefused(outcome, writeRefused(/^a unit's advance is never deleted: DELETE on unit_fee_advances refused$/));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+describe('a bill is paid by exactly its settlements', () => {
+  const firstBill = () => sql`community_id = ${books.c.id} AND unit_id = ${books.units[0]!} AND period = '2026-01'`;
+  const settle = (tx: Tx, amount: string) =>
+    sql`INSERT INTO bill_settlements (community_id, id, bill_id, payment_id, amount, remuneration, settled_at)
+        SELECT community_id, ${unique('settlement')}, bill_id, payment_id, ${amount}::numeric, 0, now()
+          FROM bill_settlements s WHERE s.community_id = ${books.c.id}
+           AND s.bill_id = (SELECT id FROM bills WHERE ${firstBill()}) LIMIT 1`.execute(tx);
+  const unsettled: Guard = { code: SQLSTATE.check, trigger: 'bill_paid_check', message: /shows .* paid, but its settlements add up to/ };
+
+  it('the database refuses a bill marked unpaid without a settlement', async () => {
+    const outcome = await attempt((tx) => sql`UPDATE bills SET paid = 0 WHERE community_id = ${books.c.id}`.execute(tx));
+    expectRefused(outcome, writeRefused(/^a bill changes only by the settlements that pay it: UPDATE on bills refused$/));
+  });
+
+  it('the database refuses a bill whose amount or unit is changed', async () => {
+    for (const change of [sql`amount = amount + 1`, sql`unit_id = ${books.units[1]!}, period = '2025-12'`]) {
+      const outcome = await attempt((tx) => sql`UPDATE bills SET ${change} WHERE ${firstBill()}`.execute(tx));
+      expectRefused(outcome, writeRefused(/^a bill changes only by the settlements that pay it/));
+    }
+  });
+
+  it('the database refuses a bill paid further without a settlement, and a settlement that its bill does not show', async () => {
+    expectRefused(await attempt((tx) => sql`UPDATE bills SET paid = paid + 1 WHERE ${firstBill()}`.execute(tx)), unsettled);
+    expectRefused(await attempt((tx) => settle(tx, '1')), unsettled);
+  });
+
+  it('the database accepts a settlement recorded together with what it adds to its bill', async () => {
+    const outcome = await attempt(async (tx) => {
+      await sql`UPDATE bills SET paid = paid + 1 WHERE ${firstBill()}`.execute(tx);
+      await settle(tx, '1');
+    });
+    expect(outcome).toBe(ACCEPTED);
   });
 });
