@@ -9,8 +9,8 @@ import * as webSessions from './2026-11-26T1600_web_sessions.js';
 import * as feedDetails from './2026-11-26T1700_feed_details.js';
 import * as spendKeyEvents from './2026-11-26T1710_spend_key_events.js';
 import * as entriesByDay from './2026-11-27T0900_entries_by_day.js';
-import * as incomeRolesInCode from './2026-11-27T1100_income_roles_in_code.js';
 import * as attachments from './2026-11-27T1000_attachments.js';
+import * as incomeRolesInCode from './2026-11-27T1100_income_roles_in_code.js';
 import * as spendEvidence from './2026-11-27T1200_spend_evidence.js';
 import * as repairs from './2026-11-27T1300_repairs.js';
 import * as acceptanceChallenges from './2026-11-27T1400_acceptance_and_challenges.js';
@@ -35,8 +35,8 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T1700_feed_details': feedDetails,
   '2026-11-26T1710_spend_key_events': spendKeyEvents,
   '2026-11-27T0900_entries_by_day': entriesByDay,
-  '2026-11-27T1100_income_roles_in_code': incomeRolesInCode,
   '2026-11-27T1000_attachments': attachments,
+  '2026-11-27T1100_income_roles_in_code': incomeRolesInCode,
   '2026-11-27T1200_spend_evidence': spendEvidence,
   '2026-11-27T1300_repairs': repairs,
   '2026-11-27T1400_acceptance_and_challenges': acceptanceChallenges,
