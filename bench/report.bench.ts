@@ -114,6 +114,8 @@ DECLARE
   s bigint; h text; prev text; i int; kind text; occurred timestamptz; recorded timestamptz;
   id text; acct text; amt text; dr text; cr text; canonical text;
 BEGIN
+  -- Writes the ledger as ledger_post does, so it says it is a posting (migration money_guards).
+  PERFORM set_config('xinyi.posting', 'on', true);
   SELECT * INTO head FROM community_heads WHERE community_id = p_community FOR UPDATE;
   SELECT timezone INTO tz FROM communities WHERE communities.id = p_community;
   s := head.entry_seq; h := head.entry_hash;

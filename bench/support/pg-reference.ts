@@ -82,7 +82,9 @@ const DEBIT = '1001';
 const CREDIT = '4101';
 
 async function postOnce(client: pg.PoolClient, communityId: string, amount: string): Promise<void> {
-  await client.query('BEGIN');
+  // The database lets only ledger_post write the ledger (migration money_guards) unless the
+  // transaction says it is a posting; the reference does, in the same round trip as BEGIN.
+  await client.query("BEGIN; SET LOCAL xinyi.posting = 'on'");
   const head = await client.query<{ entry_seq: string; entry_hash: string }>(
     'SELECT entry_seq, entry_hash FROM community_heads WHERE community_id = $1 FOR UPDATE',
     [communityId],
