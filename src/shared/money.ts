@@ -23,6 +23,11 @@ export function formatMoney(value: string | Money): string {
   return new Money(value).toDecimalPlaces(2, Money.ROUND_HALF_UP).toFixed(2);
 }
 
+/** A floor area in m² as the API shows it: exact, two fractional digits (numeric(12,2) stores no more). */
+export function formatArea(value: string): string {
+  return new Money(value).toFixed(2);
+}
+
 /** A ratio with four fractional digits, half-up, or null where the denominator is zero. */
 export function formatRate(numerator: string | Money, denominator: string | Money): string | null {
   const d = new Money(denominator);

@@ -3,7 +3,7 @@ import type { Database, Executor, Tx } from '../../db/database.js';
 import { inTransaction } from '../../db/transaction.js';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError, assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
-import { formatMoney, formatYuan, Money, sum } from '../../shared/money.js';
+import { formatMoney, formatYuan, sum } from '../../shared/money.js';
 import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
 import { createApprovals } from '../approvals/approvals.service.js';
 import { hasRole, type CommunitiesService } from '../communities/communities.service.js';
@@ -194,7 +194,7 @@ function checkedLines(accounts: ReadonlyArray<{ code: string; type: string }>, l
       throw validationFailed(`Account ${line.account} is not an income or expense account of this community`);
     }
   }
-  return lines.map((l) => ({ account: l.account, amount: new Money(l.amount).toFixed(2) })).sort((a, b) => (a.account < b.account ? -1 : 1));
+  return lines.map((l) => ({ account: l.account, amount: formatMoney(l.amount) })).sort((a, b) => (a.account < b.account ? -1 : 1));
 }
 
 /** What co-signers approve: the community, year, version and every line, length-prefixed. */

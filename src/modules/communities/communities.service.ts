@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import { inTransaction, pgCode } from '../../db/transaction.js';
 import { AppError, assert, forbidden, notFound, validationFailed } from '../../shared/errors.js';
-import { money } from '../../shared/money.js';
+import { formatArea, formatMoney, money } from '../../shared/money.js';
 import { decodeCursor, toPage } from '../../shared/pagination.js';
 import type { Role } from '../../shared/schemas.js';
 import type { AuthService, Principal } from '../auth/auth.service.js';
@@ -56,7 +56,7 @@ export function createCommunitiesService(db: Database, { ledger, auth, directory
     /** Sets the policy fields given (the others keep their value): community admin or platform admin. */
     async setPolicy(communityId: string, principal: Principal, body: PolicyBody): Promise<Community> {
       requireAdministrator(await member(communityId, principal));
-      const voteRequiredAbove = body.voteRequiredAbove === undefined || body.voteRequiredAbove === null ? body.voteRequiredAbove : money(body.voteRequiredAbove).toFixed(2);
+      const voteRequiredAbove = body.voteRequiredAbove === undefined || body.voteRequiredAbove === null ? body.voteRequiredAbove : formatMoney(body.voteRequiredAbove);
       if (body.requiredApprovals === undefined && voteRequiredAbove === undefined) {
         const row = await repo.findCommunity(db, communityId);
         assert(row, 'the member’s community exists');
@@ -163,7 +163,7 @@ function isKnownTimezone(zone: string): boolean {
 function areaOf(text: string): string {
   const area = money(text);
   if (area.lte(0)) throw validationFailed('areaM2 must be positive');
-  return area.toFixed(2);
+  return formatArea(text);
 }
 
 function toCommunity(row: {
@@ -183,11 +183,11 @@ function toCommunity(row: {
     managementFeeRate: row.management_fee_rate,
     timezone: row.timezone,
     requiredApprovals: row.required_approvals,
-    voteRequiredAbove: row.vote_required_above === null ? null : money(row.vote_required_above).toFixed(2),
+    voteRequiredAbove: row.vote_required_above === null ? null : formatMoney(row.vote_required_above),
     createdAt: row.created_at.toISOString(),
   };
 }
 
 function toUnit(row: { id: string; code: string; building: string; area_m2: string }): Unit {
-  return { id: row.id, code: row.code, building: row.building, areaM2: money(row.area_m2).toFixed(2) };
+  return { id: row.id, code: row.code, building: row.building, areaM2: formatArea(row.area_m2) };
 }

@@ -1,6 +1,6 @@
 import type { Database } from '../../db/database.js';
 import { assert, forbidden, notFound } from '../../shared/errors.js';
-import { formatMoney, formatRate, Money, sum, ZERO } from '../../shared/money.js';
+import { formatArea, formatMoney, formatRate, Money, sum, ZERO } from '../../shared/money.js';
 import { decodeCursor, toPage } from '../../shared/pagination.js';
 import { byCodePoint } from '../../shared/text.js';
 import type { Principal } from '../auth/auth.service.js';
@@ -36,7 +36,7 @@ export async function statement(db: Database, communities: FeesCommunities, comm
       await repo.unitBalance(tx, communityId, unitId),
     ] as const);
   return {
-    unit: { id: unit.id, code: unit.code, building: unit.building, areaM2: new Money(unit.area_m2).toFixed(2) },
+    unit: { id: unit.id, code: unit.code, building: unit.building, areaM2: formatArea(unit.area_m2) },
     bills: bills.map((b) => ({
       period: b.period,
       amount: formatMoney(b.amount),

@@ -68,8 +68,8 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
       id: randomUUID(),
       bill_id: s.billId,
       ...source,
-      amount: s.amount.toFixed(2),
-      remuneration: s.remuneration.toFixed(2),
+      amount: formatMoney(s.amount),
+      remuneration: formatMoney(s.remuneration),
     }));
   }
 
@@ -96,9 +96,9 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
       const amount = billAmount(unit.area_m2, rate);
       if (amount.isZero()) continue;
       const billId = randomUUID();
-      bills.push({ id: billId, unit_id: unit.id, area_m2: unit.area_m2, amount: amount.toFixed(2) });
+      bills.push({ id: billId, unit_id: unit.id, area_m2: unit.area_m2, amount: formatMoney(amount) });
       if (new Money(advance).gt(0)) {
-        const { settlements } = settleOldestFirst([{ id: billId, period, amount: amount.toFixed(2), paid: '0' }], new Money(advance), feeRate);
+        const { settlements } = settleOldestFirst([{ id: billId, period, amount: formatMoney(amount), paid: '0' }], new Money(advance), feeRate);
         applied.push({ unit_id: unit.id, settlement: settlements[0]! });
       }
     }
@@ -122,14 +122,14 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
     const common = { communityId, id: runId, period, ratePerM2: rate, bills: bills.length, createdBy: principal.userId };
     const run = await repo.insertRun(tx, {
       ...common,
-      total: total.toFixed(2),
-      advanceApplied: advanceApplied.toFixed(2),
-      remuneration: remuneration.toFixed(2),
+      total: formatMoney(total),
+      advanceApplied: formatMoney(advanceApplied),
+      remuneration: formatMoney(remuneration),
       entrySeq: entry.seq,
     });
     await repo.insertBills(tx, communityId, runId, period, rate, bills);
     await repo.insertSettlements(tx, communityId, billedAt, settlementRows(applied.map((a) => a.settlement), { payment_id: null, run_id: runId }));
-    await repo.consumeAdvances(tx, communityId, applied.map((a) => ({ unit_id: a.unit_id, amount: a.settlement.amount.toFixed(2) })));
+    await repo.consumeAdvances(tx, communityId, applied.map((a) => ({ unit_id: a.unit_id, amount: formatMoney(a.settlement.amount) })));
     await accrueRemuneration(tx, communityId, remuneration, { type: 'billing_run', id: runId }, billedAt, `Steward remuneration on advances applied to ${period} fees`);
     return {
       id: runId,
@@ -193,14 +193,14 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
       method: input.body.method,
       reference: input.body.reference ?? null,
       paidAt,
-      toBills: allocation.toBills.toFixed(2),
-      toAdvance: allocation.rest.toFixed(2),
-      remuneration: allocation.remuneration.toFixed(2),
+      toBills: formatMoney(allocation.toBills),
+      toAdvance: formatMoney(allocation.rest),
+      remuneration: formatMoney(allocation.remuneration),
       entrySeq: entry.seq,
       recordedBy: input.principal.userId,
     });
     await repo.insertSettlements(tx, communityId, paidAt, settlementRows(allocation.settlements, { payment_id: paymentId, run_id: null }));
-    if (allocation.rest.gt(0)) await repo.addAdvance(tx, communityId, unit.id, allocation.rest.toFixed(2));
+    if (allocation.rest.gt(0)) await repo.addAdvance(tx, communityId, unit.id, formatMoney(allocation.rest));
     await accrueRemuneration(tx, communityId, allocation.remuneration, { type: 'fee_payment', id: paymentId }, paidAt, 'Steward remuneration on property fees collected');
     const balance = await repo.unitBalance(tx, communityId, unit.id);
     return {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pgCode, pgConstraint } from '../../db/transaction.js';
 import { AppError, assert, invalidState, notFound, validationFailed } from '../../shared/errors.js';
-import { Money, sum } from '../../shared/money.js';
+import { formatMoney, Money, sum, ZERO } from '../../shared/money.js';
 import type { EntryDraft, FeedDraft, PostingLine } from './ledger.repository.js';
 
 /**
@@ -23,8 +23,8 @@ export interface PostRequest {
 export function toDraft(request: PostRequest): EntryDraft {
   const postings: PostingLine[] = request.lines.map((l) => ({
     account: l.account,
-    debit: new Money(l.debit ?? 0).toFixed(2),
-    credit: new Money(l.credit ?? 0).toFixed(2),
+    debit: formatMoney(l.debit ?? ZERO),
+    credit: formatMoney(l.credit ?? ZERO),
   }));
   // The database checks all of this too; asserting here names the bug before it gets there.
   assert(postings.length >= 2, 'an entry has two or more postings');
@@ -61,7 +61,7 @@ export function translatePostError(error: unknown): unknown {
 export function positiveAmount(value: string): string {
   const amount = new Money(value);
   if (amount.lte(0)) throw validationFailed('The amount must be positive');
-  return amount.toFixed(2);
+  return formatMoney(amount);
 }
 
 /** The earliest time the books accept: nothing a community records happened before it. */

@@ -122,7 +122,7 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
     async release(tx: Tx, communityId: string, amount: string): Promise<void> {
       assert(new Money(amount).gt(0), 'a release is positive');
       await repo.lockHead(tx, communityId);
-      await repo.changeReserved(tx, communityId, new Money(amount).neg().toFixed(2));
+      await repo.changeReserved(tx, communityId, formatMoney(new Money(amount).neg()));
     },
 
     async accounts(communityId: string, principal: Principal): Promise<{ items: Account[] }> {

@@ -96,7 +96,7 @@ export function createPaymentsService(db: Database, config: Config, deps: { comm
         provider: 'wechat',
         simulated: settings.mode === 'simulated',
         unit_id: body.unitId,
-        amount: new Money(amount).toFixed(2),
+        amount: formatMoney(amount),
         created_by: principal.userId,
       });
       return view(order);

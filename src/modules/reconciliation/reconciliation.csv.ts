@@ -1,5 +1,5 @@
 import { validationFailed } from '../../shared/errors.js';
-import { MONEY_PATTERN, Money } from '../../shared/money.js';
+import { formatMoney, Money, MONEY_PATTERN } from '../../shared/money.js';
 
 /** A bank statement line as the contract's CSV gives it, checked. */
 export interface StatementLine {
@@ -114,11 +114,11 @@ export function parseStatement(body: Buffer): StatementLine[] {
     if (!MONEY.test(balance)) throw bad('balance is not an amount of money');
     return {
       date,
-      amount: new Money(amount).toFixed(2),
+      amount: formatMoney(amount),
       direction,
       counterparty,
       reference: reference.trim() === '' ? null : reference,
-      balance: new Money(balance).toFixed(2),
+      balance: formatMoney(balance),
     };
   });
 }
