@@ -13,7 +13,7 @@ export const ROOT = path.resolve(import.meta.dirname, '..');
 export const WEB_SOURCE = path.join(ROOT, 'src/web');
 export const WEB_OUT = path.join(ROOT, 'dist/web');
 /** Code outside src/web the app bundles (pure modules it shares with the server; types are not bundled). */
-export const WEB_SHARED = [path.join(ROOT, 'src/shared/yuan.ts')];
+export const WEB_SHARED = [path.join(ROOT, 'src/shared/yuan.ts'), path.join(ROOT, 'src/shared/feed-types.ts')];
 const STAMP = path.join(WEB_OUT, '.build-stamp');
 
 function filesUnder(dir: string): string[] {

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type FeedItem } from './api.js';
+import { FEED_TYPES } from '../shared/feed-types.js';
 
 export interface LiveFeed {
   /** The latest items, newest first. */
@@ -56,7 +57,7 @@ export function useLiveFeed(cid: string | undefined): LiveFeed {
         retry = setTimeout(open, backoff);
         backoff = Math.min(backoff * 2, 30_000);
       };
-      for (const type of FEED_TYPES) {
+      for (const type of STREAM_EVENTS) {
         source.addEventListener(type, (event) => add(JSON.parse((event as MessageEvent<string>).data) as FeedItem, true));
       }
     };
@@ -89,24 +90,4 @@ export function useLiveFeed(cid: string | undefined): LiveFeed {
 }
 
 /** Every event type the stream may send; unknown future types still arrive as `message`. */
-const FEED_TYPES = [
-  'message',
-  'income.recorded',
-  'fee.paid',
-  'spend.submitted',
-  'spend.approved',
-  'spend.rejected',
-  'spend.paid',
-  'entry.reversed',
-  'budget.approved',
-  'repair.reported',
-  'repair.updated',
-  'spend.accepted',
-  'spend.disputed',
-  'challenge.opened',
-  'challenge.answered',
-  'vote.opened',
-  'vote.closed',
-  'payment.received',
-  'bank.reconciled',
-];
+const STREAM_EVENTS = ['message', ...FEED_TYPES];

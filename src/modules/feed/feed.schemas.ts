@@ -1,26 +1,10 @@
 import { Type, type Static } from 'typebox';
+import { FEED_TYPES } from '../../shared/feed-types.js';
 import { Id, ListOrder, PageQuery, Timestamp } from '../../shared/schemas.js';
 import { PaymentMethod } from '../fees/fees.schemas.js';
 import { IncomeCategory } from '../ledger/ledger.schemas.js';
 
-export const FeedType = Type.Enum([
-  'income.recorded',
-  'fee.paid',
-  'spend.submitted',
-  'spend.approved',
-  'spend.rejected',
-  'spend.paid',
-  'entry.reversed',
-  'budget.approved',
-  'repair.reported',
-  'repair.updated',
-  'spend.accepted',
-  'spend.disputed',
-  'challenge.opened',
-  'challenge.answered',
-  'vote.opened',
-  'vote.closed',
-]);
+export const FeedType = Type.Enum([...FEED_TYPES]);
 
 /**
  * The facts of a feed item, for a web app to render in its own words and layout; which ones
