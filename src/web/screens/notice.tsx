@@ -105,54 +105,8 @@ export function Notice({ communityId, month }: { communityId: string; month: str
       </section>
 
       <div class="notice-columns">
-        <section>
-          <h2>本月收入</h2>
-          <table>
-            <tbody>
-              {f.income.map(([code, amount]) => (
-                <tr key={code}>
-                  <th scope="row">{word(code)}</th>
-                  <td class="num">{formatYuan(amount)}</td>
-                </tr>
-              ))}
-              {f.income.length === 0 ? (
-                <tr>
-                  <td colSpan={2}>本月无收入</td>
-                </tr>
-              ) : null}
-            </tbody>
-            <tfoot>
-              <tr>
-                <th scope="row">合计</th>
-                <td class="num">{formatYuan(f.incomeTotal)}</td>
-              </tr>
-            </tfoot>
-          </table>
-        </section>
-        <section>
-          <h2>本月支出</h2>
-          <table>
-            <tbody>
-              {f.spending.map(([code, amount]) => (
-                <tr key={code}>
-                  <th scope="row">{word(code)}</th>
-                  <td class="num">{formatYuan(amount)}</td>
-                </tr>
-              ))}
-              {f.spending.length === 0 ? (
-                <tr>
-                  <td colSpan={2}>本月无支出</td>
-                </tr>
-              ) : null}
-            </tbody>
-            <tfoot>
-              <tr>
-                <th scope="row">合计</th>
-                <td class="num">{formatYuan(f.spendingTotal)}</td>
-              </tr>
-            </tfoot>
-          </table>
-        </section>
+        <MonthTotals title="本月收入" rows={f.income} total={f.incomeTotal} none="本月无收入" word={word} />
+        <MonthTotals title="本月支出" rows={f.spending} total={f.spendingTotal} none="本月无支出" word={word} />
       </div>
 
       {f.payouts.length ? (
@@ -239,5 +193,35 @@ export function Notice({ communityId, month }: { communityId: string; month: str
         <a href="/">返回首页</a>
       </p>
     </main>
+  );
+}
+
+/** One side of the month, account by account, with its total: income and spending read alike. */
+function MonthTotals(props: { title: string; rows: Array<[string, string]>; total: string; none: string; word: (code: string) => string }) {
+  return (
+    <section>
+      <h2>{props.title}</h2>
+      <table>
+        <tbody>
+          {props.rows.map(([code, amount]) => (
+            <tr key={code}>
+              <th scope="row">{props.word(code)}</th>
+              <td class="num">{formatYuan(amount)}</td>
+            </tr>
+          ))}
+          {props.rows.length === 0 ? (
+            <tr>
+              <td colSpan={2}>{props.none}</td>
+            </tr>
+          ) : null}
+        </tbody>
+        <tfoot>
+          <tr>
+            <th scope="row">合计</th>
+            <td class="num">{formatYuan(props.total)}</td>
+          </tr>
+        </tfoot>
+      </table>
+    </section>
   );
 }
