@@ -1,0 +1,492 @@
+/**
+ * xinyi-verify — check a community's books yourself, without trusting the server.
+ *
+ *   npx xinyi-verify <baseUrl> <communityId> [--token T] [--since saved.checkpoint] [--save saved.checkpoint]
+ *   npm run verify -- <baseUrl> <communityId> …
+ *
+ * What it does, in order (each step prints one line):
+ *
+ *   1. Fetches the server's public key and the community's latest checkpoint: a short note,
+ *      signed with that key, that says "the books have N entries and their Merkle root is R".
+ *      It checks the signature and that the note names this community.
+ *   2. Downloads every entry. Each entry comes with its leaf: the exact bytes the server hashed
+ *      when it wrote the entry. It checks that the leaf says what the page shows (amounts,
+ *      accounts, dates, memo…), that SHA-256 of the leaf is the entry's hash, and that every
+ *      entry names the hash of the one before it (the hash chain), starting from 64 zeros.
+ *   3. Adds up every posting, with exact decimals, and compares each account's balance with
+ *      the one the server shows.
+ *   4. Rebuilds the Merkle tree from the leaves and compares its root with the signed one.
+ *      Now the signature covers every entry you downloaded: change one byte of one entry and
+ *      the root differs.
+ *   5. With --since, reads the checkpoint you saved last time (say, last month) and asks the
+ *      server for a consistency proof: a few hashes showing that today's tree is last month's
+ *      tree with entries added at the end, nothing changed, removed or reordered.
+ *   6. With --save, keeps today's checkpoint in a file for next time.
+ *
+ * It exits 0 only when everything holds; 1 when something does not (it says what); 2 when it
+ * could not check at all (a network error, a refused token, a bad argument).
+ *
+ * The only code it shares with the server is the pure, documented hashing and signing rules
+ * (src/shared/merkle.ts for RFC 6962 trees, src/shared/signed-note.ts for C2SP signed notes).
+ * Everything else here is written for this check alone.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Decimal } from 'decimal.js';
+import { bytesEqual, leafHash, rootOf, verifyConsistency } from '../shared/merkle.js';
+import { fromBase64, openCheckpoint, parseVerifierKey, toBase64, type Checkpoint, type VerifierKey } from '../shared/signed-note.js';
+import { LeafFormatError, parseLeaf, type LeafEntry } from './ledger-leaf.js';
+
+/** Every entry's chain starts from this "previous hash": there is nothing before the first. */
+const GENESIS_HASH = '0'.repeat(64);
+
+/** Money is added exactly: a decimal with far more digits than any sum of amounts can need. */
+const Exact = Decimal.clone({ precision: 1_000 });
+type Exact = InstanceType<typeof Exact>;
+
+const USAGE = `用法 (usage): xinyi-verify <服务器地址 baseUrl> <小区编号 communityId> [选项]
+
+  --token <令牌>        登录令牌 (Bearer token)；也可放在环境变量 XINYI_TOKEN 里
+  --since <文件>        上次保存的公证 (checkpoint)：证明今天的账本是它的延续
+  --save <文件>         校验全部通过后，把今天的公证保存到文件，下次用 --since 比对
+  --key <公钥>          您从别处（如公示纸）抄下的公证公钥 (verifier key)，要求服务器的与之相同
+  -h, --help            显示本说明
+
+退出码 (exit code)：0 全部校验通过；1 有不一致；2 无法完成校验（网络、令牌、参数）。`;
+
+/** The books do not hold: something recomputed differs from what the server says. */
+class Mismatch extends Error {}
+/** The check could not be done: bad arguments, the network, a refused token. */
+class CannotCheck extends Error {}
+
+// ---------------------------------------------------------------------------------------------
+// Talking to the server: plain GETs, JSON or text, every failure said in words.
+// ---------------------------------------------------------------------------------------------
+
+interface EntryJson {
+  seq: number;
+  id: string;
+  occurredAt: string;
+  recordedAt: string;
+  kind: string;
+  memo: string;
+  source: { type: string; id: string } | null;
+  reverses: string | null;
+  postings: { account: string; debit: string; credit: string }[];
+  prevHash: string;
+  hash: string;
+  leaf: string;
+  leafIndex?: number;
+}
+interface AccountJson {
+  code: string;
+  name: string;
+  type: 'asset' | 'liability' | 'equity' | 'income' | 'expense';
+  balance: string;
+}
+
+function server(baseUrl: string, token: string | undefined) {
+  async function get(path: string, accept: string): Promise<Response> {
+    const url = new URL(path, baseUrl);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        headers: { accept, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        signal: AbortSignal.timeout(60_000),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (error as Error).message;
+      throw new CannotCheck(`无法连接服务器 ${url.origin}（${why}）`);
+    }
+    if (!response.ok) {
+      const body = await response.text().catch(() => '');
+      let detail = '';
+      try {
+        detail = (JSON.parse(body) as { detail?: string }).detail ?? '';
+      } catch {
+        // Not a problem body: the status alone says enough.
+      }
+      const hint =
+        response.status === 401 ? '：令牌无效或已过期，请用 --token 提供有效的登录令牌' :
+        response.status === 404 ? '：没有这个小区，或您不是它的成员' : '';
+      throw new CannotCheck(`服务器对 GET ${url.pathname} 答复 ${response.status}${hint}${detail ? `（${detail}）` : ''}`);
+    }
+    return response;
+  }
+  return {
+    text: async (path: string) => (await get(path, 'text/plain')).text(),
+    json: async <T>(path: string) => {
+      const response = await get(path, 'application/json');
+      try {
+        return (await response.json()) as T;
+      } catch {
+        throw new CannotCheck(`服务器对 GET ${path} 的答复不是 JSON`);
+      }
+    },
+  };
+}
+
+type Server = ReturnType<typeof server>;
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: the key and the signed checkpoint.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Reads a checkpoint note, checks that the published key signed it and that it names this
+ * community's log; throws Mismatch otherwise. The origin matters: a genuine checkpoint of
+ * another community must not pass for this one's.
+ */
+async function trustCheckpoint(note: string, key: VerifierKey, origin: string, what: string): Promise<Checkpoint> {
+  let checkpoint: Checkpoint;
+  try {
+    checkpoint = await openCheckpoint(note, [key]);
+  } catch (error) {
+    throw new Mismatch(`${what}没有公证公钥 ${key.name} 的有效签名，或内容被改过（${(error as Error).message}）`);
+  }
+  if (checkpoint.origin !== origin) throw new Mismatch(`${what}属于 ${checkpoint.origin}，不是本小区的 ${origin}`);
+  return checkpoint;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: every entry, its leaf and the chain.
+// ---------------------------------------------------------------------------------------------
+
+/** What reading all entries leaves behind: the leaf hashes for the tree and the sums per account. */
+interface Books {
+  count: number;
+  /** How many postings the sums add up. */
+  postingsSummed: number;
+  leafHashes: Uint8Array[];
+  /** Debits minus credits per account, over the entries up to `balancesAtSeq`. */
+  sums: Map<string, Exact>;
+}
+
+/** The leaf must say exactly what the JSON shows; returns the first field that differs. */
+function differenceBetween(leaf: LeafEntry, entry: EntryJson, communityId: string, idOfSeq: (seq: number) => string | undefined): string | null {
+  const source = leaf.sourceType && leaf.sourceId ? { type: leaf.sourceType, id: leaf.sourceId } : null;
+  const reverses = leaf.reversesSeq === null ? null : (idOfSeq(leaf.reversesSeq) ?? `(第 ${leaf.reversesSeq} 条)`);
+  const pairs: [string, unknown, unknown][] = [
+    ['小区 community', leaf.communityId, communityId],
+    ['序号 seq', leaf.seq, entry.seq],
+    ['编号 id', leaf.id, entry.id],
+    ['类型 kind', leaf.kind, entry.kind],
+    ['摘要 memo', leaf.memo, entry.memo],
+    ['来源 source', JSON.stringify(source), JSON.stringify(entry.source)],
+    ['发生时间 occurredAt', leaf.occurredAt, entry.occurredAt],
+    ['记账时间 recordedAt', leaf.recordedAt, entry.recordedAt],
+    ['冲销 reverses', reverses, entry.reverses],
+    ['前一条哈希 prevHash', leaf.prevHash, entry.prevHash],
+    ['分录 postings', JSON.stringify(leaf.postings), JSON.stringify(entry.postings.map(({ account, debit, credit }) => ({ account, debit, credit })))],
+  ];
+  const differing = pairs.find(([, inLeaf, shown]) => inLeaf !== shown);
+  return differing ? `${differing[0]}：原文是 ${String(differing[1])}，页面显示 ${String(differing[2])}` : null;
+}
+
+/**
+ * Pages through every entry (oldest first) and checks each one as it arrives, so that a
+ * community with a million entries needs only their 32-byte leaf hashes in memory.
+ */
+async function readBooks(api: Server, communityId: string, balancesAtSeq: number, problems: Problems): Promise<Books> {
+  const books: Books = { count: 0, postingsSummed: 0, leafHashes: [], sums: new Map() };
+  const ids: string[] = [];
+  let prevHash = GENESIS_HASH;
+  const path = `/v1/communities/${encodeURIComponent(communityId)}/entries`;
+  for (let after: string | null = null, first = true; first || after; first = false) {
+    const page: { items: EntryJson[]; nextAfter: string | null } = await api.json(`${path}?limit=500${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+    for (const entry of page.items) {
+      const expectedSeq = books.count + 1;
+      const where = `第 ${expectedSeq} 条`;
+      if (entry.seq !== expectedSeq) problems.add('chain', `${where}的序号是 ${entry.seq}：条目缺失、重复或顺序被打乱`);
+      if (entry.leafIndex !== undefined && entry.leafIndex !== expectedSeq - 1) problems.add('entries', `${where}的 leafIndex 是 ${entry.leafIndex}，应为 ${expectedSeq - 1}`);
+      if (typeof entry.leaf !== 'string') throw new Mismatch(`${where}没有原文 (leaf)：服务器不支持可验证账本`);
+      const leafBytes = Buffer.from(entry.leaf, 'base64');
+
+      // The leaf is the entry: its SHA-256 is the hash the chain holds.
+      const leafSha = createHash('sha256').update(leafBytes).digest('hex');
+      if (leafSha !== entry.hash) problems.add('entries', `${where}的原文 (leaf) 的 SHA-256 不是它的哈希 ${entry.hash.slice(0, 16)}…`);
+      let leaf: LeafEntry | null = null;
+      try {
+        leaf = parseLeaf(leafBytes);
+      } catch (error) {
+        if (!(error instanceof LeafFormatError)) throw error;
+        problems.add('entries', `${where}的原文 (leaf) 格式不对：${error.message}`);
+      }
+      if (leaf) {
+        const difference = differenceBetween(leaf, entry, communityId, (seq) => ids[seq - 1]);
+        if (difference) problems.add('entries', `${where}的显示与原文 (leaf) 不一致，${difference}`);
+      }
+
+      // The chain: each entry names the hash of the one before it.
+      if (entry.prevHash !== prevHash) problems.add('chain', `${where}记下的前一条哈希不是第 ${expectedSeq - 1} 条的哈希`);
+      prevHash = entry.hash;
+
+      // Double entry: the debits of every entry equal its credits. The sums use the leaf's
+      // postings, the ones the hash and the tree commit to (the JSON was compared above).
+      const postings = leaf?.postings ?? entry.postings;
+      const debits = postings.reduce((s, p) => s.plus(p.debit), new Exact(0));
+      const credits = postings.reduce((s, p) => s.plus(p.credit), new Exact(0));
+      if (postings.length < 2 || !debits.eq(credits)) problems.add('balanced', `${where}借方 ${debits.toFixed(2)} 不等于贷方 ${credits.toFixed(2)}`);
+      if (expectedSeq <= balancesAtSeq) {
+        for (const p of postings) books.sums.set(p.account, (books.sums.get(p.account) ?? new Exact(0)).plus(p.debit).minus(p.credit));
+        books.postingsSummed += postings.length;
+      }
+
+      books.leafHashes.push(leafHash(leafBytes, sha256));
+      ids.push(entry.id);
+      books.count++;
+    }
+    after = page.nextAfter;
+  }
+  return books;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3: the balances, read at one instant.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The accounts with the seq of the last entry they include. The accounts list does not say
+ * which entry it is current to, so it is read between two reads of the fund's ledger head:
+ * when both say the same seq, no entry landed in between.
+ */
+async function accountsAtOneInstant(api: Server, communityId: string): Promise<{ accounts: AccountJson[]; seq: number }> {
+  const c = `/v1/communities/${encodeURIComponent(communityId)}`;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const before = await api.json<{ ledgerHead: { seq: number } }>(`${c}/fund`);
+    const { items } = await api.json<{ items: AccountJson[] }>(`${c}/accounts`);
+    const after = await api.json<{ ledgerHead: { seq: number } }>(`${c}/fund`);
+    if (before.ledgerHead.seq === after.ledgerHead.seq) return { accounts: items, seq: after.ledgerHead.seq };
+  }
+  throw new CannotCheck('账本一直在变，读不到一个稳定的余额快照；请稍后再试');
+}
+
+/** Assets and expenses show debits minus credits; liabilities, equity and income the reverse. */
+function inNormalDirection(type: AccountJson['type'], debitsMinusCredits: Exact): Exact {
+  return type === 'asset' || type === 'expense' ? debitsMinusCredits : debitsMinusCredits.neg();
+}
+
+function checkBalances(accounts: AccountJson[], sums: Map<string, Exact>, problems: Problems): void {
+  const listed = new Set(accounts.map((a) => a.code));
+  for (const account of accounts) {
+    const recomputed = inNormalDirection(account.type, sums.get(account.code) ?? new Exact(0));
+    if (!recomputed.eq(account.balance)) {
+      problems.add('balances', `科目 ${account.code} ${account.name} 显示余额 ${account.balance}，由分录重新计算是 ${recomputed.toFixed(2)}`);
+    }
+  }
+  for (const code of sums.keys()) if (!listed.has(code)) problems.add('balances', `分录用到了科目 ${code}，但科目表里没有它`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting: one line per check, the first few problems under it.
+// ---------------------------------------------------------------------------------------------
+
+class Problems {
+  private readonly found = new Map<string, string[]>();
+  add(check: string, problem: string): void {
+    const list = this.found.get(check) ?? [];
+    list.push(problem);
+    this.found.set(check, list);
+  }
+  of(check: string): string[] {
+    return this.found.get(check) ?? [];
+  }
+}
+
+const SHOWN = 5;
+let failures = 0;
+
+function report(ok: boolean, line: string, problems: string[] = []): void {
+  console.log(`${ok ? '✓' : '✗'} ${line}`);
+  for (const p of problems.slice(0, SHOWN)) console.log(`    - ${p}`);
+  if (problems.length > SHOWN) console.log(`    - ……另有 ${problems.length - SHOWN} 处`);
+  if (!ok) failures++;
+}
+
+/** Runs a check that either holds or throws Mismatch, and reports it. */
+async function step<T>(okLine: (value: T) => string, failLine: string, run: () => Promise<T>): Promise<T | undefined> {
+  try {
+    const value = await run();
+    report(true, okLine(value));
+    return value;
+  } catch (error) {
+    if (!(error instanceof Mismatch)) throw error;
+    report(false, `${failLine}：${error.message}`);
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole check.
+// ---------------------------------------------------------------------------------------------
+
+function options(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      token: { type: 'string' },
+      since: { type: 'string' },
+      save: { type: 'string' },
+      key: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return null;
+  if (positionals.length !== 2) throw new CannotCheck(`需要服务器地址和小区编号两个参数\n\n${USAGE}`);
+  const [baseUrl, communityId] = positionals as [string, string];
+  if (!/^https?:\/\//.test(baseUrl)) throw new CannotCheck(`服务器地址应以 http:// 或 https:// 开头：${baseUrl}`);
+  return { baseUrl, communityId, token: values.token ?? process.env.XINYI_TOKEN, since: values.since, save: values.save, key: values.key };
+}
+
+function readSaved(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CannotCheck(`读不了保存的公证文件 ${file}（${(error as NodeJS.ErrnoException).code ?? (error as Error).message}）`);
+  }
+}
+
+export async function verify(argv: string[]): Promise<number> {
+  const args = options(argv);
+  if (!args) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { baseUrl, communityId } = args;
+  const api = server(baseUrl, args.token);
+  const c = `/v1/communities/${encodeURIComponent(communityId)}`;
+  const saved = args.since === undefined ? undefined : readSaved(args.since);
+  console.log(`信义账本 · 独立校验 (xinyi-verify)\n服务器 ${baseUrl}　小区 ${communityId}\n`);
+
+  // Step 1: the published key, and the checkpoint it signs.
+  const keyText = (await api.text('/v1/transparency/key')).trim();
+  let key: VerifierKey;
+  try {
+    key = parseVerifierKey(keyText);
+  } catch (error) {
+    throw new CannotCheck(`服务器公布的公证公钥读不懂：${(error as Error).message}`);
+  }
+  if (args.key !== undefined && args.key.trim() !== keyText) {
+    report(false, `公证公钥 (verifier key)：服务器公布的是 ${keyText}，与您给的 ${args.key.trim()} 不同`);
+  }
+  const origin = `${key.name}/${communityId}`;
+  const checkpointText = await api.text(`${c}/ledger/checkpoint`);
+  const checkpoint = await step(
+    (cp) => `公证 (checkpoint)：签名经公钥 ${key.name} 验证属实，来源 (origin) ${origin}，共 ${cp.size} 条，根哈希 ${toBase64(cp.root)}`,
+    '公证 (checkpoint)',
+    () => trustCheckpoint(checkpointText, key, origin, '服务器的公证'),
+  );
+
+  // Steps 2 and 3: the balances at one instant, then every entry.
+  const { accounts, seq: balancesAtSeq } = await accountsAtOneInstant(api, communityId);
+  const problems = new Problems();
+  const books = await readBooks(api, communityId, balancesAtSeq, problems);
+  report(
+    problems.of('entries').length === 0,
+    `账本条目 (entries)：${books.count} 条，每条的原文 (leaf) 与页面显示一致，SHA-256 与其哈希一致`,
+    problems.of('entries'),
+  );
+  report(problems.of('chain').length === 0, `哈希链 (hash chain)：${books.count} 条从创世哈希 (64 个 0) 起首尾相接，序号连续`, problems.of('chain'));
+  report(problems.of('balanced').length === 0, `借贷平衡：${books.count} 条每条借方合计等于贷方合计`, problems.of('balanced'));
+  if (books.count < balancesAtSeq) problems.add('balances', `余额包含到第 ${balancesAtSeq} 条，但服务器只给出 ${books.count} 条`);
+  checkBalances(accounts, books.sums, problems);
+  report(
+    problems.of('balances').length === 0,
+    `科目余额 (balances)：${accounts.length} 个科目的余额由前 ${balancesAtSeq} 条的 ${books.postingsSummed} 笔分录重新计算，与显示一致`,
+    problems.of('balances'),
+  );
+
+  // Step 4: the tree over the first `size` leaves has the signed root.
+  if (checkpoint) {
+    await step(
+      () => `默克尔树 (Merkle tree)：由前 ${checkpoint.size} 条的原文重新计算，根哈希与公证的一致`,
+      '默克尔树 (Merkle tree)',
+      async () => {
+        if (books.count < checkpoint.size) throw new Mismatch(`公证说有 ${checkpoint.size} 条，服务器只给出 ${books.count} 条`);
+        const root = treeRoot(books.leafHashes.slice(0, checkpoint.size));
+        if (!bytesEqual(root, checkpoint.root)) throw new Mismatch(`由前 ${checkpoint.size} 条算出的根哈希是 ${toBase64(root)}，公证上是 ${toBase64(checkpoint.root)}`);
+      },
+    );
+  }
+
+  // Step 5: today's books extend the ones saved last time.
+  if (saved !== undefined && checkpoint) {
+    await step(
+      (old) => `延续 (consistency)：您保存的公证（${old.size} 条）被今天的公证（${checkpoint.size} 条）完整延续，此前的账目一条未改`,
+      '延续 (consistency)',
+      async () => {
+        const old = await trustCheckpoint(saved, key, origin, `保存的公证 ${args.since}`);
+        await proveExtends(api, c, old, checkpoint, books.leafHashes);
+        return old;
+      },
+    );
+  }
+
+  if (failures > 0) {
+    console.log(`\n结论：校验未通过，共 ${failures} 项不一致。请把以上输出交给业委会或监督部门。`);
+    return 1;
+  }
+  if (args.save !== undefined) {
+    writeFileSync(args.save, checkpointText);
+    console.log(`\n已把今天的公证保存到 ${args.save}；下次请用 --since ${args.save} 比对。`);
+  }
+  console.log('\n结论：全部校验通过。');
+  return 0;
+}
+
+/**
+ * Proves the new checkpoint extends the old one: the same tree when the sizes are equal, else
+ * the server's RFC 9162 consistency proof from the old size to the new. As a second, plainer
+ * witness, the first `old.size` leaves downloaded today must also hash to the old root.
+ */
+async function proveExtends(api: Server, c: string, old: Checkpoint, now: Checkpoint, leafHashes: Uint8Array[]): Promise<void> {
+  if (old.size > now.size) throw new Mismatch(`保存的公证有 ${old.size} 条，今天只有 ${now.size} 条：账本变短了`);
+  if (old.size === now.size) {
+    if (!bytesEqual(old.root, now.root)) throw new Mismatch(`条数相同（${now.size}）但根哈希不同：同样的条目，内容被改过`);
+    return;
+  }
+  if (old.size > 0) {
+    const proof = await api.json<{ from: number; to: number; hashes: string[] }>(`${c}/ledger/proof/consistency?from=${old.size}&to=${now.size}`);
+    const hashes = proof.hashes.map(fromBase64);
+    const holds = hashes.every((h) => h !== null) && verifyConsistency(old.size, now.size, old.root, now.root, hashes as Uint8Array[], sha256);
+    if (proof.from !== old.size || proof.to !== now.size || !holds) {
+      throw new Mismatch(`服务器给出的一致性证明 (consistency proof) 不成立：今天的账本不是第 ${old.size} 条时那本账的延续`);
+    }
+  }
+  const oldRoot = treeRoot(leafHashes.slice(0, old.size));
+  if (!bytesEqual(oldRoot, old.root)) throw new Mismatch(`今天下载的前 ${old.size} 条算出的根哈希与保存的公证不同：此前的账目被改过`);
+}
+
+/** Node's SHA-256, much faster than the portable one the shared functions default to. */
+const sha256 = (data: Uint8Array): Uint8Array => createHash('sha256').update(data).digest();
+const treeRoot = (leafHashes: Uint8Array[]) => rootOf(leafHashes, sha256);
+
+/** Runs the check and turns every expected failure into a message and an exit code, never a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await verify(argv);
+  } catch (error) {
+    if (error instanceof CannotCheck) {
+      console.error(`无法完成校验：${error.message}`);
+      return 2;
+    }
+    if (error instanceof Mismatch) {
+      console.error(`校验未通过：${error.message}`);
+      return 1;
+    }
+    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+// Run when started as a script (npm run verify); the bin launcher calls main() itself.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2));
+}
