@@ -56,6 +56,7 @@ export type MemberPage = PageOf<typeof MemberResponse>;
 export type Arrears = Static<typeof ArrearsPage>;
 export type RepairPage = PageOf<typeof Repair>;
 export type ChallengePage = PageOf<typeof Challenge>;
+export type ConsistencyProof = { from: number; to: number; hashes: string[] };
 
 /** A refusal from the API, carrying its problem body. */
 export class ApiError extends Error {
@@ -106,6 +107,23 @@ async function call<T>(method: string, path: string, body?: unknown, idempotency
     throw new ApiError(response.status, parsed as ProblemBody | undefined);
   }
   return parsed as T;
+}
+
+/** A plain-text resource (the transparency key, a signed checkpoint): its exact bytes matter, so no JSON. */
+async function callText(path: string): Promise<string> {
+  const response = await fetch(path, { headers: { accept: 'text/plain' }, credentials: 'same-origin', referrerPolicy: 'same-origin' });
+  const text = await response.text();
+  if (!response.ok) {
+    if (response.status === 401) for (const listener of signedOutListeners) listener();
+    let problem: ProblemBody | undefined;
+    try {
+      problem = JSON.parse(text) as ProblemBody;
+    } catch {
+      problem = undefined;
+    }
+    throw new ApiError(response.status, problem);
+  }
+  return text;
 }
 
 /**
@@ -177,6 +195,13 @@ export const api = {
   community: (cid: string) => call<Community>('GET', c(cid)),
   fund: (cid: string) => call<Fund>('GET', `${c(cid)}/fund`),
   verify: (cid: string) => call<Verification>('GET', `${c(cid)}/ledger/verify`),
+  /** The one verifier key that signs every community's checkpoints (C2SP signed-note vkey). */
+  transparencyKey: () => callText('/v1/transparency/key'),
+  /** The community's latest signed checkpoint, as the signed note's text. */
+  checkpoint: (cid: string) => callText(`${c(cid)}/ledger/checkpoint`),
+  /** The RFC 9162 proof that the tree of size `to` extends the tree of size `from`. */
+  consistencyProof: (cid: string, from: number, to: number) =>
+    call<ConsistencyProof>('GET', `${c(cid)}/ledger/proof/consistency${query({ from, to })}`),
   accounts: async (cid: string) => (await call<{ items: Account[] }>('GET', `${c(cid)}/accounts`)).items,
   /** A page of entries: newest first with `order: 'desc'`, only those between two local days with `from`/`to`. */
   entries: (cid: string, params: EntriesQuery = {}) => call<EntryPage>('GET', `${c(cid)}/entries${query(params)}`),

@@ -4,6 +4,7 @@ import { hasRole, useSession } from '../context.js';
 import { formatDateTime, monthOf } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { FeedList } from '../parts/feed-list.js';
+import { LedgerWitness } from '../parts/ledger-witness.js';
 import { Card, Empty, Loading, Money, Problem } from '../parts/ui.js';
 
 /** 首页: the fund (balance, reserved, available), whether the books verify, and the live feed. */
@@ -59,6 +60,7 @@ export function Home() {
                 账本校验未通过，请联系业委会
               </p>
             ) : null}
+            <LedgerWitness />
           </>
         ) : fund.error ? (
           <Problem error={fund.error} />

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type Account, type Entry, type Fund } from '../api.js';
 import { formatDate, formatMonth, formatRate, formatYuan, lastDayOf, monthOf, shiftMonth } from '../format.js';
 import { useLoad } from '../hooks.js';
+import { CheckpointBlock, signedCheckpoint } from '../parts/checkpoint-block.js';
 import { Loading, Problem } from '../parts/ui.js';
 import { accountWord } from '../words.js';
 
@@ -57,7 +58,12 @@ function figures(monthEntries: Entry[], laterEntries: Entry[], accounts: Account
  */
 export function Notice({ communityId, month }: { communityId: string; month: string }) {
   const data = useLoad(async () => {
-    const [community, accounts, fund] = await Promise.all([api.community(communityId), api.accounts(communityId), api.fund(communityId)]);
+    const [community, accounts, fund, checkpoint] = await Promise.all([
+      api.community(communityId),
+      api.accounts(communityId),
+      api.fund(communityId),
+      signedCheckpoint(communityId),
+    ]);
     const current = monthOf(new Date(), community.timezone) <= month;
     const [monthEntries, laterEntries, report] = await Promise.all([
       api.entriesBetween(communityId, `${month}-01`, lastDayOf(month)),
@@ -67,7 +73,7 @@ export function Notice({ communityId, month }: { communityId: string; month: str
         throw error;
       }),
     ]);
-    return { community, monthEntries, laterEntries, accounts, fund, report, current };
+    return { community, monthEntries, laterEntries, accounts, fund, report, current, checkpoint };
   }, [communityId, month]);
   const [qr, setQr] = useState('');
   const liveUrl = `${location.origin}/`;
@@ -77,7 +83,7 @@ export function Notice({ communityId, month }: { communityId: string; month: str
 
   if (data.error) return <main class="page narrow"><Problem error={data.error} /></main>;
   if (!data.data) return <Loading what="公示" />;
-  const { community, monthEntries, laterEntries, accounts, fund, report, current } = data.data;
+  const { community, monthEntries, laterEntries, accounts, fund, report, current, checkpoint } = data.data;
   const tz = community.timezone;
   const f = figures(monthEntries, laterEntries, accounts, fund);
   const names = new Map(accounts.map((a) => [a.code, a.name]));
@@ -172,6 +178,8 @@ export function Notice({ communityId, month }: { communityId: string; month: str
           <p>本年度预算尚未编制。</p>
         )}
       </section>
+
+      {checkpoint ? <CheckpointBlock {...checkpoint} /> : null}
 
       <footer class="notice-foot">
         <div class="qr" role="img" aria-label="扫码查看实时账本" dangerouslySetInnerHTML={{ __html: qr }} />
