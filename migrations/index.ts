@@ -19,6 +19,7 @@ import * as bankReconciliation from './2026-11-27T1900_bank_reconciliation.js';
 import * as votes from './2026-11-27T1700_votes.js';
 import * as surveys from './2026-11-27T1800_surveys.js';
 import * as moneyGuards from './2026-11-28T0900_money_guards.js';
+import * as paymentProvider from './2026-11-29T0900_payment_provider.js';
 
 /**
  * Every migration, by its date-prefixed name, applied in name order. Listed here rather than
@@ -45,4 +46,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T1800_surveys': surveys,
   '2026-11-27T1900_bank_reconciliation': bankReconciliation,
   '2026-11-28T0900_money_guards': moneyGuards,
+  '2026-11-29T0900_payment_provider': paymentProvider,
 };

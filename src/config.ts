@@ -44,6 +44,10 @@ const Environment = Type.Object({
   /** The merchant's private key (PEM text or path) and its serial: only JSAPI prepay needs them. */
   WECHATPAY_MERCHANT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
   WECHATPAY_MERCHANT_SERIAL: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  /** Where WeChat Pay's merchant API answers (prepay, bills); a simulated provider's address in tests. */
+  WECHATPAY_API_BASE: Type.String({ pattern: '^https?://[^\\s/]+/?$', default: 'https://api.mch.weixin.qq.com' }),
+  /** The notify_url prepay hands WeChat Pay: this service's /v1/payments/wechat/notify as the provider reaches it. */
+  WECHATPAY_NOTIFY_URL: Type.Optional(Type.String({ pattern: '^https?://\\S+$', maxLength: 255 })),
 });
 
 export type Config = Readonly<Static<typeof Environment> & { corsOrigins: readonly string[] }>;

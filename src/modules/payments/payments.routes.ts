@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../http/app-types.js';
 import { sendProblem, toAppError } from '../../http/problems.js';
 import { CommunityParams, problems } from '../../shared/schemas.js';
-import { NotifyHeaders, NotifyProblem, PaymentOrder, PaymentOrderBody, PaymentOrderParams } from './payments.schemas.js';
+import { BillCheck, BillCheckQuery, NotifyHeaders, NotifyProblem, PaymentOrder, PaymentOrderBody, PaymentOrderParams } from './payments.schemas.js';
 import { cashierRoutes } from './payments.cashier.routes.js';
 
 /** The provider reads only the status; the body also carries WeChat Pay's `message`. */
@@ -26,6 +26,7 @@ async function notifyRoute(app: App): Promise<void> {
       errorHandler: notifyErrorHandler,
       schema: {
         tags: ['payments'],
+        operationId: 'receiveWechatPayNotification',
         security: [],
         summary: "WeChat Pay's asynchronous payment notification (authenticated by its signature, no bearer token)",
         description:
@@ -62,16 +63,38 @@ export async function paymentsRoutes(app: App): Promise<void> {
     {
       schema: {
         tags,
+        operationId: 'createPaymentOrder',
         summary: "Open a payment order for a unit's fees (an owner of the unit or a manager)",
         description:
           'The amount defaults to what the unit owes; a unit that owes nothing needs an amount (409 invalid_state otherwise). ' +
-          '409 invalid_state too when online payment is not configured. `payParams.cashierUrl` opens the simulated cashier.',
+          '409 invalid_state too when online payment is not configured. `payParams.cashierUrl` opens the simulated cashier. ' +
+          "With a merchant key configured the order is opened by WeChat Pay's JSAPI prepay first: `openid` is then required (400), " +
+          '`payParams` carries the JSAPI invoke parameters, and a provider that fails or does not answer within 5 s is 503 unavailable with nothing stored.',
         params: CommunityParams,
         body: PaymentOrderBody,
-        response: { 201: PaymentOrder, ...problems(400, 401, 403, 404, 409) },
+        response: { 201: PaymentOrder, ...problems(400, 401, 403, 404, 409, 503) },
       },
     },
     async (request, reply) => reply.code(201).send(await payments.createOrder(request.params.cid, request.principal, request.body)),
+  );
+
+  app.get(
+    '/v1/communities/:cid/payment-orders/bill-check',
+    {
+      schema: {
+        tags,
+        operationId: 'checkProviderBill',
+        summary: "The provider's daily trade bill against the community's orders (manager)",
+        description:
+          "An extension of the contract. Fetches WeChat Pay's trade bill (bill_type ALL) for the Beijing days that hold the community's `date`, " +
+          'and compares it with the orders: matched, paid at the provider but not booked, booked but missing from the bill, amount differs. ' +
+          '409 invalid_state when the provider serves no bill here (the real WeChat Pay needs the merchant key); 503 unavailable when it fails or does not answer.',
+        params: CommunityParams,
+        querystring: BillCheckQuery,
+        response: { 200: BillCheck, ...problems(400, 401, 403, 404, 409, 503) },
+      },
+    },
+    async (request) => payments.billCheck(request.params.cid, request.principal, request.query.date),
   );
 
   app.get(
@@ -79,6 +102,7 @@ export async function paymentsRoutes(app: App): Promise<void> {
     {
       schema: {
         tags,
+        operationId: 'getPaymentOrder',
         summary: 'A payment order and its status (an owner of the unit or a manager)',
         params: PaymentOrderParams,
         response: { 200: PaymentOrder, ...problems(401, 403, 404) },

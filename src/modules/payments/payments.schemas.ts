@@ -10,6 +10,12 @@ export const PaymentOrderBody = Body({
   unitId: Id,
   amount: Type.Optional(ref(Money)),
   provider: Type.Literal('wechat'),
+  openid: Type.Optional(
+    Type.String({
+      pattern: '^[0-9A-Za-z_-]{1,128}$',
+      description: "The payer's openid under WECHATPAY_APPID (an extension of the contract): required when JSAPI prepay is on, ignored otherwise",
+    }),
+  ),
 });
 export type PaymentOrderBody = Static<typeof PaymentOrderBody>;
 
@@ -21,7 +27,16 @@ export const PaymentOrder = Type.Object({
   amount: ref(Money),
   status: Type.Enum(['created', 'paid']),
   payParams: Type.Object(
-    { cashierUrl: Type.Optional(Type.String({ description: "The simulated provider's cashier page, opened without a bearer token" })) },
+    {
+      cashierUrl: Type.Optional(Type.String({ description: "The simulated provider's cashier page, opened without a bearer token" })),
+      // The JSAPI invoke's parameters (WeixinJSBridge getBrandWCPayRequest / wx.requestPayment), with prepay on.
+      appId: Type.Optional(Type.String()),
+      timeStamp: Type.Optional(Type.String({ description: 'Unix seconds, as text' })),
+      nonceStr: Type.Optional(Type.String()),
+      package: Type.Optional(Type.String({ description: '`prepay_id=…`' })),
+      signType: Type.Optional(Type.Literal('RSA')),
+      paySign: Type.Optional(Type.String({ description: 'RSA-SHA256 by the merchant key over `appId\\ntimeStamp\\nnonceStr\\npackage\\n`, base64' })),
+    },
     { additionalProperties: true, description: 'What the client needs to pay: the simulated cashier, or the JSAPI parameters when prepay is on; `{}` otherwise' },
   ),
   createdAt: Timestamp,
@@ -32,6 +47,33 @@ export const PaymentOrder = Type.Object({
 export type PaymentOrder = Static<typeof PaymentOrder>;
 
 export const PaymentOrderParams = Type.Object({ cid: Id, id: Id });
+
+const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: "A calendar day in the community's time zone" });
+export const BillCheckQuery = Type.Object({ date: Day }, { additionalProperties: false });
+export type BillCheckQuery = Static<typeof BillCheckQuery>;
+
+const Traded = { orderId: Id, unitId: Id, outTradeNo: Type.String(), transactionId: Type.String(), tradedAt: Timestamp };
+const OrderStatus = Type.Enum(['created', 'paid']);
+
+export const BillCheck = Type.Object(
+  {
+    date: Day,
+    timezone: Type.String(),
+    billDates: Type.Array(Type.String(), { description: "The provider's bill days (Beijing time) that hold the community's day" }),
+    simulated: Type.Boolean({ description: 'The bill came from the simulated provider' }),
+    consistent: Type.Boolean({ description: 'Nothing paid but not booked, booked but not billed, or of another amount' }),
+    totals: Type.Object({ bill: ref(Money), booked: ref(Money) }, { description: "The community's payments in the bill, and its orders booked that day" }),
+    matched: Type.Array(Type.Object({ ...Traded, amount: ref(Money), paidAt: Timestamp })),
+    paidNotBooked: Type.Array(
+      Type.Object({ ...Traded, amount: ref(Money), status: OrderStatus, bookedTransactionId: Nullable(Type.String()) }, { description: 'Paid at the provider, not booked here (or booked under another transaction)' }),
+    ),
+    amountDiffers: Type.Array(Type.Object({ ...Traded, billAmount: ref(Money), orderAmount: ref(Money), status: OrderStatus })),
+    bookedNotInBill: Type.Array(Type.Object({ orderId: Id, unitId: Id, outTradeNo: Type.String(), transactionId: Nullable(Type.String()), amount: ref(Money), paidAt: Timestamp })),
+    unattributed: Type.Integer({ minimum: 0, description: "Payments in the bill that no order of any community knows (the merchant serves every community): counted, not shown" }),
+  },
+
+);
+export type BillCheck = Static<typeof BillCheck>;
 
 export const NotifyHeaders = Type.Object({
   'wechatpay-timestamp': Type.Optional(Type.String()),

@@ -18,8 +18,13 @@ export type PaymentSettings =
       platformSerial: string;
       platformPublicKey: KeyObject;
       apiV3Key: string;
-      /** Set only when both merchant variables are: JSAPI prepay is called only then. */
-      merchant: { privateKey: KeyObject; serial: string } | null;
+      /** Where the merchant API answers (WECHATPAY_API_BASE). */
+      apiBase: string;
+      /**
+       * Set only when both merchant variables are: JSAPI prepay and the trade bill are called
+       * only then, with the notify_url prepay hands the provider.
+       */
+      merchant: { privateKey: KeyObject; serial: string; notifyUrl: string } | null;
     };
 
 /** PEM text as given, or the contents of the file it names. */
@@ -40,9 +45,11 @@ export function paymentSettings(config: Config): PaymentSettings {
   if (!mchid || !appid || !platformSerial || !apiV3Key || !publicKeyText) return { mode: 'off' };
   const platformPublicKey = createPublicKey(pemOf(publicKeyText, 'WECHATPAY_PLATFORM_PUBLIC_KEY'));
   const merchantKey = config.WECHATPAY_MERCHANT_PRIVATE_KEY;
-  const merchant =
-    merchantKey && config.WECHATPAY_MERCHANT_SERIAL
-      ? { privateKey: createPrivateKey(pemOf(merchantKey, 'WECHATPAY_MERCHANT_PRIVATE_KEY')), serial: config.WECHATPAY_MERCHANT_SERIAL }
-      : null;
-  return { mode: 'wechat', mchid, appid, platformSerial, platformPublicKey, apiV3Key, merchant };
+  let merchant: { privateKey: KeyObject; serial: string; notifyUrl: string } | null = null;
+  if (merchantKey && config.WECHATPAY_MERCHANT_SERIAL) {
+    // Prepay must tell the provider where to notify: refuse to start rather than open orders nobody hears of.
+    if (!config.WECHATPAY_NOTIFY_URL) throw new Error('Invalid environment: WECHATPAY_NOTIFY_URL is required with WECHATPAY_MERCHANT_PRIVATE_KEY (prepay hands it to WeChat Pay)');
+    merchant = { privateKey: createPrivateKey(pemOf(merchantKey, 'WECHATPAY_MERCHANT_PRIVATE_KEY')), serial: config.WECHATPAY_MERCHANT_SERIAL, notifyUrl: config.WECHATPAY_NOTIFY_URL };
+  }
+  return { mode: 'wechat', mchid, appid, platformSerial, platformPublicKey, apiV3Key, apiBase: config.WECHATPAY_API_BASE, merchant };
 }

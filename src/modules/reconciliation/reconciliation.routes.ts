@@ -15,6 +15,7 @@ async function uploadRoute(app: App): Promise<void> {
       bodyLimit: STATEMENT_LIMIT,
       schema: {
         tags: ['reconciliation'],
+        operationId: 'uploadBankStatement',
         summary: 'Upload a bank statement as CSV (manager)',
         description:
           'Content-Type text/csv, UTF-8, RFC 4180, header `date,amount,direction,counterparty,reference,balance`. Any malformed line refuses the ' +
@@ -38,6 +39,7 @@ export async function reconciliationRoutes(app: App): Promise<void> {
     {
       schema: {
         tags: ['reconciliation'],
+        operationId: 'getReconciliation',
         summary: "The books against the bank: balances, what matched and what did not (every member)",
         description: '`matchesBank` is true when the latest statement\'s closing balance equals account 1001 and nothing is unmatched on either side.',
         params: CommunityParams,

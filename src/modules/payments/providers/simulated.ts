@@ -2,6 +2,8 @@ import { createCipheriv, createPrivateKey, createPublicKey, createSign, generate
 import type { Executor } from '../../../db/database.js';
 import * as repo from '../payments.repository.js';
 import type { PaymentsTables } from '../payments.tables.js';
+import { formatMoney, Money, sum } from '../../../shared/money.js';
+import { beijingDay, beijingTime, formatTradeBill } from './tradebill.js';
 import { signedMessage, type NotificationKeys, type WechatTransaction } from './wechat.js';
 
 /**
@@ -107,4 +109,40 @@ export function simulatedTransaction(keys: Pick<SimulatorKeys, 'mchid' | 'appid'
     success_time: new Date().toISOString(),
     amount: { total: totalFen, currency: 'CNY' },
   };
+}
+
+/** Records a transaction as completed on the provider's side (once per out_trade_no). */
+export async function recordSimulatedTrade(db: Executor<PaymentsTables>, transaction: WechatTransaction, extra: { openid?: string | null; description?: string } = {}) {
+  return repo.insertSimulatorTrade(db, {
+    transaction_id: transaction.transaction_id,
+    mchid: transaction.mchid,
+    appid: transaction.appid ?? '',
+    out_trade_no: transaction.out_trade_no,
+    openid: extra.openid ?? null,
+    amount: new Money(transaction.amount.total).div(100).toFixed(2),
+    success_time: transaction.success_time ? new Date(transaction.success_time) : new Date(),
+    description: extra.description ?? '物业费',
+  });
+}
+
+/** The merchant's trade bill for a Beijing day, from the simulator's own record, as WeChat Pay writes it. */
+export async function simulatedTradeBill(db: Executor<PaymentsTables>, mchid: string, billDate: string): Promise<string> {
+  const { from, to } = beijingDay(billDate);
+  const trades = await repo.simulatorTradesBetween(db, mchid, from, to);
+  return formatTradeBill(
+    trades.map((t) => ({
+      tradeTime: beijingTime(t.success_time),
+      appid: t.appid,
+      mchid: t.mchid,
+      transactionId: t.transaction_id,
+      outTradeNo: t.out_trade_no,
+      openid: t.openid ?? '',
+      tradeType: 'JSAPI',
+      tradeState: t.trade_state,
+      settlementAmount: formatMoney(t.amount),
+      orderAmount: formatMoney(t.amount),
+      description: t.description,
+    })),
+    (amounts) => formatMoney(sum(amounts)),
+  );
 }
