@@ -15,6 +15,7 @@ import {
   RecordIncomeBody,
   ReversalBody,
   Verification,
+  VerifyQuery,
 } from './ledger.schemas.js';
 
 export async function ledgerRoutes(app: App): Promise<void> {
@@ -113,11 +114,17 @@ export async function ledgerRoutes(app: App): Promise<void> {
       schema: {
         tags,
         summary: 'Recompute the hash chain, the balance of every entry, and every stored total',
+        description: [
+          'Entries are re-read from the last verification that found nothing wrong, its running sums carried',
+          'forward; `full=true` re-checks from the first entry. Balances, monthly totals and the head are always',
+          'checked whole, and `entries` is always the community\'s total.',
+        ].join(' '),
         params: CommunityParams,
-        response: { 200: Verification, ...problems(401, 404) },
+        querystring: VerifyQuery,
+        response: { 200: Verification, ...problems(400, 401, 404) },
       },
     },
-    async (request) => ledger.verify(request.params.cid, request.principal),
+    async (request) => ledger.verify(request.params.cid, request.principal, { full: request.query.full === true }),
   );
 
   app.get(

@@ -72,6 +72,11 @@ export const Entry = Type.Object({
   postings: Type.Array(Posting),
   prevHash: Type.String(),
   hash: Type.String(),
+  leaf: Type.String({
+    contentEncoding: 'base64',
+    description: "The entry's canonical bytes in base64: the text its hash covers (hex(SHA-256(leaf)) = hash) and its leaf in the community's transparency log",
+  }),
+  leafIndex: Type.Integer({ minimum: 0, description: "The entry's 0-based position in the transparency log: seq - 1" }),
 });
 export type Entry = Static<typeof Entry>;
 
@@ -101,5 +106,10 @@ export const Verification = Type.Object({
   problems: Type.Array(Type.String(), { description: 'What failed, empty when ok' }),
 });
 export type Verification = Static<typeof Verification>;
+
+export const VerifyQuery = Type.Object({
+  full: Type.Optional(Type.Boolean({ default: false, description: 'Re-check from the first entry rather than from the last verified one' })),
+});
+export type VerifyQuery = Static<typeof VerifyQuery>;
 
 export const ExportQuery = Type.Object({ format: Type.Literal('hledger') });

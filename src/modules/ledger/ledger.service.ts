@@ -17,12 +17,13 @@ import type { FeedRow } from './ledger.feed.repository.js';
 import * as repo from './ledger.repository.js';
 import type { FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
 import type { Account, AccountType, CreateAccountBody, EntriesQuery, Entry, Fund, Income, RecordIncomeBody, ReversalBody } from './ledger.schemas.js';
-import { verifyLedger } from './ledger.verify.js';
+import { leavesAfter, verifyBooks, type VerifyOptions } from './ledger.verify.js';
 import { entryRow, toAccount, withPostings } from './ledger.views.js';
 
 export { pastOrPresent, positiveAmount, type PostRequest } from './ledger.drafts.js';
 export { FEE_INCOME, FEES_IN_ADVANCE, FEES_RECEIVABLE, FUND_ACCOUNT, REMUNERATION_EXPENSE, REMUNERATION_PAYABLE } from './ledger.chart.js';
 export type { FeedDraft, FeedRow, PayeesOf, PostingLine, Posted };
+export type { VerificationProgress, VerifiedPrefix } from './ledger.verify.js';
 
 /** What the ledger needs of the communities module: who the caller is there, their key, the community's clock. */
 export type LedgerCommunities = Pick<CommunitiesService, 'member' | 'members' | 'checkSigningPassword' | 'findCommunity'>;
@@ -245,16 +246,15 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
       return row!;
     },
 
-    /** Checks the books as of one snapshot, so postings committing meanwhile cannot confuse it. */
-    async verify(communityId: string, principal: Principal) {
+    /** Checks the books as of one snapshot, from the last good check unless `full` (ledger.verify.ts). */
+    async verify(communityId: string, principal: Principal, options: VerifyOptions = {}) {
       await member(communityId, principal);
       const { timezone } = await communityOf(communityId);
-      return db
-        .transaction()
-        .setIsolationLevel('repeatable read')
-        .setAccessMode('read only')
-        .execute((tx) => verifyLedger(tx, communityId, timezone));
+      return verifyBooks(db, communityId, timezone, options);
     },
+
+    /** Entries after a seq with their canonical bytes and stored hash: the transparency log's leaves. */
+    leavesAfter: (executor: Executor, communityId: string, afterSeq: number, limit: number) => leavesAfter(executor, communityId, afterSeq, limit),
 
     /**
      * The books as an hledger journal, from one snapshot (see ledger.journal.ts). A payout's

@@ -2,6 +2,7 @@ import type { Executor } from '../../db/database.js';
 import { assert } from '../../shared/errors.js';
 import { formatMoney, Money } from '../../shared/money.js';
 import { isDebitNormal } from './ledger.chart.js';
+import { canonicalEntry, type HashableEntry } from './ledger.hash.js';
 import * as repo from './ledger.repository.js';
 import type { Account, AccountType, Entry } from './ledger.schemas.js';
 
@@ -33,17 +34,41 @@ export async function withPostings(db: Executor, communityId: string, rows: Entr
     list.push({ account: p.account_code, debit: formatMoney(p.debit), credit: formatMoney(p.credit) });
     bySeq.set(p.entry_seq, list);
   }
-  return rows.map((r) => ({
+  return rows.map((r) => {
+    const lines = bySeq.get(r.seq) ?? [];
+    return {
+      seq: r.seq,
+      id: r.id,
+      occurredAt: r.occurred_at.toISOString(),
+      recordedAt: r.recorded_at.toISOString(),
+      kind: r.kind,
+      memo: r.memo,
+      source: r.source_type && r.source_id ? { type: r.source_type, id: r.source_id } : null,
+      reverses: r.reverses_id ?? null,
+      postings: lines,
+      prevHash: r.prev_hash,
+      hash: r.hash,
+      leaf: Buffer.from(canonicalEntry(leafFields(communityId, r, lines)), 'utf8').toString('base64'),
+      // Seqs run 1, 2, 3… without gaps (ledger_post numbers them under the head lock).
+      leafIndex: r.seq - 1,
+    };
+  });
+}
+
+/** The fields the entry's hash covers, for its leaf in the transparency log (ledger.hash.ts). */
+function leafFields(communityId: string, r: EntryRow, postings: Entry['postings']): HashableEntry {
+  return {
+    communityId,
     seq: r.seq,
     id: r.id,
-    occurredAt: r.occurred_at.toISOString(),
-    recordedAt: r.recorded_at.toISOString(),
     kind: r.kind,
     memo: r.memo,
-    source: r.source_type && r.source_id ? { type: r.source_type, id: r.source_id } : null,
-    reverses: r.reverses_id ?? null,
-    postings: bySeq.get(r.seq) ?? [],
+    sourceType: r.source_type,
+    sourceId: r.source_id,
+    occurredAt: r.occurred_at,
+    recordedAt: r.recorded_at,
+    reversesSeq: r.reverses_seq,
     prevHash: r.prev_hash,
-    hash: r.hash,
-  }));
+    postings,
+  };
 }
