@@ -33,7 +33,7 @@ function feedColumns(withDetails: boolean) {
     : { columns: sql.raw('community_id, seq, type, at, amount, account, summary, ref'), extra: sql.raw('') };
 }
 
-async function defineWriters(db: Kysely<any>, withDetails: boolean): Promise<void> {
+export async function defineWriters(db: Kysely<any>, withDetails: boolean): Promise<void> {
   const { columns, extra } = feedColumns(withDetails);
   await sql`
     /*

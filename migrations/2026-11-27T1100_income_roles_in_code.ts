@@ -24,7 +24,7 @@ export async function down(db: Kysely<any>): Promise<void> {
 }
 
 /** `ledger_record_incomes`, with `check` run first for each item (nothing, going up). */
-function recordIncomesFunction(check: RawBuilder<unknown>) {
+export function recordIncomesFunction(check: RawBuilder<unknown>) {
   return sql`
     CREATE OR REPLACE FUNCTION ledger_record_incomes(p_community text, p_items jsonb)
     RETURNS TABLE (income_id text, entry_seq bigint, entry_hash text, entry_recorded_at timestamptz)

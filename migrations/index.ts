@@ -19,6 +19,8 @@ import * as bankReconciliation from './2026-11-27T1900_bank_reconciliation.js';
 import * as votes from './2026-11-27T1700_votes.js';
 import * as surveys from './2026-11-27T1800_surveys.js';
 import * as moneyGuards from './2026-11-28T0900_money_guards.js';
+import * as transparency from './2026-11-29T1000_transparency.js';
+import * as batchedPosting from './2026-11-29T1100_batched_posting.js';
 import * as paymentProvider from './2026-11-29T0900_payment_provider.js';
 
 /**
@@ -46,5 +48,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-27T1800_surveys': surveys,
   '2026-11-27T1900_bank_reconciliation': bankReconciliation,
   '2026-11-28T0900_money_guards': moneyGuards,
+  '2026-11-29T1000_transparency': transparency,
+  '2026-11-29T1100_batched_posting': batchedPosting,
   '2026-11-29T0900_payment_provider': paymentProvider,
 };

@@ -556,6 +556,26 @@ describe('the fund never spends what it has reserved', () => {
     expectRefused(outcome, { code: SQLSTATE.check, constraint: 'available_not_negative' });
   });
 
+  // A batch updates each balance once; the floor must still hold after every entry of it, or an
+  // income later in the batch would cover a payout earlier in it that the fund could not pay.
+  it('the database refuses a batch whose later income would cover an earlier overdraft', async () => {
+    const fundRow = await one(
+      sql<{ available: string }>`SELECT (balance - reserved + 0.01)::text AS available FROM accounts WHERE community_id = ${books.c.id} AND code = '1001'`,
+    );
+    const entry = (postings: object[]) => ({
+      entryId: unique('entry'), kind: 'adjustment', memo: 'batched by hand', sourceType: null, sourceId: null,
+      occurredAt: new Date().toISOString(), reversesSeq: null, postings, feed: null,
+    });
+    const batch = [
+      entry([{ account: '5105', debit: fundRow.available }, { account: '1001', credit: fundRow.available }]),
+      entry([{ account: '1001', debit: '100.00' }, { account: '4199', credit: '100.00' }]),
+    ];
+    const outcome = await attempt((tx) => sql`SELECT * FROM ledger_post_many(${books.c.id}, ${JSON.stringify(batch)}::jsonb)`.execute(tx));
+    expectRefused(outcome, { code: SQLSTATE.check, constraint: 'available_not_negative' });
+    // The same two in the other order are fine: the income comes first.
+    expect(await attempt((tx) => sql`SELECT * FROM ledger_post_many(${books.c.id}, ${JSON.stringify(batch.reverse())}::jsonb)`.execute(tx))).toBe(ACCEPTED);
+  });
+
   it('the database refuses a reservation on an account without a floor', async () => {
     const outcome = await attempt(
       (tx) => sql`UPDATE accounts SET reserved = 1 WHERE community_id = ${books.c.id} AND code = '5105'`.execute(tx),
@@ -927,8 +947,8 @@ describe('balances, entries and the chain head are written only by ledger_post',
     expectRefused(forged, writeRefused(/^a chain head starts at the genesis hash with every counter at zero: INSERT on community_heads refused$/));
   });
 
-  it('ledger_post runs with the posting flag, and the flag ends with the call', async () => {
-    const { rows } = await sql<{ config: string[] | null }>`SELECT proconfig AS config FROM pg_proc WHERE proname = 'ledger_post'`.execute(h.db);
+  it('ledger_post_many (which ledger_post calls with a batch of one) runs with the posting flag, and the flag ends with the call', async () => {
+    const { rows } = await sql<{ config: string[] | null }>`SELECT proconfig AS config FROM pg_proc WHERE proname = 'ledger_post_many'`.execute(h.db);
     expect(rows).toEqual([{ config: ['xinyi.posting=on'] }]);
     const outcome = await attempt(async (tx) => {
       await ledgerPost(tx, plain.id, [
