@@ -37,11 +37,13 @@ import type { Repair, RepairEventBody, RepairStatus, ReportRepairBody } from '..
 import type { BallotBody, CreateVoteBody, Vote } from '../modules/votes/votes.schemas.js';
 import type { PaymentOrder, PaymentOrderBody } from '../modules/payments/payments.schemas.js';
 import type { ResponseBody, Survey } from '../modules/surveys/surveys.schemas.js';
+import type { Reconciliation, StatementUpload } from '../modules/reconciliation/reconciliation.schemas.js';
 import type { Page, Problem } from '../shared/schemas.js';
 
 export type { Account, Budget, BudgetReport, Community, Entry, FeedItem, FeeSchedule, FeeSummary, Fund, Me, MemberResponse, SpendRequest, SpendRequestSummary, SpendStatus, Statement, Unit };
 export type { Attachment, AttachmentRef, AttachmentType, Challenge, OpenChallengeBody, Repair, RepairEventBody, RepairStatus };
 export type { BallotBody, CreateVoteBody, PaymentOrder, ResponseBody, Survey, Vote };
+export type { Reconciliation, StatementUpload };
 export type SurveyPage = PageOf<typeof Survey>;
 export type VotePage = PageOf<typeof Vote>;
 export type ChallengeFilter = NonNullable<ChallengeListQuery['status']>;
@@ -124,6 +126,25 @@ async function callText(path: string): Promise<string> {
     throw new ApiError(response.status, problem);
   }
   return text;
+}
+
+/** A bank statement's CSV as the raw body (text/csv), with the session's CSRF token as `call` sends it. */
+async function postCsv<T>(path: string, file: Blob): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'text/csv' };
+  if (csrfToken) headers['x-csrf-token'] = csrfToken;
+  const response = await fetch(path, { method: 'POST', headers, body: file, credentials: 'same-origin', referrerPolicy: 'same-origin' });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    if (response.status === 401) for (const listener of signedOutListeners) listener();
+    throw new ApiError(response.status, parsed as ProblemBody | undefined);
+  }
+  return parsed as T;
 }
 
 /**
@@ -261,6 +282,8 @@ export const api = {
     call<ChallengePage>('GET', `${c(cid)}/challenges${query({ status, after, limit: 100 })}`),
   challenge: (cid: string, id: string) => call<Challenge>('GET', `${c(cid)}/challenges/${encodeURIComponent(id)}`),
   ask: (cid: string, body: OpenChallengeBody) => call<Challenge>('POST', `${c(cid)}/challenges`, body),
+  reconciliation: (cid: string) => call<Reconciliation>('GET', `${c(cid)}/reconciliation`),
+  uploadStatement: (cid: string, file: Blob) => postCsv<StatementUpload>(`${c(cid)}/bank-statements`, file),
   openPaymentOrder: (cid: string, body: PaymentOrderBody) => call<PaymentOrder>('POST', `${c(cid)}/payment-orders`, body),
   paymentOrder: (cid: string, id: string) => call<PaymentOrder>('GET', `${c(cid)}/payment-orders/${encodeURIComponent(id)}`),
   surveys: (cid: string, after?: string) => call<SurveyPage>('GET', `${c(cid)}/surveys${query({ after, limit: 100 })}`),

@@ -26,6 +26,7 @@ import { CastBallot } from './screens/cast-ballot.js';
 import { OpenVote } from './screens/open-vote.js';
 import { Surveys } from './screens/surveys.js';
 import { RateService } from './screens/rate-service.js';
+import { ReconcileBank } from './screens/reconcile-bank.js';
 
 interface Tab {
   href: string;
@@ -83,6 +84,7 @@ function screenFor(path: string): { screen: preact.JSX.Element; tab: string; bar
     '/fee-rate': [SetFeeRate, '/fees'],
     '/draft-budget': [DraftBudget, '/budget'],
     '/members-units': [MembersUnits, '/'],
+    '/reconciliation': [ReconcileBank, '/'],
   };
   const found = screens[path.replace(/\/+$/, '') || '/'];
   if (!found) return { screen: <NotFound />, tab: '' };

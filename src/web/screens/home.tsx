@@ -3,6 +3,7 @@ import { api } from '../api.js';
 import { hasRole, useSession } from '../context.js';
 import { formatDateTime, monthOf } from '../format.js';
 import { useLoad } from '../hooks.js';
+import { BankBadge } from '../parts/bank-badge.js';
 import { FeedList } from '../parts/feed-list.js';
 import { LedgerWitness } from '../parts/ledger-witness.js';
 import { Card, Empty, Loading, Money, Problem } from '../parts/ui.js';
@@ -12,11 +13,13 @@ export function Home() {
   const { here, feed } = useSession();
   const fund = useLoad(() => api.fund(here.id), [here.id]);
   const verification = useLoad(() => api.verify(here.id), [here.id]);
+  const reconciliation = useLoad(() => api.reconciliation(here.id), [here.id]);
   // The balance follows the feed: every live item re-reads the fund, which stays the authority.
   useEffect(() => {
     if (feed.version > 0) {
       fund.reload();
       verification.reload();
+      reconciliation.reload();
     }
   }, [feed.version]);
 
@@ -60,6 +63,7 @@ export function Home() {
                 账本校验未通过，请联系业委会
               </p>
             ) : null}
+            <BankBadge reconciliation={reconciliation} />
             <LedgerWitness />
           </>
         ) : fund.error ? (
@@ -126,7 +130,7 @@ function Actions() {
   ];
   if (hasRole(here, 'cosigner')) links.push(['/approvals', '待我审批']);
   if (hasRole(here, 'manager')) {
-    links.push(['/record-income', '记录公共收益'], ['/submit-request', '提交支出申请'], ['/billing', '物业费计费与收款']);
+    links.push(['/record-income', '记录公共收益'], ['/submit-request', '提交支出申请'], ['/billing', '物业费计费与收款'], ['/reconciliation', '银行对账']);
   }
   if (hasRole(here, 'manager', 'admin') || me.isPlatformAdmin) links.push(['/draft-budget', '编制年度预算'], ['/fee-rate', '设定物业费单价']);
   if (hasRole(here, 'admin')) links.push(['/members-units', '成员与房屋']);
