@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 /** A tiny JSON client over fetch for the benchmark's setup and checks (not its load). */
 export function api(baseUrl: string, token?: string) {
-  return async function call<T = any>(method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> {
+  return async function call<T = any>(method: 'GET' | 'POST' | 'PUT', route: string, body?: unknown): Promise<T> {
     const reply = await fetch(`${baseUrl}${route}`, {
       method,
       headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },

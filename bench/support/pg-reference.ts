@@ -1,19 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { entryHash } from '../../src/modules/ledger/ledger.hash.js';
+import { Money } from '../../src/shared/money.js';
 
 export interface ReferenceResult {
+  /** Postings committed. */
   committed: number;
   failed: number;
   firstError: string | null;
   seconds: number;
-  /** Milliseconds of every committed transaction, BEGIN to COMMIT. */
+  /** Milliseconds of every committed transaction, BEGIN to COMMIT (N postings each in (b)). */
   latencies: number[];
 }
 
 /**
- * The reference the issue compares against: one posting per transaction straight through
- * `pg`, done the plain way, as an interactive transaction of several round trips:
+ * The references the issue compares against, straight through `pg` on the same database.
+ *
+ * (a) `postingsPerTransaction: 1`: one posting per transaction, done the plain way, as an
+ * interactive transaction of several round trips:
  *
  *   BEGIN
  *   SELECT ... FROM community_heads ... FOR UPDATE        -- head first: the ledger's lock order,
@@ -24,10 +28,24 @@ export interface ReferenceResult {
  *   UPDATE community_heads
  *   COMMIT                                                -- the deferred balance check runs here
  *
- * It leaves out what the API does besides (incomes row, feed item, monthly aggregates,
- * authentication, HTTP), so it is a generous reference: the API does more work per posting.
+ * (b) `postingsPerTransaction: N > 1`: N postings share one transaction, the database's
+ * batched limit. The head and the two accounts are locked once, in the same order; the N
+ * entries (each chained to the previous one, hashes computed in Node as in (a)) go in as one
+ * multi-row INSERT, their 2N postings as another, each balance moves once by the batch's sum
+ * and the head once to the last entry; one COMMIT:
+ *
+ *   BEGIN; SELECT head FOR UPDATE; SELECT accounts FOR UPDATE
+ *   INSERT entries (N rows); INSERT postings (2N rows); UPDATE accounts; UPDATE head
+ *   COMMIT
+ *
+ * `batchShape: 'loop'` sends instead, per posting, the statements of (a) as one statement (a
+ * data-modifying CTE, one round trip each): it shows what updating the same account row N
+ * times in one transaction costs (each update walks the row's growing chain of versions).
+ *
+ * Both leave out what the API does besides (incomes row, feed item, monthly aggregates,
+ * authentication, HTTP), so they are generous references: the API does more work per posting.
  * Each of `clients` workers holds one pooled connection and loops until the deadline; a
- * transaction already begun is always finished, so `committed` is exact.
+ * transaction already begun is always finished, so `committed` (postings) is exact.
  */
 export async function runPgReference(options: {
   databaseUrl: string;
@@ -35,7 +53,12 @@ export async function runPgReference(options: {
   amount: string;
   clients: number;
   seconds: number;
+  /** Postings per transaction (default 1: reference (a)). */
+  postingsPerTransaction?: number;
+  /** How (b) writes its postings: set-based (default) or one statement per posting. */
+  batchShape?: 'set' | 'loop';
 }): Promise<ReferenceResult> {
+  const perTransaction = options.postingsPerTransaction ?? 1;
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.clients, application_name: 'xinyi-bench-reference' });
   pool.on('error', () => undefined);
   const latencies: number[] = [];
@@ -56,8 +79,10 @@ export async function runPgReference(options: {
         while (performance.now() < deadline) {
           const t0 = performance.now();
           try {
-            await postOnce(client, options.communityId, options.amount);
-            committed++;
+            if (perTransaction === 1) await postOnce(client, options.communityId, options.amount);
+            else if (options.batchShape === 'loop') await postLoop(client, options.communityId, options.amount, perTransaction);
+            else await postSet(client, options.communityId, options.amount, perTransaction);
+            committed += perTransaction;
             last = performance.now();
             latencies.push(last - t0);
           } catch (error) {
@@ -135,5 +160,105 @@ async function postOnce(client: pg.PoolClient, communityId: string, amount: stri
     [communityId, DEBIT, CREDIT, amount],
   );
   await client.query('UPDATE community_heads SET entry_seq = $2, entry_hash = $3 WHERE community_id = $1', [communityId, seq, hash]);
+  await client.query('COMMIT');
+}
+
+const POST_ONE = `
+  WITH e AS (
+         INSERT INTO entries (community_id, seq, id, kind, memo, occurred_at, recorded_at, prev_hash, hash)
+         VALUES ($1, $2, $3, 'income', $4, $5, $5, $6, $7)),
+       p AS (
+         INSERT INTO postings (community_id, entry_seq, line, account_code, debit, credit)
+         VALUES ($1, $2, 1, '${DEBIT}', $8, 0), ($1, $2, 2, '${CREDIT}', 0, $8)),
+       a AS (
+         UPDATE accounts SET balance = balance + CASE code WHEN '${DEBIT}' THEN $8::numeric ELSE -$8::numeric END
+          WHERE community_id = $1 AND code IN ('${DEBIT}', '${CREDIT}'))
+  UPDATE community_heads SET entry_seq = $2, entry_hash = $7 WHERE community_id = $1`;
+
+async function postLoop(client: pg.PoolClient, communityId: string, amount: string, count: number): Promise<void> {
+  await client.query("BEGIN; SET LOCAL xinyi.posting = 'on'");
+  const head = await client.query<{ entry_seq: string; entry_hash: string }>(
+    'SELECT entry_seq, entry_hash FROM community_heads WHERE community_id = $1 FOR UPDATE',
+    [communityId],
+  );
+  const locked = await client.query(
+    `SELECT code FROM accounts WHERE community_id = $1 AND code IN ('${DEBIT}', '${CREDIT}') ORDER BY code FOR UPDATE`,
+    [communityId],
+  );
+  if (head.rowCount !== 1 || locked.rowCount !== 2) throw new Error('reference community is missing its head or accounts');
+  let seq = Number(head.rows[0]!.entry_seq);
+  let prevHash = head.rows[0]!.entry_hash;
+  const memo = 'parking income from Bench';
+  const postings = [
+    { account: DEBIT, debit: amount, credit: '0.00' },
+    { account: CREDIT, debit: '0.00', credit: amount },
+  ];
+  for (let i = 0; i < count; i++) {
+    seq++;
+    const id = randomUUID();
+    const now = new Date();
+    const hash = entryHash({ communityId, seq, id, kind: 'income', memo, sourceType: null, sourceId: null, occurredAt: now, recordedAt: now, reversesSeq: null, prevHash, postings });
+    await client.query({ name: 'xinyi_bench_post_one', text: POST_ONE, values: [communityId, seq, id, memo, now, prevHash, hash, amount] });
+    prevHash = hash;
+  }
+  await client.query('COMMIT');
+}
+
+/** (b), set-based: one statement per table for the whole batch. */
+async function postSet(client: pg.PoolClient, communityId: string, amount: string, count: number): Promise<void> {
+  await client.query("BEGIN; SET LOCAL xinyi.posting = 'on'");
+  const head = await client.query<{ entry_seq: string; entry_hash: string }>(
+    'SELECT entry_seq, entry_hash FROM community_heads WHERE community_id = $1 FOR UPDATE',
+    [communityId],
+  );
+  const locked = await client.query(
+    `SELECT code FROM accounts WHERE community_id = $1 AND code IN ('${DEBIT}', '${CREDIT}') ORDER BY code FOR UPDATE`,
+    [communityId],
+  );
+  if (head.rowCount !== 1 || locked.rowCount !== 2) throw new Error('reference community is missing its head or accounts');
+  let seq = Number(head.rows[0]!.entry_seq);
+  let prevHash = head.rows[0]!.entry_hash;
+  const memo = 'parking income from Bench';
+  const postings = [
+    { account: DEBIT, debit: amount, credit: '0.00' },
+    { account: CREDIT, debit: '0.00', credit: amount },
+  ];
+  const seqs: number[] = [];
+  const ids: string[] = [];
+  const times: Date[] = [];
+  const prevs: string[] = [];
+  const hashes: string[] = [];
+  for (let i = 0; i < count; i++) {
+    seq++;
+    const id = randomUUID();
+    const now = new Date();
+    const hash = entryHash({ communityId, seq, id, kind: 'income', memo, sourceType: null, sourceId: null, occurredAt: now, recordedAt: now, reversesSeq: null, prevHash, postings });
+    seqs.push(seq);
+    ids.push(id);
+    times.push(now);
+    prevs.push(prevHash);
+    hashes.push(hash);
+    prevHash = hash;
+  }
+  await client.query({
+    name: 'xinyi_bench_set_entries',
+    text: `INSERT INTO entries (community_id, seq, id, kind, memo, occurred_at, recorded_at, prev_hash, hash)
+           SELECT $1, s, i, 'income', $2, t, t, p, h FROM unnest($3::bigint[], $4::text[], $5::timestamptz[], $6::text[], $7::text[]) AS u(s, i, t, p, h)`,
+    values: [communityId, memo, seqs, ids, times, prevs, hashes],
+  });
+  await client.query({
+    name: 'xinyi_bench_set_postings',
+    text: `INSERT INTO postings (community_id, entry_seq, line, account_code, debit, credit)
+           SELECT $1, s, l.line, l.code, CASE l.line WHEN 1 THEN $3::numeric ELSE 0 END, CASE l.line WHEN 2 THEN $3::numeric ELSE 0 END
+             FROM unnest($2::bigint[]) AS s, (VALUES (1, '${DEBIT}'), (2, '${CREDIT}')) AS l(line, code)`,
+    values: [communityId, seqs, amount],
+  });
+  await client.query({
+    name: 'xinyi_bench_set_balances',
+    text: `UPDATE accounts SET balance = balance + CASE code WHEN '${DEBIT}' THEN $2::numeric ELSE -$2::numeric END
+            WHERE community_id = $1 AND code IN ('${DEBIT}', '${CREDIT}')`,
+    values: [communityId, new Money(amount).times(count).toFixed(2)],
+  });
+  await client.query('UPDATE community_heads SET entry_seq = $2, entry_hash = $3 WHERE community_id = $1', [communityId, seq, prevHash]);
   await client.query('COMMIT');
 }

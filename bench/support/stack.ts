@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import { createDatabase, type Database } from '../../src/db/database.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/db/embedded-postgres.js';
@@ -14,16 +15,25 @@ import { ensurePlatformAdmin } from '../../src/modules/auth/auth.service.js';
 /**
  * The whole service as `npm start` runs it, for one benchmark run: a real PostgreSQL (an
  * embedded one in a temp dir unless DATABASE_URL is set), migrated, with a platform admin
- * whose password we know, and the API in a child process so that the server and the load
- * generator never share one event loop.
+ * whose password we know, and the API in child processes (one by default, or several against
+ * the same database on different ports, as a process manager would run them) so that the
+ * servers and the load generator never share one event loop.
  */
 export interface Stack {
   databaseUrl: string;
+  /** The first API process. */
   baseUrl: string;
+  /** Every API process running now, in start order. */
+  baseUrls: string[];
   adminPassword: string;
-  /** The API process, for reading its CPU time. */
+  /** The first API process, for reading its CPU time. */
   serverPid?: number;
-  /** Stops the server, the database and removes the temp dir; safe to call twice. */
+  serverPids: number[];
+  /** Whether pg_stat_statements is loaded and created in the database. */
+  pgStatStatements: boolean;
+  /** Stops the API processes running now and starts `count` fresh ones on new ports. */
+  restartServers(count: number): Promise<void>;
+  /** Stops the servers, the database and removes the temp dir; safe to call twice. */
   close(): Promise<void>;
 }
 
@@ -34,6 +44,16 @@ const SERVER_STOP_TIMEOUT_MS = 20_000;
 export interface StackOptions {
   /** Extra arguments for the API's `node` (e.g. `--cpu-prof`), placed before the entry point. */
   serverNodeArgs?: string[];
+  /** How many API processes to start against the one database (default 1). */
+  servers?: number;
+  /** Extra environment for the API processes (e.g. PASSWORD_HASH_COST, MAX_IN_FLIGHT). */
+  serverEnv?: Record<string, string>;
+  /**
+   * Load pg_stat_statements into the embedded PostgreSQL: `ALTER SYSTEM` sets
+   * shared_preload_libraries, the server is restarted on the same data directory, and the
+   * extension is created. With DATABASE_URL it is only created, if the server preloads it.
+   */
+  pgStatStatements?: boolean;
 }
 
 export async function startStack(log: (message: string) => void, options: StackOptions = {}): Promise<Stack> {
@@ -50,11 +70,31 @@ export async function startStack(log: (message: string) => void, options: StackO
     if (!databaseUrl) {
       const tempDir = await fs.mkdtemp(path.join(os.tmpdir(), 'xinyi-bench-'));
       cleanups.push(() => fs.rm(tempDir, { recursive: true, force: true }));
-      const embedded: EmbeddedPostgres = await startEmbeddedPostgres({ explicitDir: tempDir, fallbackFrom: tempDir, log: { info: log, error: log } });
-      cleanups.push(() => embedded.stop());
+      const quiet = { info: () => undefined, error: log };
+      let embedded: EmbeddedPostgres = await startEmbeddedPostgres({ explicitDir: tempDir, fallbackFrom: tempDir, log: quiet });
+      if (options.pgStatStatements) {
+        // The library must be preloaded at server start; the embedded server's flags live in
+        // src/, so the bench sets it in postgresql.auto.conf and starts the server again.
+        await sql(embedded.url, "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
+        await sql(embedded.url, "ALTER SYSTEM SET pg_stat_statements.track = 'all'");
+        await embedded.stop();
+        embedded = await startEmbeddedPostgres({ explicitDir: tempDir, fallbackFrom: tempDir, log: quiet });
+      }
+      const started = embedded;
+      cleanups.push(() => started.stop());
       databaseUrl = embedded.url;
     } else {
       log('using the database at DATABASE_URL');
+    }
+    let pgStatStatements = false;
+    if (options.pgStatStatements) {
+      try {
+        await sql(databaseUrl, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+        await sql(databaseUrl, 'SELECT pg_stat_statements_reset()');
+        pgStatStatements = true;
+      } catch (error) {
+        log(`pg_stat_statements is not available (${(error as Error).message}); the table and function statistics will be shown instead`);
+      }
     }
 
     const db: Database = createDatabase(databaseUrl, 2);
@@ -65,24 +105,57 @@ export async function startStack(log: (message: string) => void, options: StackO
       await db.destroy();
     }
 
-    const port = await freePort();
-    const server = startServer(databaseUrl, port, adminPassword, options.serverNodeArgs ?? []);
-    cleanups.push(() => stopServer(server, log));
-    const baseUrl = `http://127.0.0.1:${port}`;
-    await waitForHealth(baseUrl, server);
-    log(`API server (pid ${server.pid}) ready at ${baseUrl}`);
-    return { databaseUrl, baseUrl, adminPassword, serverPid: server.pid, close };
+    let servers: ChildProcess[] = [];
+    const stopAll = async () => {
+      const stopping = servers;
+      servers = [];
+      await Promise.all(stopping.map((server) => stopServer(server, log)));
+    };
+    cleanups.push(stopAll);
+    const stack: Stack = {
+      databaseUrl,
+      baseUrl: '',
+      baseUrls: [],
+      adminPassword,
+      serverPids: [],
+      pgStatStatements,
+      close,
+      async restartServers(count: number) {
+        await stopAll();
+        const ports = await Promise.all(Array.from({ length: count }, () => freePort()));
+        servers = ports.map((port) => startServer(databaseUrl!, port, adminPassword, options.serverNodeArgs ?? [], options.serverEnv ?? {}));
+        const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+        await Promise.all(urls.map((url, i) => waitForHealth(url, servers[i]!)));
+        stack.baseUrls = urls;
+        stack.baseUrl = urls[0]!;
+        stack.serverPids = servers.map((s) => s.pid!);
+        stack.serverPid = servers[0]!.pid;
+        log(`API server${count > 1 ? 's' : ''} (pid ${stack.serverPids.join(', ')}) ready at ${urls.join(', ')}`);
+      },
+    };
+    await stack.restartServers(options.servers ?? 1);
+    return stack;
   } catch (error) {
     await close();
     throw error;
   }
 }
 
+async function sql(url: string, text: string): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Exactly `npm start`: the same entry point and loader, told where the database is. */
-function startServer(databaseUrl: string, port: number, adminPassword: string, nodeArgs: string[]): ChildProcess {
+function startServer(databaseUrl: string, port: number, adminPassword: string, nodeArgs: string[], extraEnv: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/server.ts'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ADMIN_PASSWORD: adminPassword },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...extraEnv, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ADMIN_PASSWORD: adminPassword },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }
