@@ -26,6 +26,7 @@ export const APP_PATHS = [
   '/fee-rate',
   '/draft-budget',
   '/members-units',
+  '/reconciliation',
   '/repairs',
   '/report-repair',
   '/challenges',
