@@ -1,8 +1,8 @@
 import { assert } from '../shared/errors.js';
 import type { Database, Tx } from './database.js';
 
-const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
-const MAX_ATTEMPTS = 5;
+export const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock detected
+export const MAX_ATTEMPTS = 5;
 
 /**
  * Runs `work` in a READ COMMITTED transaction, retrying it whole when PostgreSQL reports a
@@ -29,6 +29,17 @@ export async function inTransaction<T>(db: Database, work: (tx: Tx) => Promise<T
 }
 
 const commitCallbacks = new WeakMap<object, Array<() => void>>();
+
+/**
+ * Gives `handle`, a handle on a transaction `inTransaction` opened, a list of its own for
+ * `afterCommit`: a batch of work sharing one transaction (community-transaction.ts) keeps
+ * each item's callbacks apart, to run only those of the items that were kept.
+ */
+export function commitCallbacksOf(handle: Tx): Array<() => void> {
+  const callbacks: Array<() => void> = [];
+  commitCallbacks.set(handle, callbacks);
+  return callbacks;
+}
 
 /**
  * Runs `callback` once the transaction commits (never if it rolls back). The transaction must

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database, Executor, Tx } from '../../db/database.js';
-import { inTransaction } from '../../db/transaction.js';
+import { inCommunityTransaction } from '../../db/community-transaction.js';
 import { AppError } from '../../shared/errors.js';
 import * as repo from './idempotency.repository.js';
 
@@ -42,11 +42,16 @@ function stableJson(value: unknown): string {
  * replays the stored answer; if the first request failed (rolled back), the key was never
  * claimed and the retry does the work. Only successful answers are stored.
  * Without a key, `work` simply runs in a transaction.
+ *
+ * Either way the transaction is the community's batched one (community-transaction.ts): the
+ * money writes of a community that arrive together share one transaction and one commit, each
+ * in a savepoint of its own. Two requests with one key in one batch are still one: the second
+ * sees the first's claim and answer in the shared transaction and replays it.
  */
 export async function runOnce<T>(db: Database, scope: IdempotencyScope, work: (tx: Tx) => Promise<Outcome<T>>): Promise<Outcome<T>> {
   const key = scope.key;
-  if (key === undefined) return inTransaction(db, work);
-  return inTransaction(db, async (tx) => {
+  if (key === undefined) return inCommunityTransaction(db, scope.communityId, work);
+  return inCommunityTransaction(db, scope.communityId, async (tx) => {
     if (!(await repo.claimKey(tx, scope.communityId, key, scope.fingerprint))) return replay<T>(tx, scope.communityId, key, scope.fingerprint);
     const outcome = await work(tx);
     await repo.storeAnswer(tx, scope.communityId, key, outcome.status, JSON.stringify(outcome.body));

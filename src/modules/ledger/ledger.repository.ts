@@ -91,7 +91,7 @@ export interface IncomeItem {
 
 /**
  * Records incomes and their entries, in the order given, in one statement: one round trip
- * and one hold of the community's locks for the whole batch (see ledger.group-commit.ts).
+ * and one hold of the community's locks for the whole batch (see src/db/group-commit.ts).
  * It locks like `postEntry`, so it too demands the caller's transaction.
  */
 export async function insertIncomes(tx: LedgerTx, communityId: string, items: IncomeItem[]): Promise<Posted[]> {

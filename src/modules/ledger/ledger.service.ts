@@ -9,7 +9,7 @@ import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
 import { requireAdministrator, requireRole, type CommunitiesService } from '../communities/communities.service.js';
 import { runOnce, type Idempotency, type Outcome } from '../idempotency/idempotency.service.js';
 import { toDraft, translatePostError, type PostRequest } from './ledger.drafts.js';
-import { createGroupCommit } from './ledger.group-commit.js';
+import { createGroupCommit } from '../../db/group-commit.js';
 import { incomeOf, incomeRefusal } from './ledger.income.js';
 import { journalStream, type PayeesOf } from './ledger.journal.js';
 import * as feedRepo from './ledger.feed.repository.js';

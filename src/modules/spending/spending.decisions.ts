@@ -1,5 +1,5 @@
 import type { Database, Executor, Tx } from '../../db/database.js';
-import { inTransaction } from '../../db/transaction.js';
+import { inCommunityTransaction } from '../../db/community-transaction.js';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError, assert, invalidState, notFound } from '../../shared/errors.js';
 import { formatMoney, formatYuan } from '../../shared/money.js';
@@ -37,7 +37,7 @@ export function createDecisions({ db, ledger, communities, body }: SpendingDeps)
   return {
     async approve(communityId: string, principal: Principal, id: string, input: ApprovalBody): Promise<SpendRequest> {
       const member = await keyHolder(communityId, principal, id, input.signingPassword);
-      return inTransaction(db, async (tx) => {
+      return inCommunityTransaction(db, communityId, async (tx) => {
         const row = await lockForChange(tx, ledger, communityId, id);
         if (await repo.findDecision(tx, communityId, id, member.userId)) throw alreadyDecided();
         if (row.status !== 'pending') throw invalidState(`This request is ${row.status}; only a pending request is approved`);
@@ -73,7 +73,7 @@ export function createDecisions({ db, ledger, communities, body }: SpendingDeps)
     async reject(communityId: string, principal: Principal, id: string, input: RejectionBody): Promise<SpendRequest> {
       const member = await keyHolder(communityId, principal, id, input.signingPassword);
       const reason = input.reason.trim();
-      return inTransaction(db, async (tx) => {
+      return inCommunityTransaction(db, communityId, async (tx) => {
         const row = await lockForChange(tx, ledger, communityId, id);
         if (await repo.findDecision(tx, communityId, id, member.userId)) throw alreadyDecided();
         if (row.status !== 'pending' && row.status !== 'approved') {

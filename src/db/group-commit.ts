@@ -1,5 +1,5 @@
-import { unavailable } from '../../shared/errors.js';
-import { metrics } from '../../shared/metrics.js';
+import { unavailable } from '../shared/errors.js';
+import { metrics } from '../shared/metrics.js';
 
 /**
  * Group commit: work for one key (a community) that arrives while a batch for that key is

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGroupCommit } from '../src/modules/ledger/ledger.group-commit.js';
+import { createGroupCommit } from '../src/db/group-commit.js';
 import { setupCommunity, startHarness, type Harness } from './support/harness.js';
 import { expectProblem } from './support/problems.js';
 
