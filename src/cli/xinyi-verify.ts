@@ -21,7 +21,9 @@
  *   5. With --since, reads the checkpoint you saved last time (say, last month) and asks the
  *      server for a consistency proof: a few hashes showing that today's tree is last month's
  *      tree with entries added at the end, nothing changed, removed or reordered.
- *   6. With --save, keeps today's checkpoint in a file for next time.
+ *   6. With --entry <seq> (say, the entry of your own fee payment), shows that entry and checks
+ *      the server's inclusion proof: the few hashes that lead from it to the signed root.
+ *   7. With --save, keeps today's checkpoint in a file for next time.
  *
  * It exits 0 only when everything holds; 1 when something does not (it says what); 2 when it
  * could not check at all (a network error, a refused token, a bad argument).
@@ -35,7 +37,7 @@ import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Decimal } from 'decimal.js';
-import { bytesEqual, leafHash, rootOf, verifyConsistency } from '../shared/merkle.js';
+import { bytesEqual, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../shared/merkle.js';
 import { fromBase64, openCheckpoint, parseVerifierKey, toBase64, type Checkpoint, type VerifierKey } from '../shared/signed-note.js';
 import { LeafFormatError, parseLeaf, type LeafEntry } from './ledger-leaf.js';
 
@@ -52,6 +54,7 @@ const USAGE = `用法 (usage): xinyi-verify <服务器地址 baseUrl> <小区编
   --since <文件>        上次保存的公证 (checkpoint)：证明今天的账本是它的延续
   --save <文件>         校验全部通过后，把今天的公证保存到文件，下次用 --since 比对
   --key <公钥>          您从别处（如公示纸）抄下的公证公钥 (verifier key)，要求服务器的与之相同
+  --entry <序号>        显示这一条（如您自己的缴费）并核对它的包含证明 (inclusion proof)；可重复
   -h, --help            显示本说明
 
 退出码 (exit code)：0 全部校验通过；1 有不一致；2 无法完成校验（网络、令牌、参数）。`;
@@ -163,6 +166,8 @@ interface Books {
   leafHashes: Uint8Array[];
   /** Debits minus credits per account, over the entries up to `balancesAtSeq`. */
   sums: Map<string, Exact>;
+  /** The entries asked for with --entry, as shown. */
+  wanted: Map<number, EntryJson>;
 }
 
 /** The leaf must say exactly what the JSON shows; returns the first field that differs. */
@@ -180,7 +185,16 @@ function differenceBetween(leaf: LeafEntry, entry: EntryJson, communityId: strin
     ['记账时间 recordedAt', leaf.recordedAt, entry.recordedAt],
     ['冲销 reverses', reverses, entry.reverses],
     ['前一条哈希 prevHash', leaf.prevHash, entry.prevHash],
-    ['分录 postings', JSON.stringify(leaf.postings), JSON.stringify(entry.postings.map(({ account, debit, credit }) => ({ account, debit, credit })))],
+    ['分录笔数 postings', leaf.postings.length, entry.postings.length],
+    ...leaf.postings.flatMap((p, i): [string, unknown, unknown][] => {
+      const shown = entry.postings[i];
+      const line = `第 ${i + 1} 笔分录 ${p.account}`;
+      return [
+        [`${line} 的科目`, p.account, shown?.account],
+        [`${line} 的借方`, p.debit, shown?.debit],
+        [`${line} 的贷方`, p.credit, shown?.credit],
+      ];
+    }),
   ];
   const differing = pairs.find(([, inLeaf, shown]) => inLeaf !== shown);
   return differing ? `${differing[0]}：原文是 ${String(differing[1])}，页面显示 ${String(differing[2])}` : null;
@@ -188,10 +202,10 @@ function differenceBetween(leaf: LeafEntry, entry: EntryJson, communityId: strin
 
 /**
  * Pages through every entry (oldest first) and checks each one as it arrives, so that a
- * community with a million entries needs only their 32-byte leaf hashes in memory.
+ * community with a million entries needs only their leaf hashes (32 bytes) and ids in memory.
  */
-async function readBooks(api: Server, communityId: string, balancesAtSeq: number, problems: Problems): Promise<Books> {
-  const books: Books = { count: 0, postingsSummed: 0, leafHashes: [], sums: new Map() };
+async function readBooks(api: Server, communityId: string, balancesAtSeq: number, wanted: number[], problems: Problems): Promise<Books> {
+  const books: Books = { count: 0, postingsSummed: 0, leafHashes: [], sums: new Map(), wanted: new Map() };
   const ids: string[] = [];
   let prevHash = GENESIS_HASH;
   const path = `/v1/communities/${encodeURIComponent(communityId)}/entries`;
@@ -236,6 +250,7 @@ async function readBooks(api: Server, communityId: string, balancesAtSeq: number
       }
 
       books.leafHashes.push(leafHash(leafBytes, sha256));
+      if (wanted.includes(entry.seq)) books.wanted.set(entry.seq, entry);
       ids.push(entry.id);
       books.count++;
     }
@@ -306,6 +321,11 @@ function report(ok: boolean, line: string, problems: string[] = []): void {
   if (!ok) failures++;
 }
 
+/** Reports a check that gathered its problems as it went: the ok line, or the fail line and the problems. */
+function tally(found: string[], okLine: string, failLine: string): void {
+  report(found.length === 0, found.length === 0 ? okLine : `${failLine}（${found.length} 处）`, found);
+}
+
 /** Runs a check that either holds or throws Mismatch, and reports it. */
 async function step<T>(okLine: (value: T) => string, failLine: string, run: () => Promise<T>): Promise<T | undefined> {
   try {
@@ -332,6 +352,7 @@ function options(argv: string[]) {
       since: { type: 'string' },
       save: { type: 'string' },
       key: { type: 'string' },
+      entry: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -339,7 +360,11 @@ function options(argv: string[]) {
   if (positionals.length !== 2) throw new CannotCheck(`需要服务器地址和小区编号两个参数\n\n${USAGE}`);
   const [baseUrl, communityId] = positionals as [string, string];
   if (!/^https?:\/\//.test(baseUrl)) throw new CannotCheck(`服务器地址应以 http:// 或 https:// 开头：${baseUrl}`);
-  return { baseUrl, communityId, token: values.token ?? process.env.XINYI_TOKEN, since: values.since, save: values.save, key: values.key };
+  const entries = (values.entry ?? []).map((text) => {
+    if (!/^[1-9][0-9]{0,14}$/.test(text)) throw new CannotCheck(`--entry 应是条目的序号 (seq)，如 5：${text}`);
+    return Number(text);
+  });
+  return { baseUrl, communityId, token: values.token ?? process.env.XINYI_TOKEN, since: values.since, save: values.save, key: values.key, entries };
 }
 
 function readSaved(file: string): string {
@@ -384,20 +409,17 @@ export async function verify(argv: string[]): Promise<number> {
   // Steps 2 and 3: the balances at one instant, then every entry.
   const { accounts, seq: balancesAtSeq } = await accountsAtOneInstant(api, communityId);
   const problems = new Problems();
-  const books = await readBooks(api, communityId, balancesAtSeq, problems);
-  report(
-    problems.of('entries').length === 0,
-    `账本条目 (entries)：${books.count} 条，每条的原文 (leaf) 与页面显示一致，SHA-256 与其哈希一致`,
-    problems.of('entries'),
-  );
-  report(problems.of('chain').length === 0, `哈希链 (hash chain)：${books.count} 条从创世哈希 (64 个 0) 起首尾相接，序号连续`, problems.of('chain'));
-  report(problems.of('balanced').length === 0, `借贷平衡：${books.count} 条每条借方合计等于贷方合计`, problems.of('balanced'));
-  if (books.count < balancesAtSeq) problems.add('balances', `余额包含到第 ${balancesAtSeq} 条，但服务器只给出 ${books.count} 条`);
+  const books = await readBooks(api, communityId, balancesAtSeq, args.entries, problems);
+  const n = books.count;
+  tally(problems.of('entries'), `账本条目 (entries)：${n} 条，每条的原文 (leaf) 与页面显示一致，SHA-256 与其哈希一致`, `账本条目 (entries)：${n} 条中有与原文 (leaf) 或哈希不符的`);
+  tally(problems.of('chain'), `哈希链 (hash chain)：${n} 条从创世哈希 (64 个 0) 起首尾相接，序号连续`, '哈希链 (hash chain)：链条断了');
+  tally(problems.of('balanced'), `借贷平衡：${n} 条每条借方合计等于贷方合计`, '借贷平衡：有条目借贷不等');
+  if (n < balancesAtSeq) problems.add('balances', `余额包含到第 ${balancesAtSeq} 条，但服务器只给出 ${n} 条`);
   checkBalances(accounts, books.sums, problems);
-  report(
-    problems.of('balances').length === 0,
-    `科目余额 (balances)：${accounts.length} 个科目的余额由前 ${balancesAtSeq} 条的 ${books.postingsSummed} 笔分录重新计算，与显示一致`,
+  tally(
     problems.of('balances'),
+    `科目余额 (balances)：${accounts.length} 个科目的余额由前 ${balancesAtSeq} 条的 ${books.postingsSummed} 笔分录重新计算，与显示一致`,
+    '科目余额 (balances)：显示的余额与由分录重新计算的不符',
   );
 
   // Step 4: the tree over the first `size` leaves has the signed root.
@@ -423,6 +445,15 @@ export async function verify(argv: string[]): Promise<number> {
         await proveExtends(api, c, old, checkpoint, books.leafHashes);
         return old;
       },
+    );
+  }
+
+  // Step 6: the entries the owner cares about, each proved to be under the signed root.
+  for (const seq of checkpoint ? args.entries : []) {
+    await step(
+      (entry) => `包含证明 (inclusion)：第 ${seq} 条在公证的 ${checkpoint!.size} 条之中 —— ${describe(entry)}`,
+      `包含证明 (inclusion)：第 ${seq} 条`,
+      () => proveIncluded(api, c, seq, checkpoint!, books),
     );
   }
 
@@ -459,6 +490,29 @@ async function proveExtends(api: Server, c: string, old: Checkpoint, now: Checkp
   }
   const oldRoot = treeRoot(leafHashes.slice(0, old.size));
   if (!bytesEqual(oldRoot, old.root)) throw new Mismatch(`今天下载的前 ${old.size} 条算出的根哈希与保存的公证不同：此前的账目被改过`);
+}
+
+/** Checks the server's inclusion proof of entry `seq` against the leaf downloaded today and the signed root. */
+async function proveIncluded(api: Server, c: string, seq: number, checkpoint: Checkpoint, books: Books): Promise<EntryJson> {
+  const entry = books.wanted.get(seq);
+  if (!entry || seq > checkpoint.size) throw new Mismatch(`公证只包含前 ${checkpoint.size} 条，服务器给出 ${books.count} 条`);
+  const proof = await api.json<{ leafIndex: number; treeSize: number; hashes: string[] }>(
+    `${c}/ledger/proof/inclusion?seq=${seq}&treeSize=${checkpoint.size}`,
+  );
+  const hashes = proof.hashes.map(fromBase64);
+  const holds =
+    proof.leafIndex === seq - 1 &&
+    proof.treeSize === checkpoint.size &&
+    hashes.every((h) => h !== null) &&
+    verifyInclusion(seq - 1, checkpoint.size, books.leafHashes[seq - 1]!, hashes as Uint8Array[], checkpoint.root, sha256);
+  if (!holds) throw new Mismatch('服务器给出的包含证明不成立：这一条不在公证的账本里');
+  return entry;
+}
+
+/** One entry in a line: its time, memo and postings (借 debit, 贷 credit). */
+function describe(entry: EntryJson): string {
+  const lines = entry.postings.map((p) => (new Exact(p.debit).isZero() ? `${p.account} 贷 ${p.credit}` : `${p.account} 借 ${p.debit}`));
+  return `${entry.occurredAt} ${entry.kind}「${entry.memo}」 ${lines.join(' / ')}`;
 }
 
 /** Node's SHA-256, much faster than the portable one the shared functions default to. */

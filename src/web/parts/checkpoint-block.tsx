@@ -47,7 +47,7 @@ export function CheckpointBlock({ note, key, checkpoint }: SignedCheckpoint) {
       {checkpoint ? (
         <>
           <p>此根哈希锁定截至公示时的全部 {checkpoint.size} 条账目：其中任何一笔被改动、删除或调换，根哈希都会不同。</p>
-          <dl class="checkpoint-facts">
+          <dl class="facts">
             <div>
               <dt>账本来源</dt>
               <dd class="digest">{checkpoint.origin}</dd>
