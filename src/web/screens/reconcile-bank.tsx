@@ -74,7 +74,7 @@ function Summary({ r }: { r: Reconciliation }) {
             银行流水余额比账本余额{difference > 0n ? '多' : '少'} <Money amount={fromFen(difference < 0n ? -difference : difference)} />。
           </p>
         ) : (
-          <p class="small">两边余额相同。</p>
+          <p class="small">两边余额相同{r.matchesBank ? '，每一笔收支都已对上。' : '，但有收支没有对上（见下）。'}</p>
         )}
         {!r.matchesBank ? (
           <p class="small muted">
@@ -188,7 +188,7 @@ function UploadStatement({ onUploaded }: { onUploaded: () => void }) {
   return (
     <Card title="上传银行流水">
       <form class="form" onSubmit={onSubmit} noValidate>
-        <Field id="statement-file" label="银行流水文件（CSV）" hint="从网银导出共管账户流水，第一行为表头 date,amount,direction,counterparty,reference,balance，UTF-8 编码。" error={missing}>
+        <Field id="statement-file" label="银行流水文件（CSV）" hint="从网银导出共管账户的流水，另存为 UTF-8 编码的 CSV 文件。" error={missing}>
           <input
             id="statement-file"
             type="file"
@@ -197,8 +197,11 @@ function UploadStatement({ onUploaded }: { onUploaded: () => void }) {
             onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0])}
           />
         </Field>
+        <p class="small muted statement-format">
+          第一行为表头 <code>date,amount,direction,counterparty,reference,balance</code>；每行一笔：日期（2026-11-23）、金额、in 收入或 out 支出、对方户名、凭证号（可空）、该笔之后的余额。
+        </p>
         {upload.error ? (
-          <div class="problem" role="alert" data-testid="upload-problem">
+          <div class="problem statement-format" role="alert" data-testid="upload-problem">
             <p>{statementProblem(upload.error)}</p>
             <p class="small">整份流水都没有保存，请改正后重新上传。</p>
           </div>
