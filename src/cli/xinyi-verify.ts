@@ -68,6 +68,8 @@ class CannotCheck extends Error {}
 // Talking to the server: plain GETs, JSON or text, every failure said in words.
 // ---------------------------------------------------------------------------------------------
 
+// The shapes of the answers are written out here rather than imported from the server's
+// schemas: the verifier takes nothing of the server's on trust, its types included.
 interface EntryJson {
   seq: number;
   id: string;
@@ -114,7 +116,8 @@ function server(baseUrl: string, token: string | undefined) {
       }
       const hint =
         response.status === 401 ? '：令牌无效或已过期，请用 --token 提供有效的登录令牌' :
-        response.status === 404 ? '：没有这个小区，或您不是它的成员' : '';
+        response.status === 404 && url.pathname.startsWith('/v1/communities/') ? '：没有这个小区，或您不是它的成员' :
+        response.status === 404 ? '：服务器没有这个接口，可能不支持可验证账本' : '';
       throw new CannotCheck(`服务器对 GET ${url.pathname} 答复 ${response.status}${hint}${detail ? `（${detail}）` : ''}`);
     }
     return response;
@@ -376,6 +379,7 @@ function readSaved(file: string): string {
 }
 
 export async function verify(argv: string[]): Promise<number> {
+  failures = 0;
   const args = options(argv);
   if (!args) {
     console.log(USAGE);
@@ -540,7 +544,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Run when started as a script (npm run verify); the bin launcher calls main() itself.
-if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = await main(process.argv.slice(2));
+/** True when node was started on this very file (npm run verify), not when it is imported. */
+function startedAsScript(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
 }
+
+// The bin launcher (scripts/xinyi-verify.mjs) imports this file and calls main() itself.
+if (startedAsScript()) process.exitCode = await main(process.argv.slice(2));
