@@ -30,6 +30,7 @@ import { repairsRoutes } from './modules/repairs/repairs.routes.js';
 import { challengesRoutes } from './modules/challenges/challenges.routes.js';
 import { votesRoutes } from './modules/votes/votes.routes.js';
 import { surveysRoutes } from './modules/surveys/surveys.routes.js';
+import { transparencyRoutes } from './modules/transparency/transparency.routes.js';
 import { paymentsRoutes } from './modules/payments/payments.routes.js';
 import { reconciliationRoutes } from './modules/reconciliation/reconciliation.routes.js';
 import { registerSessions } from './modules/sessions/sessions.routes.js';
@@ -150,6 +151,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // the feed within a few seconds whether or not anyone reads the vote.
   const stopVoteSweep = services.votes.startSweep(VOTE_SWEEP_MS, app.log);
   app.addHook('onClose', async () => stopVoteSweep());
+  // Every process appends committed entries to the communities' transparency logs (woken by
+  // its own commits, and sweeping for everyone else's); the head lock keeps one at a time.
+  const stopAppending = services.transparency.start({
+    warn: (message, error) => app.log.warn({ err: error }, message),
+    error: (message) => app.log.error(message),
+  });
+  app.addHook('onClose', () => stopAppending());
   app.decorateRequest('principal', null as never);
   app.addHook('onRequest', authenticate(tokens));
   app.addHook('preValidation', refuseNulCharacters);
@@ -160,6 +168,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(authRoutes);
   await app.register(communitiesRoutes);
   await app.register(ledgerRoutes);
+  await app.register(transparencyRoutes);
   await app.register(feedRoutes);
   await app.register(budgetsRoutes);
   await app.register(spendingRoutes);

@@ -32,6 +32,12 @@ const Environment = Type.Object({
   MAX_STREAMS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000 }),
   /** `production` turns the simulated payment provider off unless PAYMENTS_SIMULATED says otherwise. */
   NODE_ENV: Type.Optional(Type.String()),
+  /**
+   * The host that names the transparency key and starts every checkpoint's origin
+   * (`<host>/<community id>`); unset, the machine's host name. Fixed on first start: the
+   * database keeps the first value.
+   */
+  TRANSPARENCY_ORIGIN: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9.-]{1,253}$' })),
   /** `1` runs the simulated WeChat Pay in-process, `0` never; unset, on unless NODE_ENV=production. */
   PAYMENTS_SIMULATED: Type.Optional(Type.Enum(['0', '1'])),
   /** WeChat Pay API v3: the merchant, the platform key that signs notifications, the APIv3 key. */

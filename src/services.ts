@@ -1,5 +1,5 @@
 import type { Config } from './config.js';
-import { createChangeSignal } from './db/change-signal.js';
+import { createChangeSignal, type ChangeSignal } from './db/change-signal.js';
 import type { Database } from './db/database.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import type { Tokens } from './modules/auth/auth.tokens.js';
@@ -18,10 +18,20 @@ import { createReconciliationService } from './modules/reconciliation/reconcilia
 import { createSpendingService } from './modules/spending/spending.service.js';
 import { createVotesService } from './modules/votes/votes.service.js';
 import { createSurveysService } from './modules/surveys/surveys.service.js';
+import { createTransparencyService } from './modules/transparency/transparency.service.js';
 
 /** The composition root: every service built once, each handed only what it needs. */
 export function createServices(db: Database, config: Config, tokens: Tokens) {
-  const signal = createChangeSignal(db);
+  const changes = createChangeSignal(db);
+  // A commit the feed hears of also wakes this process's transparency appender (after the
+  // commit, like the feed: the posting transaction itself does no work for the log).
+  const signal: ChangeSignal = {
+    touched: (communityId) => {
+      changes.touched(communityId);
+      transparency.wake(communityId);
+    },
+    close: () => changes.close(),
+  };
   const auth = createAuthService(db, tokens, config);
   const directory = createCommunityDirectory(db, auth);
   const ledger = createLedgerService(db, signal, directory);
@@ -45,7 +55,8 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
   const feed = createFeedService(db, { tokens, ledger, auth, communities });
   const budgets = createBudgetsService(db, ledger, communities);
   const challenges = createChallengesService(db, { communities, evidence, ledger, spending, budgets });
-  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, repairs, challenges, payments, reconciliation, votes, surveys, tokens, signal };
+  const transparency = createTransparencyService(db, { ledger, communities, host: config.TRANSPARENCY_ORIGIN });
+  return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, repairs, challenges, payments, reconciliation, votes, surveys, transparency, tokens, signal };
 }
 
 export type Services = ReturnType<typeof createServices>;

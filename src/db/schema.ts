@@ -13,6 +13,7 @@ import type { SessionsTables } from '../modules/sessions/sessions.tables.js';
 import type { SpendingTables } from '../modules/spending/spending.tables.js';
 import type { VotesTables } from '../modules/votes/votes.tables.js';
 import type { SurveysTables } from '../modules/surveys/surveys.tables.js';
+import type { TransparencyTables } from '../modules/transparency/transparency.tables.js';
 
 /**
  * The whole database as Kysely sees it, composed from the tables each module owns and
@@ -36,4 +37,5 @@ export type DB = AuthTables &
   PaymentsTables &
   ReconciliationTables &
   VotesTables &
-  SurveysTables;
+  SurveysTables &
+  TransparencyTables;

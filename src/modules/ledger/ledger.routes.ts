@@ -19,7 +19,7 @@ import {
 } from './ledger.schemas.js';
 
 export async function ledgerRoutes(app: App): Promise<void> {
-  const { ledger, spending } = app.services;
+  const { ledger, spending, transparency } = app.services;
   const tags = ['ledger'];
 
   app.get(
@@ -124,7 +124,7 @@ export async function ledgerRoutes(app: App): Promise<void> {
         response: { 200: Verification, ...problems(400, 401, 404) },
       },
     },
-    async (request) => ledger.verify(request.params.cid, request.principal, { full: request.query.full === true }),
+    async (request) => ledger.verify(request.params.cid, request.principal, { full: request.query.full === true, progress: transparency.verification }),
   );
 
   app.get(

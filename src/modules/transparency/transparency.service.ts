@@ -1,0 +1,138 @@
+import os from 'node:os';
+import type { Database } from '../../db/database.js';
+import { assert, validationFailed } from '../../shared/errors.js';
+import { consistencyRanges, inclusionRanges, nodesOf, proofFromNodes, type NodeId } from '../../shared/merkle.js';
+import type { Principal } from '../auth/auth.service.js';
+import type { CommunitiesService } from '../communities/communities.service.js';
+import type { LedgerService, VerificationProgress } from '../ledger/ledger.service.js';
+import { createAppender, nodeSha256, startAppending } from './transparency.appender.js';
+import * as repo from './transparency.repository.js';
+import type { ConsistencyProof, InclusionProof } from './transparency.schemas.js';
+import { loadSigner, type Signer } from './transparency.signer.js';
+
+/** How often each process looks for trees behind their ledgers (commits it did not signal). */
+const SWEEP_MS = 2_000;
+/** How long a wake-up waits for more commits of the same community, to append them together. */
+const COALESCE_MS = 20;
+/** Batches a request may append itself before answering (2,000 leaves each). */
+const REQUEST_BATCHES = 3;
+/** How long a request waits for another appender's transaction on the same tree before answering with what is stored. */
+const REQUEST_LOCK_WAIT_MS = 2_000;
+
+export interface TransparencyDeps {
+  ledger: Pick<LedgerService, 'leavesAfter'>;
+  communities: Pick<CommunitiesService, 'member'>;
+  /** TRANSPARENCY_ORIGIN; unset, the host name. Fixed on first start (transparency.signer.ts). */
+  host?: string | undefined;
+  log?: { warn(message: string, error?: unknown): void; error(message: string): void };
+}
+
+export type TransparencyService = ReturnType<typeof createTransparencyService>;
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+const key = (n: NodeId) => `${n.level}/${n.index}`;
+
+/**
+ * Each community's entries as an RFC 6962 Merkle tree with signed C2SP checkpoints (API.md,
+ * "Verifiable books"). The tree is kept beside the ledger, never in a posting transaction: an
+ * appender in every process (transparency.appender.ts) adds committed entries within moments;
+ * a request that finds the tree behind appends a bounded amount itself first, and otherwise
+ * answers with the latest stored checkpoint, which never claims an entry it does not cover.
+ */
+export function createTransparencyService(db: Database, deps: TransparencyDeps) {
+  // The app hands in its logger when it starts the background appender.
+  let logger = deps.log ?? { warn: (m: string, e?: unknown) => console.warn(m, e), error: (m: string) => console.error(m) };
+  const log = { warn: (m: string, e?: unknown) => logger.warn(m, e), error: (m: string) => logger.error(m) };
+  let background: ReturnType<typeof startAppending> | null = null;
+  const host = (deps.host ?? os.hostname()).toLowerCase();
+  // Read on first use, so that building the app (e.g. to write the OpenAPI document) needs no database.
+  let signerPromise: Promise<Signer> | undefined;
+  const signer = () =>
+    (signerPromise ??= loadSigner(db, host, (m) => log.warn(m)).catch((error: unknown) => {
+      signerPromise = undefined;
+      throw error;
+    }));
+  const appender = createAppender({ db, ledger: deps.ledger, signer, log });
+
+  /**
+   * The stored head, after a bounded catch-up when the tree may be behind what the request
+   * needs (`atLeast`, or always when not given); never waits for another process's appender.
+   */
+  async function currentHead(communityId: string, atLeast?: number): Promise<repo.HeadRow> {
+    const stored = await repo.readHead(db, communityId);
+    if (stored && atLeast !== undefined && atLeast <= stored.size) return stored;
+    await appender.catchUp(communityId, REQUEST_BATCHES, REQUEST_LOCK_WAIT_MS);
+    const head = await repo.readHead(db, communityId);
+    assert(head, 'a community has a transparency head once it is caught up');
+    return head;
+  }
+
+  /** The hashes of a proof from the stored nodes, in one read. */
+  async function proof(communityId: string, ranges: ReturnType<typeof inclusionRanges>, extra: NodeId[] = []) {
+    const wanted = [...extra, ...nodesOf(ranges)];
+    const stored = await repo.readNodes(db, communityId, wanted);
+    const read = (n: NodeId) => {
+      const hash = stored.get(key(n));
+      assert(hash, `node ${key(n)} of ${communityId} is stored`);
+      return hash;
+    };
+    return { hashes: proofFromNodes(ranges, read, nodeSha256), read };
+  }
+
+  const verification: VerificationProgress = {
+    read: async (communityId) => repo.readVerified(db, communityId),
+    save: (communityId, prefix) => repo.saveVerified(db, communityId, prefix),
+  };
+
+  return {
+    appender,
+    /** Where /ledger/verify remembers how far it last found the books right. */
+    verification,
+
+    /** Starts this process's background appender (woken by `wake`, and sweeping); returns its stop. */
+    start(processLog?: TransparencyDeps['log']): () => Promise<void> {
+      if (processLog) logger = processLog;
+      const started = startAppending(appender, { sweepMs: SWEEP_MS, coalesceMs: COALESCE_MS, listHeads: () => repo.listHeads(db), log });
+      background = started;
+      return async () => {
+        if (background === started) background = null;
+        await started.stop();
+      };
+    },
+
+    /** A commit of this community was signalled: the background appender (if started) appends it soon. */
+    wake(communityId: string): void {
+      background?.wake(communityId);
+    },
+
+    /** The verifier key of every checkpoint, in signed-note form. */
+    async verifierKey(): Promise<string> {
+      return (await signer()).verifierKey;
+    },
+
+    /** The community's latest signed checkpoint (a member's request). */
+    async checkpoint(communityId: string, principal: Principal): Promise<string> {
+      await deps.communities.member(communityId, principal);
+      return (await currentHead(communityId)).checkpoint;
+    },
+
+    async inclusionProof(communityId: string, principal: Principal, seq: number, treeSize: number): Promise<InclusionProof> {
+      await deps.communities.member(communityId, principal);
+      const head = await currentHead(communityId, treeSize);
+      if (treeSize < 1 || treeSize > head.size) throw validationFailed(`treeSize must be from 1 to the tree size, ${head.size}`);
+      if (seq < 1 || seq > treeSize) throw validationFailed(`seq must be among the first ${treeSize} entries`);
+      const leaf = { level: 0, index: seq - 1 };
+      const { hashes, read } = await proof(communityId, inclusionRanges(leaf.index, treeSize), [leaf]);
+      return { seq, leafIndex: leaf.index, treeSize, leafHash: b64(read(leaf)), hashes: hashes.map(b64) };
+    },
+
+    async consistencyProof(communityId: string, principal: Principal, from: number, to: number): Promise<ConsistencyProof> {
+      await deps.communities.member(communityId, principal);
+      const head = await currentHead(communityId, to);
+      if (to > head.size) throw validationFailed(`to must be at most the tree size, ${head.size}`);
+      if (from > to) throw validationFailed('from must be at most to');
+      const { hashes } = await proof(communityId, consistencyRanges(from, to));
+      return { from, to, hashes: hashes.map(b64) };
+    },
+  };
+}
