@@ -55,11 +55,16 @@ async function checkpointCoveringAll(): Promise<string> {
  * An owner's phone whose browser already remembers `saved` for this community, then signed in;
  * `prepare` sets up the page (its network routes) before the first visit.
  */
-async function ownerRemembering(saved: { key: string; checkpoint: string } | null, prepare?: (page: Page) => Promise<unknown>): Promise<Page> {
+async function ownerRemembering(
+  saved: { key: string; checkpoint: string } | null,
+  prepare?: (page: Page) => Promise<unknown>,
+  storage: Record<string, string> = {},
+): Promise<Page> {
   const page = await phone.newPage();
   await prepare?.(page);
   await page.goto(`${server.base}/`);
-  if (saved) await page.evaluate(([key, value]) => localStorage.setItem(key!, value!), [storageKey(), JSON.stringify(saved)]);
+  if (saved) storage = { ...storage, [storageKey()]: JSON.stringify(saved) };
+  await page.evaluate((entries) => entries.forEach(([key, value]) => localStorage.setItem(key, value)), Object.entries(storage));
   await page.getByLabel('用户名').fill(demo.owner.username);
   await page.getByLabel('密码', { exact: true }).fill(demo.owner.password);
   await page.getByLabel('密码', { exact: true }).press('Enter');
@@ -86,6 +91,7 @@ describe('信义家 witnesses the books', () => {
     const ok = page.getByTestId('witness-ok');
     await expect.poll(() => ok.textContent(), { timeout: 10_000 }).toBe(`账本已公证 · 第 ${sizeOf(first)} 条`);
     expect(JSON.parse((await remembered(page))!)).toEqual({ key, checkpoint: first });
+    expect(await page.evaluate(() => localStorage.getItem('xinyi.witness.key'))).toBe(key);
     expect(await page.getByTestId('witness-warning').count()).toBe(0);
     await phone.shot(page, 'witness-ok');
     expect(await phone.problemsAt360(page, '首页 (witness ok)')).toEqual([]);
@@ -148,6 +154,11 @@ describe('信义家 witnesses the books', () => {
     expect(await warning.textContent()).toContain('服务器的公证密钥与您上次看到的不同');
     expect(JSON.parse((await remembered(owner))!)).toEqual(saved);
     await phone.shot(owner, 'witness-key-changed');
+
+    // The key is pinned for the server as well: a community this browser never saw is held to it.
+    const fresh = await ownerRemembering(null, undefined, { 'xinyi.witness.key': other.vkey });
+    await fresh.getByTestId('witness-warning').waitFor({ timeout: 10_000 });
+    expect(await remembered(fresh)).toBeNull();
   });
 
   it('the 公示 prints the checkpoint: origin, size, root in hex and the signed note in monospace', async () => {

@@ -29,6 +29,8 @@ export type Witnessed =
   | { state: 'unknown' };
 
 const storageKey = (cid: string) => `xinyi.witness.${cid}`;
+/** One key signs every community's checkpoints: pinned once for the server, so a community seen for the first time is held to it too. */
+const PINNED_KEY = 'xinyi.witness.key';
 
 function load(cid: string): Saved | null {
   try {
@@ -42,8 +44,17 @@ function load(cid: string): Saved | null {
 function save(cid: string, saved: Saved): void {
   try {
     localStorage.setItem(storageKey(cid), JSON.stringify(saved));
+    if (localStorage.getItem(PINNED_KEY) === null) localStorage.setItem(PINNED_KEY, saved.key);
   } catch {
     // Storage full or refused (private mode): the check still ran, it is just not remembered.
+  }
+}
+
+function readPinnedKey(): string | null {
+  try {
+    return localStorage.getItem(PINNED_KEY);
+  } catch {
+    return null;
   }
 }
 
@@ -71,8 +82,9 @@ export async function witness(cid: string): Promise<Witnessed> {
   }
   keyText = keyText.trim();
   const saved = load(cid);
+  const pinned = saved?.key ?? readPinnedKey();
   try {
-    if (saved && saved.key !== keyText) {
+    if (pinned !== null && pinned !== keyText) {
       throw new Warning('服务器的公证密钥与您上次看到的不同：可能换了密钥，也可能在向您展示另一本账。');
     }
     let key: VerifierKey;
