@@ -38,6 +38,7 @@ import type { BallotBody, CreateVoteBody, Vote } from '../modules/votes/votes.sc
 import type { PaymentOrder, PaymentOrderBody } from '../modules/payments/payments.schemas.js';
 import type { ResponseBody, Survey } from '../modules/surveys/surveys.schemas.js';
 import type { Reconciliation, StatementUpload } from '../modules/reconciliation/reconciliation.schemas.js';
+import type { ConsistencyProof } from '../modules/transparency/transparency.schemas.js';
 import type { Page, Problem } from '../shared/schemas.js';
 
 export type { Account, Budget, BudgetReport, Community, Entry, FeedItem, FeeSchedule, FeeSummary, Fund, Me, MemberResponse, SpendRequest, SpendRequestSummary, SpendStatus, Statement, Unit };
@@ -58,7 +59,6 @@ export type MemberPage = PageOf<typeof MemberResponse>;
 export type Arrears = Static<typeof ArrearsPage>;
 export type RepairPage = PageOf<typeof Repair>;
 export type ChallengePage = PageOf<typeof Challenge>;
-export type ConsistencyProof = { from: number; to: number; hashes: string[] };
 
 /** A refusal from the API, carrying its problem body. */
 export class ApiError extends Error {
