@@ -121,6 +121,20 @@ describe('forged tokens are refused', () => {
     const [header, , signature] = fresh.split('.');
     problem(await client(h.app, `${header}.${encode(expiredPayload)}.${signature}`).get(`/v1/communities/${community.id}/fund`), 401, 'unauthenticated');
   });
+
+  // A verified token is remembered until it expires (auth.tokens.ts): the memory must not
+  // outlive the token, nor let a stream token into the API.
+  it('a token that expires after it was accepted, and a stream token on the API', async () => {
+    const tokens = h.app.services.tokens;
+    const claims = decode(community.owner.token);
+    const shortLived = await tokens.issue({ userId: claims.sub, isPlatformAdmin: false }, 1);
+    expect((await client(h.app, shortLived).get(`/v1/communities/${community.id}/fund`)).status).toBe(200);
+    const stream = await tokens.issue({ userId: claims.sub, isPlatformAdmin: false }, 60, 'stream');
+    await expect(tokens.verify(stream, 'stream')).resolves.toMatchObject({ userId: claims.sub });
+    problem(await client(h.app, stream).get(`/v1/communities/${community.id}/fund`), 401, 'unauthenticated');
+    await new Promise((resolve) => setTimeout(resolve, (decode(shortLived).exp * 1000 - Date.now()) + 50));
+    problem(await client(h.app, shortLived).get(`/v1/communities/${community.id}/fund`), 401, 'unauthenticated');
+  });
 });
 
 describe('communities, members and units', () => {
