@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { PartOutcome } from './support/common.js';
 
 /**
@@ -37,23 +38,26 @@ async function main(): Promise<number> {
 
   const started = Date.now();
   console.log(`[bench] ${new Date().toISOString()}: parts ${chosen.join(', ')}`);
-  const results: Array<{ part: string; outcome?: PartOutcome; error?: unknown; seconds: number }> = [];
+  const results: Array<{ part: string; outcome?: PartOutcome; error?: unknown; seconds: number; at: string; load: string }> = [];
   for (const part of chosen) {
     const log = (m: string) => console.log(`[bench:${part}] ${m}`);
     const t0 = Date.now();
-    log(`--- ${part} ---`);
+    // Other work on the machine (the load average) decides much of what a part measures.
+    const at = new Date().toISOString();
+    const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+    log(`--- ${part} --- ${at}, load average ${load} on ${os.cpus().length} cores`);
     try {
       const run = await PARTS[part]!();
-      results.push({ part, outcome: await run(log), seconds: (Date.now() - t0) / 1000 });
+      results.push({ part, outcome: await run(log), seconds: (Date.now() - t0) / 1000, at, load });
     } catch (error) {
       console.error(`[bench:${part}] BROKE:`, error);
-      results.push({ part, error, seconds: (Date.now() - t0) / 1000 });
+      results.push({ part, error, seconds: (Date.now() - t0) / 1000, at, load });
     }
   }
 
   console.log(`\n========== summary (${((Date.now() - started) / 1000).toFixed(0)} s, finished ${new Date().toISOString()}) ==========`);
   for (const r of results) {
-    console.log(`\n[${r.part}] (${r.seconds.toFixed(0)} s)`);
+    console.log(`\n[${r.part}] (started ${r.at}, ${r.seconds.toFixed(0)} s; load average then ${r.load})`);
     if (r.outcome) console.log(r.outcome.summary.map((l) => `  ${l}`).join('\n'));
     else console.log(`  BROKE: ${String((r.error as Error)?.message ?? r.error)}`);
   }

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { api, createCommunity, login } from '../support/api.js';
-import { envNumber, fixed2, pgStatReport, pgStatReset, pooled, printChecks, reportProfiles, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
+import { envNumber, fixed2, pgStatReport, pgStatReset, pooled, printChecks, reportProfiles, scrapeMetrics, shedReasons, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
 import { drive, isOk, statusSummary, type Outcome, type Task } from '../support/driver.js';
 import { addUnits, billAll } from '../support/setup.js';
 import { quantile } from '../support/stats.js';
@@ -13,8 +13,8 @@ import { lastHotRate } from './hot.js';
 /**
  * Part 3, the city (`npm run bench:city`): BENCH_CITY_COMMUNITIES (1,000) communities, each
  * with its own manager, one billed unit and a funded fund, set up through the API beforehand
- * (BENCH_CITY_SETUP_CONCURRENCY communities at once, not measured). Then, for
- * BENCH_CITY_SECONDS (15), every community's manager writes at once on a keep-alive connection
+ * (BENCH_CITY_SETUP_CONCURRENCY (32) communities at once, not measured). Then, for
+ * BENCH_CITY_SECONDS (12), every community's manager writes at once on a keep-alive connection
  * of its own, in turn an income (1.23), a fee payment (10.00) and a spend request (12.34),
  * each the moment the previous one is answered, while one SSE subscriber per community
  * (GET …/feed/stream, opened after the setup's last item) reads its community's feed in a
@@ -33,8 +33,8 @@ import { lastHotRate } from './hot.js';
  * (503), and shedding is what bench:overload measures, not the write path.
  */
 const COMMUNITIES = envNumber('BENCH_CITY_COMMUNITIES', 1_000);
-const SECONDS = envNumber('BENCH_CITY_SECONDS', 15);
-const SETUP_CONCURRENCY = envNumber('BENCH_CITY_SETUP_CONCURRENCY', 16);
+const SECONDS = envNumber('BENCH_CITY_SECONDS', 12);
+const SETUP_CONCURRENCY = envNumber('BENCH_CITY_SETUP_CONCURRENCY', 32);
 const VERIFY = Math.min(COMMUNITIES, envNumber('BENCH_CITY_VERIFY', COMMUNITIES, { zeroAllowed: true }));
 const MAX_IN_FLIGHT = envNumber('BENCH_CITY_MAX_IN_FLIGHT', 2_000, { zeroAllowed: true });
 const DELIVERY_WAIT_MS = 60_000;
@@ -107,6 +107,7 @@ async function measure(stack: Stack, log: Log, keep: (child: ChildProcess) => vo
 
   await pgStatReset(stack.databaseUrl, stack.pgStatStatements);
   log(`driving ${COMMUNITIES} writers for ${SECONDS} s`);
+  const metricsBefore = await scrapeMetrics(base);
   const turns = new Array<number>(COMMUNITIES).fill(0);
   const result = await drive({
     connections: COMMUNITIES,
@@ -117,6 +118,7 @@ async function measure(stack: Stack, log: Log, keep: (child: ChildProcess) => vo
       return writeTask(base, c, kind, turns[worker]!);
     },
   });
+  const shed = shedReasons(metricsBefore, await scrapeMetrics(base));
   await pgStatReport(stack.databaseUrl, stack.pgStatStatements, log);
 
   const perCommunity = citizens.map(() => ({ ok: [] as Outcome[], all: 0 }));
@@ -128,7 +130,7 @@ async function measure(stack: Stack, log: Log, keep: (child: ChildProcess) => vo
   log('load done; waiting for every stream to hold its community\'s acknowledged writes');
   const delivered = await ask<StreamsReport>(streams, { type: 'await', expected: perCommunity.map((p) => p.ok.length), timeoutMs: DELIVERY_WAIT_MS });
   const checks = await cityBooks(stack, citizens, perCommunity.map((p) => p.ok), log);
-  return report(result.outcomes, result.seconds, perCommunity, delivered, checks);
+  return report(result.outcomes, result.seconds, perCommunity, delivered, checks, shed);
 }
 
 function writeTask(base: string, c: Citizen, kind: Kind, turn: number): Task {
@@ -171,7 +173,7 @@ async function cityBooks(stack: Stack, citizens: Citizen[], oks: Outcome[][], lo
   ];
 }
 
-function report(outcomes: Outcome[], seconds: number, perCommunity: { ok: Outcome[]; all: number }[], delivered: StreamsReport, checks: Check[]): PartOutcome {
+function report(outcomes: Outcome[], seconds: number, perCommunity: { ok: Outcome[]; all: number }[], delivered: StreamsReport, checks: Check[], shed: string): PartOutcome {
   const ok = outcomes.filter(isOk);
   const aggregate = ok.length / seconds;
   const p99s = perCommunity.filter((p) => p.ok.length > 0).map((p) => quantile(p.ok.map((o) => o.ms), 0.99));
@@ -187,7 +189,7 @@ function report(outcomes: Outcome[], seconds: number, perCommunity: { ok: Outcom
   }).join(', ');
   const summary = [
     `${COMMUNITIES} communities, one writer each (income, fee payment, spend request in turn), ${COMMUNITIES} SSE subscribers, ${seconds.toFixed(1)} s`,
-    `aggregate: ${ok.length} x 2xx = ${aggregate.toFixed(1)}/s (${kindLine}); non-2xx ${outcomes.length - ok.length}${outcomes.length > ok.length ? ` (${statusSummary(outcomes.filter((o) => !isOk(o)))})` : ''}`,
+    `aggregate: ${ok.length} x 2xx = ${aggregate.toFixed(1)}/s (${kindLine}); non-2xx ${outcomes.length - ok.length}${outcomes.length > ok.length ? ` (${statusSummary(outcomes.filter((o) => !isOk(o)))}; shed at the door by reason: ${shed}; other 503s waited over 3 s for a database connection or found a queue full)` : ''}`,
     `per community: 2xx min ${Math.min(...perCommunityCounts)}, median ${quantile(perCommunityCounts, 0.5)}, max ${Math.max(...perCommunityCounts)}; its own p99 (of so few requests, about its max): median community ${quantile(p99s, 0.5).toFixed(0)} ms, worst ${Math.max(...p99s).toFixed(0)} ms`,
     `SSE: ${delivered.received} items received of ${expectedItems} expected; ${delivered.exact}/${COMMUNITIES} streams exact, ${delivered.open}/${COMMUNITIES} open at the end, gaps ${delivered.gaps}, duplicates ${delivered.duplicates}, short ${delivered.short}, over ${delivered.over} (waited ${(delivered.waitedMs / 1000).toFixed(1)} s)`,
     hotRate === undefined

@@ -9,7 +9,7 @@ import { Money } from '../../src/shared/money.js';
  * Part 4, several API processes on one database (`npm run bench:processes`): for each count in
  * BENCH_PROCESS_COUNTS (1,2,4), that many `src/server.ts` processes (as `npm start` runs them,
  * the same DATABASE_URL, each on its own port) take the same income load for
- * BENCH_PROCESSES_SECONDS (8): BENCH_PROCESSES_CONNECTIONS (64) keep-alive connections, half on
+ * BENCH_PROCESSES_SECONDS (6): BENCH_PROCESSES_CONNECTIONS (64) keep-alive connections, half on
  * one hot community and half spread over BENCH_PROCESSES_COMMUNITIES (32) others, the
  * connections dealt round robin over the processes (so the hot community is written by every
  * process at once). Each count gets fresh communities; afterwards each community's fund must
@@ -21,7 +21,7 @@ import { Money } from '../../src/shared/money.js';
  * not how it would scale on more cores.
  */
 const COUNTS = (process.env.BENCH_PROCESS_COUNTS ?? '1,2,4').split(',').map((n) => Number(n.trim())).filter((n) => Number.isInteger(n) && n > 0);
-const SECONDS = envNumber('BENCH_PROCESSES_SECONDS', 8);
+const SECONDS = envNumber('BENCH_PROCESSES_SECONDS', 6);
 const CONNECTIONS = Math.max(2, Math.round(envNumber('BENCH_PROCESSES_CONNECTIONS', 64)));
 const SPREAD = envNumber('BENCH_PROCESSES_COMMUNITIES', 32);
 const AMOUNT = '1.23';

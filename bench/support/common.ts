@@ -121,7 +121,7 @@ export async function pgStatReport(databaseUrl: string, extension: boolean, log:
         [top],
       );
       log(`pg_stat_statements, top ${top} by total execution time (track = all: statements inside functions too):`);
-      for (const r of rows) console.log(`    ${r.total.padStart(10)} ms  ${r.calls.padStart(8)} calls  ${r.mean.padStart(8)} ms/call  ${r.query.slice(0, 160)}`);
+      for (const r of rows) console.log(`    ${String(r.total).padStart(10)} ms  ${String(r.calls).padStart(8)} calls  ${String(r.mean).padStart(8)} ms/call  ${r.query.slice(0, 160)}`);
       return;
     }
     const functions = await client.query<{ funcname: string; calls: string; total: string; self: string }>(
@@ -130,14 +130,14 @@ export async function pgStatReport(databaseUrl: string, extension: boolean, log:
       [top],
     );
     log('pg_stat_statements not loaded: PL/pgSQL functions by total time (needs track_functions; empty when off)');
-    for (const r of functions.rows) console.log(`    ${r.total.padStart(10)} ms (self ${r.self})  ${r.calls.padStart(8)} calls  ${r.funcname}`);
+    for (const r of functions.rows) console.log(`    ${String(r.total).padStart(10)} ms (self ${r.self})  ${String(r.calls).padStart(8)} calls  ${r.funcname}`);
     const tables = await client.query<{ relname: string; ins: string; upd: string; seq: string; idx: string }>(
       `SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, seq_scan AS seq, idx_scan AS idx
          FROM pg_stat_user_tables ORDER BY n_tup_ins + n_tup_upd DESC LIMIT $1`,
       [top],
     );
     log('tables by rows written:');
-    for (const r of tables.rows) console.log(`    ${r.relname.padEnd(32)} ins ${r.ins.padStart(8)}  upd ${r.upd.padStart(8)}  seq scans ${r.seq}  idx scans ${r.idx}`);
+    for (const r of tables.rows) console.log(`    ${r.relname.padEnd(32)} ins ${String(r.ins).padStart(8)}  upd ${String(r.upd).padStart(8)}  seq scans ${r.seq}  idx scans ${r.idx}`);
   });
 }
 
@@ -164,4 +164,31 @@ export async function pooled<T, R>(items: readonly T[], limit: number, work: (it
     }),
   );
   return results;
+}
+
+/** The API's Prometheus metrics as `name{labels}` -> value (empty when /metrics cannot be read). */
+export async function scrapeMetrics(baseUrl: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  try {
+    const headers: Record<string, string> = process.env.METRICS_TOKEN ? { authorization: `Bearer ${process.env.METRICS_TOKEN}` } : {};
+    const reply = await fetch(`${baseUrl}/metrics`, { headers, signal: AbortSignal.timeout(10_000) });
+    if (reply.status !== 200) return out;
+    for (const line of (await reply.text()).split('\n')) {
+      if (line.startsWith('#') || line === '') continue;
+      const space = line.lastIndexOf(' ');
+      out.set(line.slice(0, space), Number(line.slice(space + 1)));
+    }
+  } catch {
+    // Diagnostics only.
+  }
+  return out;
+}
+
+/** Load shed at the door over a phase, by the API's own reason (503s not counted here came from deeper: a pool wait or a full queue). */
+export function shedReasons(before: Map<string, number>, after: Map<string, number>): string {
+  const reasons = ['process', 'community', 'database', 'streams'].map((reason) => {
+    const key = `xinyi_shed_requests_total{reason="${reason}"}`;
+    return [reason, (after.get(key) ?? 0) - (before.get(key) ?? 0)] as const;
+  });
+  return reasons.map(([r, n]) => `${r} ${n}`).join(', ');
 }

@@ -1,0 +1,305 @@
+import { sql } from 'kysely';
+import { createDatabase, type Database } from '../src/db/database.js';
+import { leafHash, rootOf, verifyConsistency, verifyInclusion } from '../src/shared/merkle.js';
+import { fromBase64, openCheckpoint, parseVerifierKey, type Checkpoint } from '../src/shared/signed-note.js';
+import { api, createCommunity, login } from './support/api.js';
+import { runHttpLoad } from './support/http-load.js';
+import { startStack } from './support/stack.js';
+import { quantile } from './support/stats.js';
+import { encodeCursor } from '../src/shared/pagination.js';
+
+/**
+ * `npm run bench:verify`: the transparency log (issue 15) at scale.
+ *
+ * 1. A community gets BENCH_VERIFY_ENTRIES (default 1,000,000) real entries, written in bulk by
+ *    the database the way ledger_post writes them (same canonical text, hash chain, postings,
+ *    balances, monthly totals and head; the writer guards' `xinyi.posting` flag set), 10,000
+ *    per statement.
+ * 2. Catch-up: the first GET …/ledger/checkpoint creates the community's tree and appends what a
+ *    request may; the API process's background appender (its 2 s sweep) appends the rest. The
+ *    rate is leaves per second from that request until the stored tree covers every entry.
+ * 3. GET …/ledger/proof/inclusion (random seq, the whole tree) and …/consistency (random from,
+ *    to the whole tree): BENCH_VERIFY_REQUESTS sequential requests each after a warm-up; every
+ *    answer is checked against the signed checkpoint. Target: inclusion p50 < 5 ms.
+ * 4. Posting throughput (POST …/income, BENCH_VERIFY_CONNECTIONS connections for
+ *    BENCH_VERIFY_SECONDS per phase) with the appender working, and without it: the bench holds
+ *    the tree's head row lock, which every appender skips (SKIP LOCKED), so no appending is
+ *    done. Phases alternate (without, with, without, with) and the tree is let catch up between
+ *    them. Target: the cost of the log at most 10 % of posting throughput. During the "with"
+ *    phases the lag between the ledger and the stored tree is sampled, and after each the time
+ *    until the checkpoint covers every entry.
+ *
+ * The API runs in a child process (bench/support/stack.ts) on an embedded PostgreSQL or
+ * DATABASE_URL.
+ */
+const ENTRIES = Number(process.env.BENCH_VERIFY_ENTRIES ?? 1_000_000);
+const REQUESTS = Number(process.env.BENCH_VERIFY_REQUESTS ?? 300);
+const SECONDS = Number(process.env.BENCH_VERIFY_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_VERIFY_CONNECTIONS ?? 32);
+const ROUNDS = Number(process.env.BENCH_VERIFY_ROUNDS ?? 2);
+const FILL_BATCH = 10_000;
+
+const log = (m: string) => console.log(`[bench:verify] ${m}`);
+
+async function main(): Promise<number> {
+  const stack = await startStack(log);
+  const db = createDatabase(stack.databaseUrl, 3);
+  try {
+    const admin = await login(stack.baseUrl, 'admin', stack.adminPassword);
+    const community = await createCommunity(stack.baseUrl, admin, 'verify', true);
+    const token = community.managerToken!;
+    const manager = api(stack.baseUrl, token);
+    const base = `/v1/communities/${community.id}`;
+
+    const fillSeconds = await fill(db, community.id);
+
+    // 2. Catch-up.
+    const key = parseVerifierKey(await text(stack.baseUrl, '/v1/transparency/key'));
+    const started = performance.now();
+    const first = await openCheckpoint(await text(stack.baseUrl, `${base}/ledger/checkpoint`, token), [key]);
+    await until(async () => (await storedSize(db, community.id)) >= ENTRIES, 30 * 60_000);
+    const catchUpSeconds = (performance.now() - started) / 1000;
+    log(`the tree covers ${ENTRIES.toLocaleString('en')} entries after ${catchUpSeconds.toFixed(1)} s (the first request appended ${first.size.toLocaleString('en')})`);
+    const checkpoint = await openCheckpoint(await text(stack.baseUrl, `${base}/ledger/checkpoint`, token), [key], { origin: `${key.name}/${community.id}` });
+    if (checkpoint.size !== ENTRIES) throw new Error(`the checkpoint has size ${checkpoint.size}, not ${ENTRIES}`);
+    const rootOk = await checkPrefix(stack.baseUrl, token, manager, base, checkpoint);
+
+    // 3. Proofs.
+    const inclusion = await timeRequests(stack.baseUrl, token, () => {
+      const seq = 1 + Math.floor(Math.random() * checkpoint.size);
+      return `${base}/ledger/proof/inclusion?seq=${seq}&treeSize=${checkpoint.size}`;
+    }, (body) => verifyInclusionAnswer(body, checkpoint, manager, base));
+    const consistency = await timeRequests(stack.baseUrl, token, () => {
+      const from = Math.floor(Math.random() * checkpoint.size);
+      return `${base}/ledger/proof/consistency?from=${from}&to=${checkpoint.size}`;
+    }, async (body) => body.hashes.length > 0 || body.from === 0);
+    const consistencyOk = await checkConsistency(stack.baseUrl, token, base, first, checkpoint);
+
+    // 4. Posting with and without the appender.
+    const phases: Array<{ appender: boolean; perSecond: number; maxLag: number; coverSeconds: number }> = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const appender of [false, true]) phases.push(await postingPhase(stack.baseUrl, token, db, community.id, appender));
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const without = mean(phases.filter((p) => !p.appender).map((p) => p.perSecond));
+    const withLog = mean(phases.filter((p) => p.appender).map((p) => p.perSecond));
+    const cost = ((without - withLog) / without) * 100;
+    const final = await openCheckpoint(await text(stack.baseUrl, `${base}/ledger/checkpoint`, token), [key]);
+    const ledgerSize = await ledgerHead(db, community.id);
+
+    const rows: Array<[string, string, string]> = [
+      ['entries loaded', `${ENTRIES.toLocaleString('en')} in ${fillSeconds.toFixed(1)} s`, ''],
+      ['appender catch-up', `${Math.round(ENTRIES / catchUpSeconds).toLocaleString('en')} leaves/s (${catchUpSeconds.toFixed(1)} s)`, ''],
+      ['inclusion proof p50 / p99', `${inclusion.p50.toFixed(2)} / ${inclusion.p99.toFixed(2)} ms`, `p50 < 5 ms: ${inclusion.p50 < 5 ? 'PASS' : 'FAIL'}`],
+      ['consistency proof p50 / p99', `${consistency.p50.toFixed(2)} / ${consistency.p99.toFixed(2)} ms`, ''],
+      ['proofs verify against the checkpoint', `${inclusion.ok && consistency.ok && consistencyOk && rootOk ? 'yes' : 'NO'}`, ''],
+      ...phases.map((p, i): [string, string, string] => [
+        `posting ${p.appender ? 'with' : 'without'} appender (phase ${i + 1})`,
+        `${p.perSecond.toFixed(0)} incomes/s`,
+        p.appender ? `max lag ${p.maxLag} entries; covered ${p.coverSeconds.toFixed(2)} s after the load` : `tree caught up in ${p.coverSeconds.toFixed(2)} s after`,
+      ]),
+      ['cost of the log to posting', `${cost.toFixed(1)} %`, `≤ 10 %: ${cost <= 10 ? 'PASS' : 'FAIL'}`],
+      ['final checkpoint', `size ${final.size.toLocaleString('en')} of ${ledgerSize.toLocaleString('en')} entries`, final.size === ledgerSize ? 'covers all' : 'BEHIND'],
+    ];
+    const width = Math.max(...rows.map((r) => r[0].length));
+    const width2 = Math.max(...rows.map((r) => r[1].length));
+    console.log('');
+    console.log(`bench:verify  entries ${ENTRIES.toLocaleString('en')}, ${REQUESTS} requests per proof, ${CONNECTIONS} connections × ${SECONDS} s per posting phase`);
+    for (const [what, value, note] of rows) console.log(`${what.padEnd(width)}  ${value.padEnd(width2)}  ${note}`);
+    return inclusion.ok && consistency.ok && consistencyOk && rootOk && final.size === ledgerSize ? 0 : 1;
+  } catch (error) {
+    console.error(error);
+    return 1;
+  } finally {
+    await db.destroy();
+    await stack.close();
+  }
+}
+
+/** Writes ENTRIES incomes as ledger_post would, FILL_BATCH per statement; returns the seconds it took. */
+async function fill(db: Database, communityId: string): Promise<number> {
+  const started = performance.now();
+  await db.connection().execute(async (session) => {
+    await sql.raw(FILL_FUNCTION).execute(session);
+    for (let done = 0; done < ENTRIES; done += FILL_BATCH) {
+      const n = Math.min(FILL_BATCH, ENTRIES - done);
+      await sql`SELECT pg_temp.verify_bench_fill(${communityId}, ${done + 1}::int, ${done + n}::int)`.execute(session);
+      if (done === 0) await sql`ANALYZE entries, postings`.execute(session);
+      if ((done + n) % 100_000 === 0 || done + n === ENTRIES) {
+        log(`${(done + n).toLocaleString('en')} entries written (${Math.round((done + n) / ((performance.now() - started) / 1000)).toLocaleString('en')}/s)`);
+      }
+    }
+    await sql`ANALYZE`.execute(session);
+  });
+  return (performance.now() - started) / 1000;
+}
+
+/**
+ * Income entries (Dr 1001 / Cr 41xx) with the canonical text and hash ledger_post gives them
+ * (ledger_field, ledger_time), their postings, then each batch's balances, monthly totals and
+ * head in one statement each. The transaction says it is a posting, as the writer guards ask.
+ */
+const FILL_FUNCTION = `
+CREATE FUNCTION pg_temp.verify_bench_fill(p_community text, p_from int, p_to int) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+  head community_heads%ROWTYPE;
+  tz text;
+  s bigint; h text; prev text; i int; occurred timestamptz; recorded timestamptz;
+  id text; acct text; amt text; canonical text;
+BEGIN
+  PERFORM set_config('xinyi.posting', 'on', true);
+  SELECT * INTO head FROM community_heads WHERE community_id = p_community FOR UPDATE;
+  SELECT timezone INTO tz FROM communities WHERE communities.id = p_community;
+  s := head.entry_seq; h := head.entry_hash;
+  FOR i IN p_from..p_to LOOP
+    s := s + 1; prev := h; id := gen_random_uuid()::text;
+    occurred := date_trunc('milliseconds', timestamptz '2025-12-31 16:00:00+00' + ((i::bigint * 7919) % 25920000) * interval '1 second');
+    recorded := date_trunc('milliseconds', clock_timestamp());
+    acct := (ARRAY['4101', '4102', '4103', '4199'])[1 + i % 4];
+    amt := ((100 + i % 900)::numeric + 0.10)::numeric(20, 2)::text;
+    canonical := 'xinyi-ledger/v1;' || ledger_field(p_community) || ledger_field(s::text) || ledger_field(id)
+      || ledger_field('income') || ledger_field('bench') || ledger_field(NULL) || ledger_field(NULL)
+      || ledger_field(ledger_time(occurred)) || ledger_field(ledger_time(recorded))
+      || ledger_field(NULL) || ledger_field(prev)
+      || ledger_field('1001') || ledger_field(amt) || ledger_field('0.00')
+      || ledger_field(acct) || ledger_field('0.00') || ledger_field(amt);
+    h := encode(sha256(convert_to(canonical, 'UTF8')), 'hex');
+    INSERT INTO entries (community_id, seq, id, kind, memo, source_type, source_id, occurred_at, recorded_at, reverses_seq, prev_hash, hash)
+    VALUES (p_community, s, id, 'income', 'bench', NULL, NULL, occurred, recorded, NULL, prev, h);
+    INSERT INTO postings (community_id, entry_seq, line, account_code, debit, credit)
+    VALUES (p_community, s, 1, '1001', amt::numeric, 0), (p_community, s, 2, acct, 0, amt::numeric);
+  END LOOP;
+  EXECUTE 'UPDATE accounts a SET balance = a.balance + d.delta
+             FROM (SELECT account_code, sum(debit - credit) AS delta FROM postings
+                    WHERE community_id = $1 AND entry_seq > $2 GROUP BY 1) d
+            WHERE a.community_id = $1 AND a.code = d.account_code' USING p_community, head.entry_seq;
+  EXECUTE 'INSERT INTO account_months AS m (community_id, account_code, month, debit, credit)
+           SELECT $1, p.account_code, date_trunc(''month'', e.occurred_at AT TIME ZONE $3)::date, sum(p.debit), sum(p.credit)
+             FROM postings p JOIN entries e ON e.community_id = p.community_id AND e.seq = p.entry_seq
+            WHERE p.community_id = $1 AND p.entry_seq > $2 AND e.seq > $2
+            GROUP BY 2, 3
+           ON CONFLICT (community_id, account_code, month)
+           DO UPDATE SET debit = m.debit + EXCLUDED.debit, credit = m.credit + EXCLUDED.credit' USING p_community, head.entry_seq, tz;
+  UPDATE community_heads SET entry_seq = s, entry_hash = h WHERE community_id = p_community;
+  RETURN s;
+END $$`;
+
+async function text(baseUrl: string, route: string, token?: string): Promise<string> {
+  const reply = await fetch(`${baseUrl}${route}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  const body = await reply.text();
+  if (reply.status !== 200) throw new Error(`${route} answered ${reply.status} ${body}`);
+  return body;
+}
+
+async function storedSize(db: Database, communityId: string): Promise<number> {
+  const { rows } = await sql<{ size: number }>`SELECT size FROM transparency_heads WHERE community_id = ${communityId}`.execute(db);
+  return rows[0]?.size ?? 0;
+}
+
+async function ledgerHead(db: Database, communityId: string): Promise<number> {
+  const { rows } = await sql<{ entry_seq: number }>`SELECT entry_seq FROM community_heads WHERE community_id = ${communityId}`.execute(db);
+  return rows[0]?.entry_seq ?? 0;
+}
+
+async function until(done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error(`not done after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * The API's first 500 leaves are the start of the checkpointed tree: their root, computed here
+ * from the entries' own bytes, is consistent with the checkpoint's.
+ */
+async function checkPrefix(baseUrl: string, token: string, manager: ReturnType<typeof api>, base: string, checkpoint: Checkpoint): Promise<boolean> {
+  const page = await manager<{ items: Array<{ leaf: string }> }>('GET', `${base}/entries?limit=500`);
+  const leaves = page.items.map((e) => leafHash(Buffer.from(e.leaf, 'base64')));
+  return checkConsistency(baseUrl, token, base, { size: leaves.length, root: rootOf(leaves) }, checkpoint);
+}
+
+const checkedLeaves = { count: 0 };
+
+/** Every answer verifies against the checkpoint; the first few also against the entry's own leaf from GET …/entries. */
+async function verifyInclusionAnswer(body: any, checkpoint: Checkpoint, manager: ReturnType<typeof api>, base: string): Promise<boolean> {
+  let leaf = fromBase64(body.leafHash)!;
+  if (checkedLeaves.count++ < 20) {
+    const page = await manager<{ items: Array<{ seq: number; leaf: string }> }>('GET', `${base}/entries?after=${encodeCursor(body.seq - 1)}&limit=1`);
+    const entry = page.items[0];
+    if (!entry || entry.seq !== body.seq) return false;
+    leaf = leafHash(Buffer.from(entry.leaf, 'base64'));
+  }
+  return verifyInclusion(body.leafIndex, body.treeSize, leaf, body.hashes.map((x: string) => fromBase64(x)!), checkpoint.root);
+}
+
+async function checkConsistency(baseUrl: string, token: string, base: string, older: Pick<Checkpoint, 'size' | 'root'>, newer: Checkpoint): Promise<boolean> {
+  const body = JSON.parse(await text(baseUrl, `${base}/ledger/proof/consistency?from=${older.size}&to=${newer.size}`, token));
+  return verifyConsistency(older.size, newer.size, older.root, newer.root, body.hashes.map((x: string) => fromBase64(x)!));
+}
+
+async function timeRequests(baseUrl: string, token: string, route: () => string, check: (body: any) => Promise<boolean> | boolean) {
+  const headers = { authorization: `Bearer ${token}` };
+  for (let i = 0; i < 30; i++) await (await fetch(`${baseUrl}${route()}`, { headers })).text();
+  const times: number[] = [];
+  let ok = true;
+  for (let i = 0; i < REQUESTS; i++) {
+    const url = `${baseUrl}${route()}`;
+    const t = performance.now();
+    const reply = await fetch(url, { headers });
+    const body = await reply.text();
+    times.push(performance.now() - t);
+    if (reply.status !== 200) throw new Error(`${url} answered ${reply.status} ${body}`);
+    if (!(await check(JSON.parse(body)))) ok = false;
+  }
+  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99), ok };
+}
+
+/**
+ * One posting phase. Without the appender, the bench holds the tree's head row lock for the
+ * phase (every appender skips a locked head); afterwards the time until the stored tree covers
+ * every entry is measured either way, and with the appender the lag is sampled meanwhile.
+ */
+async function postingPhase(baseUrl: string, token: string, db: Database, communityId: string, appender: boolean) {
+  let release: () => void = () => undefined;
+  let holder: Promise<void> = Promise.resolve();
+  if (!appender) {
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    holder = db.transaction().execute(async (tx) => {
+      await sql`SELECT 1 FROM transparency_heads WHERE community_id = ${communityId} FOR UPDATE`.execute(tx);
+      locked();
+      await held;
+    });
+    await isLocked;
+  }
+  let maxLag = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling && appender) {
+      maxLag = Math.max(maxLag, (await ledgerHead(db, communityId)) - (await storedSize(db, communityId)));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  const load = await runHttpLoad({
+    url: `${baseUrl}/v1/communities/${communityId}/income`,
+    headers: { authorization: `Bearer ${token}` },
+    body: JSON.stringify({ category: 'parking', amount: '12.34', payer: 'Bench payer' }),
+    connections: CONNECTIONS,
+    seconds: SECONDS,
+  });
+  sampling = false;
+  await sampler;
+  release();
+  await holder;
+  const t = performance.now();
+  const head = await ledgerHead(db, communityId);
+  await until(async () => (await storedSize(db, communityId)) >= head, 10 * 60_000);
+  const coverSeconds = (performance.now() - t) / 1000;
+  const perSecond = load.ok / load.seconds;
+  log(`posting ${appender ? 'with' : 'without'} the appender: ${perSecond.toFixed(0)} incomes/s (${load.ok} ok, ${load.non2xx} non-2xx, ${load.errors} errors)`);
+  return { appender, perSecond, maxLag, coverSeconds };
+}
+
+void main().then((code) => process.exit(code));
