@@ -2,7 +2,7 @@ import pino from 'pino';
 import { buildApp } from './app.js';
 import { DEFAULT_DATA_DIR, loadConfig, type Config } from './config.js';
 import { isConnectionError } from './db/availability.js';
-import { createDatabase, type Database } from './db/database.js';
+import { createDatabase, untilQuiet, type Database } from './db/database.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded-postgres.js';
 import { migrateToLatest, SHIPPED_MIGRATIONS } from './db/migrate.js';
 import { ensurePlatformAdmin } from './modules/auth/auth.service.js';
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
       void embedded?.stop().finally(() => process.exit(1));
     }, SHUTDOWN_LIMIT_MS);
     await app?.close().catch((error: unknown) => log.error({ err: error }, 'error while closing the API'));
+    if (db) await untilQuiet(db);
     await db?.destroy().catch(() => undefined);
     await embedded?.stop();
     clearTimeout(deadline);

@@ -61,6 +61,21 @@ export function poolUsage(db: Database): { total: number; idle: number; waiting:
   return pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : { total: 0, idle: 0, waiting: 0 };
 }
 
+/**
+ * Resolves once no connection has been in use for a few consecutive looks (or at `limitMs`).
+ * A request whose client has hung up still runs to its end, and a batch takes a connection
+ * for each of its steps: closing the pool under it would fail its next step. Shutting down
+ * waits for this quiet before destroying the pool.
+ */
+export async function untilQuiet(db: Database, limitMs = 5_000): Promise<void> {
+  const until = Date.now() + limitMs;
+  for (let quietLooks = 0; quietLooks < 3 && Date.now() < until; ) {
+    const { total, idle, waiting } = poolUsage(db);
+    quietLooks = total === idle && waiting === 0 ? quietLooks + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const connectionStrings = new WeakMap<Database, string>();
 
 /**
