@@ -43,23 +43,33 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const WHOLE_NUMBER = /^(0|[1-9][0-9]*)$/;
 const AMOUNT = /^(0|[1-9][0-9]*)\.[0-9]{2}$/;
 
+const PREFIX_BYTES = new TextEncoder().encode(LEAF_PREFIX);
+const COLON = 0x3a;
+const SEMICOLON = 0x3b;
+const ZERO = 0x30;
+
 /** Splits the bytes after the prefix into fields; throws LeafFormatError on any irregularity. */
 function fieldsOf(bytes: Uint8Array): string[] {
-  const prefix = new TextEncoder().encode(LEAF_PREFIX);
-  if (bytes.length < prefix.length || prefix.some((b, i) => bytes[i] !== b)) {
+  if (bytes.length < PREFIX_BYTES.length || PREFIX_BYTES.some((b, i) => bytes[i] !== b)) {
     throw new LeafFormatError(`does not start with ${LEAF_PREFIX}`);
   }
   const fields: string[] = [];
-  let at = prefix.length;
+  let at = PREFIX_BYTES.length;
   while (at < bytes.length) {
-    // The length: ASCII digits up to ':', written the one way String(n) writes it.
-    const colon = bytes.indexOf(0x3a, at);
-    if (colon < 0) throw new LeafFormatError(`field ${fields.length + 1} has no length`);
-    const digits = new TextDecoder().decode(bytes.subarray(at, colon));
-    if (!WHOLE_NUMBER.test(digits) || digits.length > 9) throw new LeafFormatError(`field ${fields.length + 1} has a bad length "${digits}"`);
-    const start = colon + 1;
-    const end = start + Number(digits);
-    if (end >= bytes.length || bytes[end] !== 0x3b) throw new LeafFormatError(`field ${fields.length + 1} does not end where its length says`);
+    // The length: ASCII digits up to ':', written the one way String(n) writes it (no leading zero).
+    let length = 0;
+    let digits = 0;
+    for (; at < bytes.length && bytes[at] !== COLON; at++, digits++) {
+      const digit = bytes[at]! - ZERO;
+      if (digit < 0 || digit > 9 || digits >= 9 || (digits === 1 && length === 0)) {
+        throw new LeafFormatError(`field ${fields.length + 1} has a bad length`);
+      }
+      length = length * 10 + digit;
+    }
+    if (digits === 0 || at === bytes.length) throw new LeafFormatError(`field ${fields.length + 1} has no length`);
+    const start = at + 1;
+    const end = start + length;
+    if (end >= bytes.length || bytes[end] !== SEMICOLON) throw new LeafFormatError(`field ${fields.length + 1} does not end where its length says`);
     try {
       fields.push(utf8.decode(bytes.subarray(start, end)));
     } catch {
