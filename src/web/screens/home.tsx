@@ -8,6 +8,9 @@ import { FeedList } from '../parts/feed-list.js';
 import { LedgerWitness } from '../parts/ledger-witness.js';
 import { Card, Empty, Loading, Money, Problem } from '../parts/ui.js';
 
+/** Feed items that move the fund's bank account (1001), and so may change the reconciliation. */
+const BANK_MOVES = new Set(['income.recorded', 'fee.paid', 'spend.paid', 'entry.reversed']);
+
 /** 首页: the fund (balance, reserved, available), whether the books verify, and the live feed. */
 export function Home() {
   const { here, feed } = useSession();
@@ -19,7 +22,8 @@ export function Home() {
     if (feed.version > 0) {
       fund.reload();
       verification.reload();
-      reconciliation.reload();
+      // Matching every bank line is the heaviest read here: only money through the bank account moves it.
+      if (BANK_MOVES.has(feed.items[0]?.type ?? '')) reconciliation.reload();
     }
   }, [feed.version]);
 
