@@ -136,8 +136,8 @@ async function fill(db: Database, communityId: string): Promise<number> {
 
 /**
  * Income entries (Dr 1001 / Cr 41xx) with the canonical text and hash ledger_post gives them
- * (ledger_field, ledger_time), their postings, then each batch's balances, monthly totals and
- * head in one statement each. The transaction says it is a posting, as the writer guards ask.
+ * (ledger_field, ledger_time): the chain computed in a loop, then the batch's entries,
+ * postings, balances, monthly totals and head in one statement each. The transaction says it is a posting, as the writer guards ask.
  */
 const FILL_FUNCTION = `
 CREATE FUNCTION pg_temp.verify_bench_fill(p_community text, p_from int, p_to int) RETURNS bigint LANGUAGE plpgsql AS $$
@@ -146,11 +146,15 @@ DECLARE
   tz text;
   s bigint; h text; prev text; i int; occurred timestamptz; recorded timestamptz;
   id text; acct text; amt text; canonical text;
+  a_seq bigint[] := '{}'; a_id text[] := '{}'; a_occurred timestamptz[] := '{}'; a_recorded timestamptz[] := '{}';
+  a_prev text[] := '{}'; a_hash text[] := '{}'; a_acct text[] := '{}'; a_amt numeric[] := '{}';
 BEGIN
   PERFORM set_config('xinyi.posting', 'on', true);
   SELECT * INTO head FROM community_heads WHERE community_id = p_community FOR UPDATE;
   SELECT timezone INTO tz FROM communities WHERE communities.id = p_community;
   s := head.entry_seq; h := head.entry_hash;
+  -- The chain is sequential: compute it in a loop of expressions, then write the batch in one
+  -- statement per table.
   FOR i IN p_from..p_to LOOP
     s := s + 1; prev := h; id := gen_random_uuid()::text;
     occurred := date_trunc('milliseconds', timestamptz '2025-12-31 16:00:00+00' + ((i::bigint * 7919) % 25920000) * interval '1 second');
@@ -164,11 +168,17 @@ BEGIN
       || ledger_field('1001') || ledger_field(amt) || ledger_field('0.00')
       || ledger_field(acct) || ledger_field('0.00') || ledger_field(amt);
     h := encode(sha256(convert_to(canonical, 'UTF8')), 'hex');
-    INSERT INTO entries (community_id, seq, id, kind, memo, source_type, source_id, occurred_at, recorded_at, reverses_seq, prev_hash, hash)
-    VALUES (p_community, s, id, 'income', 'bench', NULL, NULL, occurred, recorded, NULL, prev, h);
-    INSERT INTO postings (community_id, entry_seq, line, account_code, debit, credit)
-    VALUES (p_community, s, 1, '1001', amt::numeric, 0), (p_community, s, 2, acct, 0, amt::numeric);
+    a_seq := a_seq || s; a_id := a_id || id; a_occurred := a_occurred || occurred; a_recorded := a_recorded || recorded;
+    a_prev := a_prev || prev; a_hash := a_hash || h; a_acct := a_acct || acct; a_amt := a_amt || amt::numeric;
   END LOOP;
+  INSERT INTO entries (community_id, seq, id, kind, memo, source_type, source_id, occurred_at, recorded_at, reverses_seq, prev_hash, hash)
+  SELECT p_community, x.seq, x.id, 'income', 'bench', NULL, NULL, x.occurred, x.recorded, NULL, x.prev, x.hash
+    FROM unnest(a_seq, a_id, a_occurred, a_recorded, a_prev, a_hash) AS x (seq, id, occurred, recorded, prev, hash);
+  INSERT INTO postings (community_id, entry_seq, line, account_code, debit, credit)
+  SELECT p_community, x.seq, l.line, CASE l.line WHEN 1 THEN '1001' ELSE x.acct END,
+         CASE l.line WHEN 1 THEN x.amt ELSE 0 END, CASE l.line WHEN 1 THEN 0 ELSE x.amt END
+    FROM unnest(a_seq, a_acct, a_amt) AS x (seq, acct, amt) CROSS JOIN (VALUES (1), (2)) AS l (line)
+   ORDER BY x.seq, l.line;
   EXECUTE 'UPDATE accounts a SET balance = a.balance + d.delta
              FROM (SELECT account_code, sum(debit - credit) AS delta FROM postings
                     WHERE community_id = $1 AND entry_seq > $2 GROUP BY 1) d
