@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, type PaymentOrder } from '../api.js';
+import { api, ApiError, type PaymentOrder } from '../api.js';
 import { useSession } from '../context.js';
 import { formatDateTime } from '../format.js';
 import { useSubmit } from '../hooks.js';
@@ -52,7 +52,13 @@ export function PayOnline({ unitId, due, onPaid }: { unitId: string; due: string
   const cashier = order?.status === 'created' ? order.payParams.cashierUrl : undefined;
   return (
     <div class="pay-online">
-      <Problem error={open.error ?? readError} />
+      {paymentProblem(open.error) ? (
+        <p class="problem" role="alert">
+          {paymentProblem(open.error)}
+        </p>
+      ) : (
+        <Problem error={open.error ?? readError} />
+      )}
       {order ? (
         <div class="pay-order" role="status">
           <p>
@@ -82,4 +88,17 @@ export function PayOnline({ unitId, due, onPaid }: { unitId: string; due: string
       ) : null}
     </div>
   );
+}
+
+/**
+ * The refusals of opening an order that only payment explains: WeChat Pay's JSAPI needs the
+ * payer's WeChat identity (openid), which a page opened outside WeChat does not have, and the
+ * provider itself may fail or fall silent (503, no order was made).
+ */
+function paymentProblem(error: unknown): string | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  const detail = error.problem?.detail ?? '';
+  if (error.code === 'validation_failed' && /openid/.test(detail)) return '微信支付需要在微信里完成：请在微信中打开信义家再缴费，或到物业服务中心缴费。';
+  if (error.code === 'unavailable' && /WeChat Pay/.test(detail)) return '微信支付暂时没有响应，订单没有创建，也没有扣款。请稍后再试。';
+  return undefined;
 }
