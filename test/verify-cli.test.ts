@@ -274,6 +274,20 @@ describe('xinyi-verify against a live server', () => {
     }
   });
 
+  it('more entries than one page (500) are read page by page by cursor, with the same result', async () => {
+    const before = (await demo.call(ownerToken, 'GET', `${c()}/ledger/verify`)).body.entries as number;
+    const wanted = 520 - before;
+    for (let i = 0; i < wanted; i += 10) {
+      await Promise.all(Array.from({ length: Math.min(10, wanted - i) }, (_, j) => record(`${1 + ((i + j) % 97)}.${String((i + j) % 100).padStart(2, '0')}`, `临时停车 ${i + j}`)));
+    }
+    await checkpointCoveringAll();
+    const run = await verifier('--since', file('november.checkpoint'), '--entry', '510');
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('账本条目 (entries)：520 条');
+    expect(run.stdout).toContain('✓ 默克尔树 (Merkle tree)：由前 520 条的原文重新计算');
+    expect(run.stdout).toMatch(/✓ 包含证明 \(inclusion\)：第 510 条在公证的 520 条之中/);
+  }, 180_000);
+
   it('a key other than the one the owner wrote down, a refused token and an unreachable server are said plainly', async () => {
     const other = testSigner('xinyi-ledger.example');
     expectPlainFailure(await verifier('--key', other.vkey), 1, /✗ 公证公钥 \(verifier key\)：服务器公布的是 \S+，与您给的 \S+ 不同/);

@@ -212,8 +212,13 @@ async function readBooks(api: Server, communityId: string, balancesAtSeq: number
   const ids: string[] = [];
   let prevHash = GENESIS_HASH;
   const path = `/v1/communities/${encodeURIComponent(communityId)}/entries`;
-  for (let after: string | null = null, first = true; first || after; first = false) {
-    const page: { items: EntryJson[]; nextAfter: string | null } = await api.json(`${path}?limit=500${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+  type Page = { items: EntryJson[]; nextAfter: string | null };
+  const fetchPage = (after: string | null) => api.json<Page>(`${path}?limit=500${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+  for (let next: Promise<Page> | null = fetchPage(null); next; ) {
+    const page: Page = await next;
+    // Ask for the next page now, so the network works while this one is checked.
+    next = page.nextAfter ? fetchPage(page.nextAfter) : null;
+    next?.catch(() => undefined); // its failure is reported when it is awaited
     for (const entry of page.items) {
       const expectedSeq = books.count + 1;
       const where = `第 ${expectedSeq} 条`;
@@ -257,7 +262,6 @@ async function readBooks(api: Server, communityId: string, balancesAtSeq: number
       ids.push(entry.id);
       books.count++;
     }
-    after = page.nextAfter;
   }
   return books;
 }
