@@ -1,5 +1,5 @@
 import { api, createCommunity, login } from '../support/api.js';
-import { envNumber, equal, fixed2, moneySum, passwordHashCost, pgStatReport, pgStatReset, printChecks, reportProfiles, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
+import { envNumber, equal, fixed2, moneySum, passwordHashCost, pooled, pgStatReport, pgStatReset, printChecks, reportProfiles, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
 import { drive, isOk, statusSummary, type DriveResult, type Task } from '../support/driver.js';
 import { addMember, addUnits, billAll, listAll, type BenchPerson } from '../support/setup.js';
 import { quantile } from '../support/stats.js';
@@ -18,7 +18,8 @@ import { Money } from '../../src/shared/money.js';
  *   approvals      POST …/approvals by two distinct co-signers for every request submitted
  *                  above (both keys of a request are sent side by side, as two co-signers
  *                  approving at once would)
- *   payouts        POST …/payout of every request the approvals made `approved`
+ *   payouts        POST …/payout of every request the approvals made `approved`, topped up
+ *                  beforehand (not measured) to BENCH_MONEY_PAYOUTS (200) approved requests
  *
  * Each kind's books are then checked exactly (decimal.js): the fund's balance and reserved,
  * fees receivable, fees received in advance, remuneration, the expense account and every
@@ -31,6 +32,7 @@ import { Money } from '../../src/shared/money.js';
 const CONNECTIONS = envNumber('BENCH_MONEY_CONNECTIONS', 16);
 const SECONDS = envNumber('BENCH_MONEY_SECONDS', 5);
 const UNITS = envNumber('BENCH_MONEY_UNITS', 400);
+const MIN_PAYOUTS = envNumber('BENCH_MONEY_PAYOUTS', 200, { zeroAllowed: true });
 const AREA = '100.00';
 const RATE = '2.00';
 const BILL = new Money(AREA).times(RATE);
@@ -122,7 +124,11 @@ async function measure(stack: Stack, log: Log): Promise<PartOutcome> {
     equal('fund balance unchanged', afterApprovals.balance, afterSubmissions.balance),
   ];
 
-  // Payouts of every approved request.
+  // Payouts of every approved request, topped up (not measured) when the approvals above left
+  // fewer than BENCH_MONEY_PAYOUTS, so that the phase has enough to pay.
+  const extra = await topUpApproved(base, url, manager, [c1, c2], MIN_PAYOUTS - approvedIds.length, log);
+  const afterTopUp = await books(stack, manager, cid);
+  approvedIds.push(...extra);
   log(`measuring payouts (${approvedIds.length} approved requests)`);
   let payoutNo = 0;
   const payouts = await drive({
@@ -139,11 +145,12 @@ async function measure(stack: Stack, log: Log): Promise<PartOutcome> {
   const out = new Money(SPEND).times(paid);
   const verify = await api(base, manager)<{ ok: boolean; problems: string[] }>('GET', `/v1/communities/${cid}/ledger/verify`);
   const payoutChecks = [
-    equal(`fund balance fell by ${SPEND} x 2xx`, afterPayouts.balance, fixed2(new Money(afterApprovals.balance).minus(out))),
-    equal(`reserved fell by ${SPEND} x 2xx`, afterPayouts.reserved, fixed2(new Money(afterApprovals.reserved).minus(out))),
+    equal(`fund balance fell by ${SPEND} x 2xx`, afterPayouts.balance, fixed2(new Money(afterTopUp.balance).minus(out))),
+    equal(`reserved fell by ${SPEND} x 2xx`, afterPayouts.reserved, fixed2(new Money(afterTopUp.reserved).minus(out))),
     equal(`repairs (5105) = ${SPEND} x 2xx`, afterPayouts.accounts['5105'], fixed2(out)),
     equal('paid requests = 2xx', afterPayouts.statuses.paid ?? 0, paid),
     equal('approved requests = the unpaid rest', afterPayouts.statuses.approved ?? 0, approvedIds.length - paid),
+    equal('top-up: every request prepared was approved', extra.length, Math.max(0, MIN_PAYOUTS - (approvedIds.length - extra.length))),
     truth('/ledger/verify ok (all four kinds)', verify.ok, verify.ok ? 'true' : verify.problems.slice(0, 5).join('; ')),
   ];
 
@@ -154,6 +161,18 @@ async function measure(stack: Stack, log: Log): Promise<PartOutcome> {
     { name: 'payouts', result: payouts, checks: payoutChecks },
   ];
   return report(kinds);
+}
+
+/** `count` more requests submitted and approved by both co-signers, 16 at a time; their ids. */
+async function topUpApproved(base: string, url: (route: string) => string, manager: string, cosigners: BenchPerson[], count: number, log: Log): Promise<string[]> {
+  if (count <= 0) return [];
+  log(`preparing ${count} more approved requests for the payouts (not measured)`);
+  const ids = await pooled(Array.from({ length: count }, (_, i) => i), 16, async (i) => {
+    const r = await api(base, manager)<{ id: string; digest: string }>('POST', new URL(url('/spend-requests')).pathname, { title: `Bench top-up ${i + 1}`, amount: SPEND, account: '5105', payee: { name: 'Bench Repair Co.' } });
+    for (const c of cosigners) await api(base, c.token)('POST', new URL(url(`/spend-requests/${r.id}/approvals`)).pathname, { signingPassword: c.signingPassword, digest: r.digest });
+    return r.id;
+  });
+  return ids;
 }
 
 interface Books {

@@ -94,14 +94,15 @@ function send(agent: http.Agent, task: Task, keepBody: boolean, timeoutMs: numbe
           if (status >= 200 && status < 300) {
             finish(status, keepBody ? JSON.parse(text) : undefined);
           } else {
-            // Keep the problem's code: a finding names what came back.
-            let code = '';
+            // Keep the problem's code and detail: a finding names what came back.
+            let what = '';
             try {
-              code = (JSON.parse(text) as { code?: string }).code ?? '';
+              const problem = JSON.parse(text) as { code?: string; detail?: string };
+              what = `${problem.code ?? ''}${problem.detail ? `: ${problem.detail.slice(0, 120)}` : ''}`;
             } catch {
-              code = text.slice(0, 80);
+              what = text.slice(0, 80);
             }
-            finish(status, undefined, code);
+            finish(status, undefined, what);
           }
         });
         response.on('error', (e) => finish(0, undefined, e.message));
