@@ -176,6 +176,7 @@ describe('信义家 witnesses the books', () => {
     const font = await page.getByTestId('checkpoint-note').evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).fontFamily);
     expect(font).toMatch(/mono/i);
     await phone.shot(page, 'notice-checkpoint');
+    expect(await phone.problemsAt360(page, '公示 (账本公证)')).toEqual([]);
     // On paper: the print stylesheet, an A4 page's width.
     await page.emulateMedia({ media: 'print' });
     await page.setViewportSize({ width: 794, height: 1123 });
