@@ -11,6 +11,8 @@ export const nodeSha256 = (data: Uint8Array): Uint8Array => createHash('sha256')
 
 /** Leaves per append transaction: big enough to catch up fast, small enough to hold the head lock briefly. */
 const BATCH = 2_000;
+/** Trees a sweep looks at, at most (see startAppending). */
+const SWEEP_COMMUNITIES = 200;
 
 export type AppendResult = 'caught-up' | 'more' | 'busy' | 'stopped';
 
@@ -148,10 +150,18 @@ export function startAppending(appender: Appender, options: { sweepMs: number; c
     });
   };
 
+  // Each sweep looks at up to SWEEP_COMMUNITIES trees (one cheap read each), taking turns, so
+  // a district's hundred are all looked at every sweep and a city's thousands within seconds,
+  // at a bounded cost per process.
+  let turn = 0;
   const sweep = setInterval(() => {
     if (sweeping || closed) return;
     sweeping = (async () => {
-      for (const head of await options.listHeads()) {
+      const heads = await options.listHeads();
+      const start = heads.length === 0 ? 0 : turn % heads.length;
+      const chosen = [...heads.slice(start), ...heads.slice(0, start)].slice(0, SWEEP_COMMUNITIES);
+      turn = start + chosen.length;
+      for (const head of chosen) {
         if (closed) break;
         if (!pending.has(head.community_id) && (await appender.lagging(head.community_id, head.size))) pending.add(head.community_id);
       }
