@@ -202,6 +202,16 @@ describe('xinyi-verify against a live server', () => {
     writeFileSync(file('forged.checkpoint'), [lines[0], lines[1], root.toString('base64'), ...lines.slice(3)].join('\n'));
     expectPlainFailure(await verifier('--since', file('forged.checkpoint')), 1, /✗ 延续 \(consistency\)：保存的公证 .*没有公证公钥 \S+ 的有效签名/);
 
+    // The same forgery served as today's checkpoint: nothing can be compared with it.
+    const proxy = await tamperingProxy(server.base, (url, body) => (url.endsWith('/ledger/checkpoint') ? readFileSync(file('forged.checkpoint'), 'utf8') : body));
+    try {
+      const run = await runVerifier([proxy.base, demo.communityId, '--token', ownerToken]);
+      expectPlainFailure(run, 1, /✗ 公证 \(checkpoint\)：服务器的公证没有公证公钥 \S+ 的有效签名/);
+      expect(run.stdout).toContain('（公证无效：默克尔树、延续与包含证明无从比对）');
+    } finally {
+      await proxy.close();
+    }
+
     // A checkpoint the server really signed, but of another community: its origin gives it away.
     const other = await demo.call(await demo.login({ username: 'admin', password: TEST_ADMIN_PASSWORD }), 'POST', '/v1/communities', {
       name: '别的小区',

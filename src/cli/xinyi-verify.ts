@@ -430,26 +430,56 @@ export async function verify(argv: string[]): Promise<number> {
     '科目余额 (balances)：显示的余额与由分录重新计算的不符',
   );
 
-  // Step 4: the tree over the first `size` leaves has the signed root.
-  if (checkpoint) {
-    await step(
-      () => `默克尔树 (Merkle tree)：由前 ${checkpoint.size} 条的原文重新计算，根哈希与公证的一致`,
-      '默克尔树 (Merkle tree)',
-      async () => {
-        if (books.count < checkpoint.size) throw new Mismatch(`公证说有 ${checkpoint.size} 条，服务器只给出 ${books.count} 条`);
-        const root = treeRoot(books.leafHashes.slice(0, checkpoint.size));
-        if (!bytesEqual(root, checkpoint.root)) throw new Mismatch(`由前 ${checkpoint.size} 条算出的根哈希是 ${toBase64(root)}，公证上是 ${toBase64(checkpoint.root)}`);
-      },
-    );
+  if (checkpoint) await checkSigned(api, c, checkpoint, books, { saved, savedName: args.since, entries: args.entries, key, origin });
+  else console.log('  （公证无效：默克尔树、延续与包含证明无从比对）');
+
+  if (failures > 0) {
+    console.log(`\n结论：校验未通过，共 ${failures} 项不一致。请把以上输出交给业委会或监督部门。`);
+    return 1;
   }
+  if (args.save !== undefined) {
+    try {
+      writeFileSync(args.save, checkpointText);
+    } catch (error) {
+      throw new CannotCheck(`校验已全部通过，但无法保存公证到 ${args.save}（${(error as NodeJS.ErrnoException).code ?? (error as Error).message}）`);
+    }
+    console.log(`\n已把今天的公证保存到 ${args.save}；下次请用 --since ${args.save} 比对。`);
+  }
+  console.log('\n结论：全部校验通过。');
+  return 0;
+}
+
+/**
+ * Steps 4 to 6, everything the signed checkpoint vouches for: the tree over the downloaded
+ * leaves has its root, it extends the checkpoint saved last time, and the entries asked for
+ * are under it.
+ */
+async function checkSigned(
+  api: Server,
+  c: string,
+  checkpoint: Checkpoint,
+  books: Books,
+  options: { saved: string | undefined; savedName: string | undefined; entries: number[]; key: VerifierKey; origin: string },
+): Promise<void> {
+  // Step 4: the tree over the first `size` leaves has the signed root.
+  await step(
+    () => `默克尔树 (Merkle tree)：由前 ${checkpoint.size} 条的原文重新计算，根哈希与公证的一致`,
+    '默克尔树 (Merkle tree)',
+    async () => {
+      if (books.count < checkpoint.size) throw new Mismatch(`公证说有 ${checkpoint.size} 条，服务器只给出 ${books.count} 条`);
+      const root = treeRoot(books.leafHashes.slice(0, checkpoint.size));
+      if (!bytesEqual(root, checkpoint.root)) throw new Mismatch(`由前 ${checkpoint.size} 条算出的根哈希是 ${toBase64(root)}，公证上是 ${toBase64(checkpoint.root)}`);
+    },
+  );
 
   // Step 5: today's books extend the ones saved last time.
-  if (saved !== undefined && checkpoint) {
+  const { saved } = options;
+  if (saved !== undefined) {
     await step(
       (old) => `延续 (consistency)：您保存的公证（${old.size} 条）被今天的公证（${checkpoint.size} 条）完整延续，此前的账目一条未改`,
       '延续 (consistency)',
       async () => {
-        const old = await trustCheckpoint(saved, key, origin, `保存的公证 ${args.since}`);
+        const old = await trustCheckpoint(saved, options.key, options.origin, `保存的公证 ${options.savedName}`);
         await proveExtends(api, c, old, checkpoint, books.leafHashes);
         return old;
       },
@@ -457,24 +487,13 @@ export async function verify(argv: string[]): Promise<number> {
   }
 
   // Step 6: the entries the owner cares about, each proved to be under the signed root.
-  for (const seq of checkpoint ? args.entries : []) {
+  for (const seq of options.entries) {
     await step(
-      (entry) => `包含证明 (inclusion)：第 ${seq} 条在公证的 ${checkpoint!.size} 条之中 —— ${describe(entry)}`,
+      (entry) => `包含证明 (inclusion)：第 ${seq} 条在公证的 ${checkpoint.size} 条之中 —— ${describe(entry)}`,
       `包含证明 (inclusion)：第 ${seq} 条`,
-      () => proveIncluded(api, c, seq, checkpoint!, books),
+      () => proveIncluded(api, c, seq, checkpoint, books),
     );
   }
-
-  if (failures > 0) {
-    console.log(`\n结论：校验未通过，共 ${failures} 项不一致。请把以上输出交给业委会或监督部门。`);
-    return 1;
-  }
-  if (args.save !== undefined) {
-    writeFileSync(args.save, checkpointText);
-    console.log(`\n已把今天的公证保存到 ${args.save}；下次请用 --since ${args.save} 比对。`);
-  }
-  console.log('\n结论：全部校验通过。');
-  return 0;
 }
 
 /**
