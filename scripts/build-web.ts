@@ -13,7 +13,11 @@ export const ROOT = path.resolve(import.meta.dirname, '..');
 export const WEB_SOURCE = path.join(ROOT, 'src/web');
 export const WEB_OUT = path.join(ROOT, 'dist/web');
 /** Code outside src/web the app bundles (pure modules it shares with the server; types are not bundled). */
-export const WEB_SHARED = [path.join(ROOT, 'src/shared/yuan.ts'), path.join(ROOT, 'src/shared/feed-types.ts')];
+/**
+ * The server's shared code the web app bundles (yuan.ts, feed-types.ts, merkle.ts,
+ * signed-note.ts...): all of src/shared counts, so a change to any of it rebuilds the app.
+ */
+export const WEB_SHARED_DIR = path.join(ROOT, 'src/shared');
 const STAMP = path.join(WEB_OUT, '.build-stamp');
 
 function filesUnder(dir: string): string[] {
@@ -25,7 +29,7 @@ function filesUnder(dir: string): string[] {
 /** A hash of everything the build reads: a changed file, or a new dependency, makes it stale. */
 export function sourceHash(): string {
   const hash = createHash('sha256');
-  const inputs = [...filesUnder(WEB_SOURCE), ...WEB_SHARED, path.join(ROOT, 'scripts/build-web.ts'), path.join(ROOT, 'package-lock.json')];
+  const inputs = [...filesUnder(WEB_SOURCE), ...filesUnder(WEB_SHARED_DIR), path.join(ROOT, 'scripts/build-web.ts'), path.join(ROOT, 'package-lock.json')];
   for (const file of inputs) {
     if (!existsSync(file)) continue;
     hash.update(path.relative(ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
