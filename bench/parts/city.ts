@@ -26,7 +26,8 @@ import { lastHotRate } from './hot.js';
  * (starved), every stream's items against the community's acknowledged writes (each write is
  * one feed item) with gaps and duplicates, and the books of every community: its fund's
  * balance and reserved equal what its 2xx put in, and /ledger/verify is ok (all of them, or
- * BENCH_CITY_VERIFY communities spread over the city).
+ * BENCH_CITY_VERIFY communities spread over the city). BENCH_CITY_KINDS=income (or fee, spend,
+ * comma-separated) writes only those kinds.
  *
  * The API runs with MAX_IN_FLIGHT raised to BENCH_CITY_MAX_IN_FLIGHT (2,000; 0 keeps the
  * shipped 256): with the shipped bound, 1,000 simultaneous writers are mostly shed at once
@@ -44,8 +45,13 @@ const FUNDING = '100000.00';
 const INCOME = '1.23';
 const FEE_PAYMENT = '10.00';
 const SPEND = '12.34';
-const KINDS = ['income', 'fee payment', 'spend request'] as const;
-type Kind = (typeof KINDS)[number];
+const ALL_KINDS = ['income', 'fee payment', 'spend request'] as const;
+type Kind = (typeof ALL_KINDS)[number];
+/** BENCH_CITY_KINDS=income (or fee,spend...) narrows the writes, to see which one costs what. */
+const KINDS: readonly Kind[] = process.env.BENCH_CITY_KINDS
+  ? ALL_KINDS.filter((k) => process.env.BENCH_CITY_KINDS!.split(',').some((w) => k.startsWith(w.trim())))
+  : ALL_KINDS;
+if (KINDS.length === 0) throw new Error(`BENCH_CITY_KINDS names none of ${ALL_KINDS.join(', ')}`);
 
 interface Citizen {
   index: number;
@@ -188,7 +194,7 @@ function report(outcomes: Outcome[], seconds: number, perCommunity: { ok: Outcom
     return `${k}s ${of.length} (${(of.length / seconds).toFixed(1)}/s, p99 ${quantile(of.map((o) => o.ms), 0.99).toFixed(0)} ms)`;
   }).join(', ');
   const summary = [
-    `${COMMUNITIES} communities, one writer each (income, fee payment, spend request in turn), ${COMMUNITIES} SSE subscribers, ${seconds.toFixed(1)} s`,
+    `${COMMUNITIES} communities, one writer each (${KINDS.join(', ')}${KINDS.length > 1 ? ' in turn' : ''}), ${COMMUNITIES} SSE subscribers, ${seconds.toFixed(1)} s`,
     `aggregate: ${ok.length} x 2xx = ${aggregate.toFixed(1)}/s (${kindLine}); non-2xx ${outcomes.length - ok.length}${outcomes.length > ok.length ? ` (${statusSummary(outcomes.filter((o) => !isOk(o)))}; shed at the door by reason: ${shed}; other 503s waited over 3 s for a database connection or found a queue full)` : ''}`,
     `per community: 2xx min ${Math.min(...perCommunityCounts)}, median ${quantile(perCommunityCounts, 0.5)}, max ${Math.max(...perCommunityCounts)}; its own p99 (of so few requests, about its max): median community ${quantile(p99s, 0.5).toFixed(0)} ms, worst ${Math.max(...p99s).toFixed(0)} ms`,
     `SSE: ${delivered.received} items received of ${expectedItems} expected; ${delivered.exact}/${COMMUNITIES} streams exact, ${delivered.open}/${COMMUNITIES} open at the end, gaps ${delivered.gaps}, duplicates ${delivered.duplicates}, short ${delivered.short}, over ${delivered.over} (waited ${(delivered.waitedMs / 1000).toFixed(1)} s)`,
