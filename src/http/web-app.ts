@@ -34,9 +34,11 @@ export const APP_PATHS = [
   '/ask',
   '/votes',
   '/votes/:id',
+  '/votes/:id/ballots',
   '/open-vote',
   '/surveys',
   '/surveys/:id',
+  '/start-survey',
   '/track/:trackingNo',
   '/notice/:communityId/:month',
 ] as const;

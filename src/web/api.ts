@@ -34,16 +34,17 @@ import type {
 } from '../modules/spending/spending.schemas.js';
 import type { Attachment, AttachmentRef, AttachmentType } from '../modules/evidence/evidence.schemas.js';
 import type { Repair, RepairEventBody, RepairStatus, ReportRepairBody } from '../modules/repairs/repairs.schemas.js';
-import type { BallotBody, CreateVoteBody, Vote } from '../modules/votes/votes.schemas.js';
+import type { Ballot, BallotBody, BallotList, CreateVoteBody, Vote } from '../modules/votes/votes.schemas.js';
 import type { PaymentOrder, PaymentOrderBody } from '../modules/payments/payments.schemas.js';
-import type { ResponseBody, Survey } from '../modules/surveys/surveys.schemas.js';
+import type { CreateSurveyBody, ResponseBody, Survey } from '../modules/surveys/surveys.schemas.js';
 import type { Reconciliation, StatementUpload } from '../modules/reconciliation/reconciliation.schemas.js';
 import type { ConsistencyProof } from '../modules/transparency/transparency.schemas.js';
 import type { Page, Problem } from '../shared/schemas.js';
 
 export type { Account, Budget, BudgetReport, Community, Entry, FeedItem, FeeSchedule, FeeSummary, Fund, Me, MemberResponse, SpendRequest, SpendRequestSummary, SpendStatus, Statement, Unit };
 export type { Attachment, AttachmentRef, AttachmentType, Challenge, OpenChallengeBody, Repair, RepairEventBody, RepairStatus };
-export type { BallotBody, CreateVoteBody, PaymentOrder, ResponseBody, Survey, Vote };
+export type { Ballot, BallotBody, CreateSurveyBody, CreateVoteBody, PaymentOrder, ResponseBody, Survey, Vote };
+export type BallotListBody = Static<typeof BallotList>;
 export type { Reconciliation, StatementUpload };
 export type SurveyPage = PageOf<typeof Survey>;
 export type VotePage = PageOf<typeof Vote>;
@@ -289,10 +290,13 @@ export const api = {
   surveys: (cid: string, after?: string) => call<SurveyPage>('GET', `${c(cid)}/surveys${query({ after, limit: 100 })}`),
   survey: (cid: string, id: string) => call<Survey>('GET', `${c(cid)}/surveys/${encodeURIComponent(id)}`),
   respond: (cid: string, id: string, body: ResponseBody) => call<Survey>('POST', `${c(cid)}/surveys/${encodeURIComponent(id)}/responses`, body),
+  startSurvey: (cid: string, body: CreateSurveyBody) => call<Survey>('POST', `${c(cid)}/surveys`, body),
   votes: (cid: string, after?: string) => call<VotePage>('GET', `${c(cid)}/votes${query({ after, limit: 100 })}`),
   vote: (cid: string, id: string) => call<Vote>('GET', `${c(cid)}/votes/${encodeURIComponent(id)}`),
   openVote: (cid: string, body: CreateVoteBody) => call<Vote>('POST', `${c(cid)}/votes`, body),
   castBallot: (cid: string, id: string, body: BallotBody) => call<unknown>('POST', `${c(cid)}/votes/${encodeURIComponent(id)}/ballots`, body),
+  /** Who voted how, every ballot in the order cast: the community admin and supervisors only (others 403). */
+  ballots: (cid: string, id: string) => call<BallotListBody>('GET', `${c(cid)}/votes/${encodeURIComponent(id)}/ballots`),
   answer: (cid: string, id: string, body: AnswerBody) => call<Challenge>('POST', `${c(cid)}/challenges/${encodeURIComponent(id)}/answer`, body),
 
   reportRepair: (cid: string, body: ReportRepairBody) => call<Repair>('POST', `${c(cid)}/repairs`, body),

@@ -26,6 +26,8 @@ import { CastBallot } from './screens/cast-ballot.js';
 import { OpenVote } from './screens/open-vote.js';
 import { Surveys } from './screens/surveys.js';
 import { RateService } from './screens/rate-service.js';
+import { StartSurvey } from './screens/start-survey.js';
+import { VoteBallots } from './screens/vote-ballots.js';
 import { ReconcileBank } from './screens/reconcile-bank.js';
 
 interface Tab {
@@ -56,6 +58,8 @@ function screenFor(path: string): { screen: preact.JSX.Element; tab: string; bar
   }
   const challenge = /^\/challenges\/([^/]+)$/.exec(path);
   if (challenge) return { screen: <ReadChallenge id={decodeURIComponent(challenge[1]!)} />, tab: '/' };
+  const ballots = /^\/votes\/([^/]+)\/ballots$/.exec(path);
+  if (ballots) return { screen: <VoteBallots id={decodeURIComponent(ballots[1]!)} />, tab: '/' };
   const vote = /^\/votes\/([^/]+)$/.exec(path);
   if (vote) return { screen: <CastBallot id={decodeURIComponent(vote[1]!)} />, tab: '/' };
   const survey = /^\/surveys\/([^/]+)$/.exec(path);
@@ -80,6 +84,7 @@ function screenFor(path: string): { screen: preact.JSX.Element; tab: string; bar
     '/votes': [Votes, '/'],
     '/open-vote': [OpenVote, '/'],
     '/surveys': [Surveys, '/'],
+    '/start-survey': [StartSurvey, '/'],
     '/billing': [Billing, '/fees'],
     '/fee-rate': [SetFeeRate, '/fees'],
     '/draft-budget': [DraftBudget, '/budget'],

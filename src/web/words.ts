@@ -153,3 +153,16 @@ export function problemWords(error: unknown): string {
   if (error instanceof TypeError) return '网络连接失败，请检查网络后重试。';
   return '出了点问题，请稍后再试。';
 }
+
+const QUARTER_WORDS = ['', '第一季度', '第二季度', '第三季度', '第四季度'];
+
+/** A survey's period as said aloud: 2026-Q1 -> 2026年第一季度, 2026-03 -> 2026年3月, 2026-H2 -> 2026年下半年, 2026 -> 2026年度. */
+export function periodWords(period: string): string {
+  const m = /^(\d{4})(?:-(?:(\d{2})|Q([1-4])|H([12])))?$/.exec(period);
+  if (!m) return period;
+  const [, year, month, quarter, half] = m;
+  if (month) return `${year}年${Number(month)}月`;
+  if (quarter) return `${year}年${QUARTER_WORDS[Number(quarter)]}`;
+  if (half) return `${year}年${half === '1' ? '上' : '下'}半年`;
+  return `${year}年度`;
+}

@@ -6,6 +6,7 @@ import { useLoad, useSubmit } from '../hooks.js';
 import { Confirmation } from '../parts/form.js';
 import { Card, Loading, Problem } from '../parts/ui.js';
 import { VOTE_CHOICE_WORDS, VOTE_MATTER_WORDS } from '../words.js';
+import { mayReadBallots } from './vote-ballots.js';
 import { VoteStatus } from './votes.js';
 
 type Choice = NonNullable<Vote['myChoice']>;
@@ -13,7 +14,7 @@ const CHOICES: Choice[] = ['for', 'against', 'abstain'];
 
 /** /votes/<id>: what is decided, the window, the owner's ballot and the totals by area and headcount. */
 export function CastBallot({ id }: { id: string }) {
-  const { here, feed } = useSession();
+  const { me, here, feed } = useSession();
   const vote = useLoad(() => api.vote(here.id, id), [here.id, id]);
   useEffect(() => {
     if (feed.version > 0) vote.reload();
@@ -38,6 +39,13 @@ export function CastBallot({ id }: { id: string }) {
       {here.unitIds.length > 0 && v.status === 'open' ? <Ballot vote={v} onCast={() => vote.reload()} /> : null}
       {here.unitIds.length > 0 && v.status === 'closed' && v.myChoice ? <p>您投了：{VOTE_CHOICE_WORDS[v.myChoice]}</p> : null}
       <Totals vote={v} />
+      {mayReadBallots(here, me.isPlatformAdmin) ? (
+        <p>
+          <a class="button secondary" href={`/votes/${encodeURIComponent(v.id)}/ballots`}>
+            投票明细：谁投了什么
+          </a>
+        </p>
+      ) : null}
     </>
   );
 }

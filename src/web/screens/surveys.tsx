@@ -1,6 +1,6 @@
 import { useEffect } from 'preact/hooks';
 import { allPages, api, type Survey } from '../api.js';
-import { useSession } from '../context.js';
+import { hasRole, useSession } from '../context.js';
 import { barWidth, formatDateTime } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { Bar, Card, Empty, Loading, Problem } from '../parts/ui.js';
@@ -31,6 +31,13 @@ export function Surveys() {
     <>
       <h1>满意度测评</h1>
       <p class="muted small">业主为物业服务逐项打分（1 分很不满意，5 分很满意）。结果对全体成员公开。</p>
+      {hasRole(here, 'admin') ? (
+        <p>
+          <a class="button secondary" href="/start-survey">
+            发起测评
+          </a>
+        </p>
+      ) : null}
       {list.error ? <Problem error={list.error} /> : null}
       {!list.data ? (
         <Loading what="测评" />
