@@ -12,7 +12,6 @@ import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:z
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const WEB_SOURCE = path.join(ROOT, 'src/web');
 export const WEB_OUT = path.join(ROOT, 'dist/web');
-/** Code outside src/web the app bundles (pure modules it shares with the server; types are not bundled). */
 /**
  * The server's shared code the web app bundles (yuan.ts, feed-types.ts, merkle.ts,
  * signed-note.ts...): all of src/shared counts, so a change to any of it rebuilds the app.
