@@ -3,28 +3,10 @@ import { api, type CreateVoteBody } from '../api.js';
 import { useSession } from '../context.js';
 import { useSubmit } from '../hooks.js';
 import { ErrorSummary, TextAreaField, valueOf, type Errors } from '../parts/form.js';
+import { instantIn } from '../parts/local-time.js';
 import { Card, Field, Problem } from '../parts/ui.js';
 import { navigate } from '../router.js';
 import { VOTE_MATTER_WORDS } from '../words.js';
-
-/** A wall-clock time typed in the community's timezone (YYYY-MM-DDTHH:mm), as an instant. */
-function instantIn(local: string, timeZone: string): string | undefined {
-  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local);
-  if (!m) return undefined;
-  const asUtc = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!);
-  // The zone's offset at that moment, read back through Intl (two passes settle a DST edge).
-  let guess = asUtc;
-  for (let i = 0; i < 2; i++) {
-    const parts = Object.fromEntries(
-      new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
-        .formatToParts(new Date(guess))
-        .map((p) => [p.type, p.value]),
-    );
-    const shown = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!);
-    guess += asUtc - shown;
-  }
-  return new Date(guess).toISOString();
-}
 
 /** /open-vote: a community admin or co-signer puts a matter to the owners. */
 export function OpenVote() {
