@@ -80,10 +80,13 @@ async function main(): Promise<number> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const appender of [false, true]) phases.push(await postingPhase(stack.baseUrl, token, db, community.id, appender));
     }
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-    const without = mean(phases.filter((p) => !p.appender).map((p) => p.perSecond));
-    const withLog = mean(phases.filter((p) => p.appender).map((p) => p.perSecond));
-    const cost = ((without - withLog) / without) * 100;
+    // Each round is a pair (without, then with) run back to back; the machine's other load drifts
+    // between rounds, so the cost is judged pair by pair and the median pair is the headline.
+    const pairCosts = Array.from({ length: ROUNDS }, (_, r) => {
+      const [without, withLog] = [phases[2 * r]!.perSecond, phases[2 * r + 1]!.perSecond];
+      return ((without - withLog) / without) * 100;
+    });
+    const cost = quantile(pairCosts, 0.5);
     const final = await openCheckpoint(await text(stack.baseUrl, `${base}/ledger/checkpoint`, token), [key]);
     const ledgerSize = await ledgerHead(db, community.id);
 
@@ -98,7 +101,7 @@ async function main(): Promise<number> {
         `${p.perSecond.toFixed(0)} incomes/s`,
         p.appender ? `max lag ${p.maxLag} entries; covered ${p.coverSeconds.toFixed(2)} s after the load` : `tree caught up in ${p.coverSeconds.toFixed(2)} s after`,
       ]),
-      ['cost of the log to posting', `${cost.toFixed(1)} %`, `≤ 10 %: ${cost <= 10 ? 'PASS' : 'FAIL'}`],
+      ['cost of the log to posting, median pair', `${cost.toFixed(1)} %`, `≤ 10 %: ${cost <= 10 ? 'PASS' : 'FAIL'} (pairs: ${pairCosts.map((c) => `${c.toFixed(1)} %`).join(', ')})`],
       ['final checkpoint', `size ${final.size.toLocaleString('en')} of ${ledgerSize.toLocaleString('en')} entries`, final.size === ledgerSize ? 'covers all' : 'BEHIND'],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
