@@ -172,12 +172,12 @@ function report(load: LoadResult, a: ReferenceResult, b: ReferenceResult, checks
   const p99 = quantile(load.latencies, 0.99);
   const booksOk = checks.every((c) => c.ok);
   const refLine = (name: string, r: ReferenceResult, rateOf: number) =>
-    `${name} ${r.committed} postings in ${r.seconds.toFixed(2)} s = ${rateOf.toFixed(1)} postings/s (per transaction: ${latency(r.latencies)}${r.failed ? `; ${r.failed} failed: ${r.firstError}` : ''})`;
+    `${name.padEnd(50)} ${r.committed} postings in ${r.seconds.toFixed(2)} s = ${rateOf.toFixed(1)} postings/s (per transaction: ${latency(r.latencies)}${r.failed ? `; ${r.failed} failed: ${r.firstError}` : ''})`;
   const summary = [
     `shape: each of the three writes its own single hot community (every posting locks its ledger head and fund account 1001)`,
-    refLine(`(a) pg, 1 posting/tx, ${CONNECTIONS} clients:         `, a, aRate),
+    refLine(`(a) pg, 1 posting/tx, ${CONNECTIONS} clients:`, a, aRate),
     refLine(`(b) pg, ${BATCH_SIZE} postings/tx, ${BATCH_CLIENTS} clients (${BATCH_SHAPE === 'loop' ? 'one statement per posting' : 'set-based'}):`, b, bRate),
-    `API POST /income, ${CONNECTIONS} connections:        ${load.ok} x 2xx in ${load.seconds.toFixed(2)} s = ${rate(load.ok, load.seconds)} req/s (${latency(load.latencies)}, max ${quantile(load.latencies, 1).toFixed(1)} ms; non-2xx ${load.non2xx}, errors ${load.errors})`,
+    `${`API POST /income, ${CONNECTIONS} connections:`.padEnd(50)} ${load.ok} x 2xx in ${load.seconds.toFixed(2)} s = ${rate(load.ok, load.seconds)} req/s (${latency(load.latencies)}, max ${quantile(load.latencies, 1).toFixed(1)} ms; non-2xx ${load.non2xx}, errors ${load.errors})`,
     `TARGET ${passFail(ofBatched >= TARGET_OF_BATCHED)}  API / (b) = ${(ofBatched * 100).toFixed(1)}% (target >= ${TARGET_OF_BATCHED * 100}%)`,
     `TARGET ${passFail(ofSingle >= TARGET_OF_SINGLE)}  API / (a) = ${ofSingle.toFixed(2)}x (target >= ${TARGET_OF_SINGLE}x)`,
     `TARGET ${passFail(p99 < TARGET_P99_MS)}  API p99 = ${p99.toFixed(1)} ms (target < ${TARGET_P99_MS} ms)`,
