@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { api, createCommunity, login } from '../support/api.js';
-import { envNumber, fixed2, pgStatReport, pgStatReset, pooled, printChecks, reportProfiles, scrapeMetrics, shedReasons, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
+import { envNumber, fixed2, PgStatWindow, pooled, printChecks, reportProfiles, scrapeMetrics, shedReasons, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
 import { drive, isOk, statusSummary, type Outcome, type Task } from '../support/driver.js';
 import { addUnits, billAll } from '../support/setup.js';
 import { quantile } from '../support/stats.js';
@@ -111,7 +111,8 @@ async function measure(stack: Stack, log: Log, keep: (child: ChildProcess) => vo
   });
   log(`${opened.opened}/${COMMUNITIES} streams open in ${(opened.ms / 1000).toFixed(1)} s${opened.failed ? ` (${opened.failed} failed: ${opened.firstError})` : ''}`);
 
-  await pgStatReset(stack.databaseUrl, stack.pgStatStatements);
+  const pgStat = new PgStatWindow(stack.databaseUrl, stack.pgStatStatements);
+  await pgStat.begin();
   log(`driving ${COMMUNITIES} writers for ${SECONDS} s`);
   const metricsBefore = await scrapeMetrics(base);
   const turns = new Array<number>(COMMUNITIES).fill(0);
@@ -125,7 +126,8 @@ async function measure(stack: Stack, log: Log, keep: (child: ChildProcess) => vo
     },
   });
   const shed = shedReasons(metricsBefore, await scrapeMetrics(base));
-  await pgStatReport(stack.databaseUrl, stack.pgStatStatements, log);
+  await pgStat.end();
+  pgStat.print(log, 'the city\'s measured writes');
 
   const perCommunity = citizens.map(() => ({ ok: [] as Outcome[], all: 0 }));
   for (const o of result.outcomes) {

@@ -1,5 +1,5 @@
 import { api, createCommunity, login, type BenchCommunity } from '../support/api.js';
-import { envNumber, equal, fixed2, latency, passFail, pgStatReport, pgStatReset, printChecks, rate, reportProfiles, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
+import { envNumber, equal, fixed2, latency, passFail, PgStatWindow, printChecks, rate, reportProfiles, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
 import { runHttpLoad, type LoadResult } from '../support/http-load.js';
 import { runPgReference, type ReferenceResult } from '../support/pg-reference.js';
 import { quantile } from '../support/stats.js';
@@ -78,7 +78,8 @@ async function measure(stack: Stack, log: Log): Promise<PartOutcome> {
     await batched(batchWarmup, WARMUP_SECONDS);
     await http(httpWarmup, WARMUP_SECONDS);
   }
-  await pgStatReset(stack.databaseUrl, stack.pgStatStatements);
+  // BENCH_PG_STAT: the database's work during the API's slices only, not the references'.
+  const pgStat = new PgStatWindow(stack.databaseUrl, stack.pgStatStatements);
   const singles: ReferenceResult[] = [];
   const batches: ReferenceResult[] = [];
   const loads: LoadResult[] = [];
@@ -87,9 +88,11 @@ async function measure(stack: Stack, log: Log): Promise<PartOutcome> {
     log(`round ${round}/${ROUNDS}: (a) 1 posting/tx, (b) ${BATCH_SIZE} postings/tx, POST /income, ${slice.toFixed(1)} s each`);
     singles.push(await single(singleCommunity, slice));
     batches.push(await batched(batchCommunity, slice));
+    await pgStat.begin();
     loads.push(await http(httpCommunity, slice));
+    await pgStat.end();
   }
-  await pgStatReport(stack.databaseUrl, stack.pgStatStatements, log);
+  pgStat.print(log, 'the API phases (POST /income) only');
   const a = mergeReference(singles);
   const b = mergeReference(batches);
   const load = mergeLoad(loads);

@@ -1,5 +1,5 @@
 import { api, createCommunity, login } from '../support/api.js';
-import { envNumber, equal, fixed2, moneySum, passwordHashCost, pooled, pgStatReport, pgStatReset, printChecks, reportProfiles, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
+import { envNumber, equal, fixed2, moneySum, passwordHashCost, pooled, PgStatWindow, printChecks, reportProfiles, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
 import { drive, isOk, statusSummary, type DriveResult, type Task } from '../support/driver.js';
 import { addMember, addUnits, billAll, listAll, type BenchPerson } from '../support/setup.js';
 import { quantile } from '../support/stats.js';
@@ -71,31 +71,39 @@ async function measure(stack: Stack, log: Log): Promise<PartOutcome> {
   const run = await billAll(base, manager, cid, RATE);
   await api(base, manager)('POST', `/v1/communities/${cid}/income`, { category: 'other', amount: FUNDING, payer: 'Bench funding' });
   const start = await books(stack, manager, cid);
-  await pgStatReset(stack.databaseUrl, stack.pgStatStatements);
+  // BENCH_PG_STAT: the database's work per kind, printed after each phase.
+  const measured = async <T>(kind: string, phase: () => Promise<T>): Promise<T> => {
+    const window = new PgStatWindow(stack.databaseUrl, stack.pgStatStatements);
+    await window.begin();
+    const result = await phase();
+    await window.end();
+    window.print(log, kind);
+    return result;
+  };
 
   // Fee payments, round robin over the billed units.
   log(`measuring fee payments (${UNITS} units billed ${fixed2(BILL)} each in ${run.period})`);
   let paymentNo = 0;
-  const payments = await drive({
+  const payments = await measured('fee payments', () => drive({
     connections: CONNECTIONS,
     seconds: SECONDS,
     next: () => {
       const unitId = units[paymentNo++ % units.length]!;
       return { method: 'POST', url: url('/fee-payments'), token: manager, body: { unitId, amount: FEE_PAYMENT, method: 'wechat' }, tag: unitId };
     },
-  });
+  }));
   const afterPayments = await books(stack, manager, cid);
   const paymentChecks = feeBooks(start, afterPayments, payments, units.length);
 
   // Spend submissions.
   log('measuring spend submissions');
   let submissionNo = 0;
-  const submissions = await drive({
+  const submissions = await measured('spend submissions', () => drive({
     connections: CONNECTIONS,
     seconds: SECONDS,
     keepBodies: true,
     next: () => ({ method: 'POST', url: url('/spend-requests'), token: manager, body: { title: `Bench repair ${++submissionNo}`, amount: SPEND, account: '5105', payee: { name: 'Bench Repair Co.' } } }),
-  });
+  }));
   const submitted = submissions.outcomes.filter(isOk).map((o) => o.body as { id: string; digest: string; status: string });
   const afterSubmissions = await books(stack, manager, cid);
   const submissionChecks = [
@@ -111,7 +119,7 @@ async function measure(stack: Stack, log: Log): Promise<PartOutcome> {
     [c1, c2].map((c: BenchPerson) => ({ method: 'POST' as const, url: url(`/spend-requests/${r.id}/approvals`), token: c.token, body: { signingPassword: c.signingPassword, digest: r.digest }, tag: r.id })),
   );
   let approvalNo = 0;
-  const approvals = await drive({ connections: CONNECTIONS, seconds: SECONDS, next: () => approvalTasks[approvalNo++] ?? null });
+  const approvals = await measured('approvals', () => drive({ connections: CONNECTIONS, seconds: SECONDS, next: () => approvalTasks[approvalNo++] ?? null }));
   const keys = new Map<string, number>();
   for (const o of approvals.outcomes.filter(isOk)) keys.set(o.tag as string, (keys.get(o.tag as string) ?? 0) + 1);
   const approvedIds = [...keys].filter(([, n]) => n === 2).map(([id]) => id);
@@ -131,15 +139,14 @@ async function measure(stack: Stack, log: Log): Promise<PartOutcome> {
   approvedIds.push(...extra);
   log(`measuring payouts (${approvedIds.length} approved requests)`);
   let payoutNo = 0;
-  const payouts = await drive({
+  const payouts = await measured('payouts', () => drive({
     connections: CONNECTIONS,
     seconds: SECONDS,
     next: () => {
       const id = approvedIds[payoutNo++];
       return id ? { method: 'POST', url: url(`/spend-requests/${id}/payout`), token: manager, body: { bankReference: `BENCH-${payoutNo}` }, tag: id } : null;
     },
-  });
-  await pgStatReport(stack.databaseUrl, stack.pgStatStatements, log);
+  }));
   const paid = payouts.outcomes.filter(isOk).length;
   const afterPayouts = await books(stack, manager, cid);
   const out = new Money(SPEND).times(paid);

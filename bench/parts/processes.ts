@@ -1,5 +1,5 @@
 import { api, createCommunity, login, type BenchCommunity } from '../support/api.js';
-import { envNumber, equal, fixed2, pgStatReport, pgStatReset, pooled, printChecks, reportProfiles, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
+import { envNumber, equal, fixed2, PgStatWindow, pooled, printChecks, reportProfiles, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
 import { drive, isOk, statusSummary, type Outcome } from '../support/driver.js';
 import { quantile } from '../support/stats.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -61,7 +61,8 @@ async function measure(stack: Stack, processes: number, log: Log): Promise<Round
   // (j/2) mod N, so that both halves reach every process.
   const target = (j: number) => (j % 2 === 0 ? hot : spread[Math.floor(j / 2) % spread.length]!);
   log(`${processes} process${processes > 1 ? 'es' : ''}: driving ${CONNECTIONS} connections for ${SECONDS} s`);
-  await pgStatReset(stack.databaseUrl, stack.pgStatStatements);
+  const pgStat = new PgStatWindow(stack.databaseUrl, stack.pgStatStatements);
+  await pgStat.begin();
   const result = await drive({
     connections: CONNECTIONS,
     seconds: SECONDS,
@@ -70,7 +71,8 @@ async function measure(stack: Stack, processes: number, log: Log): Promise<Round
       return { method: 'POST', url: `${stack.baseUrls[Math.floor(j / 2) % processes]}/v1/communities/${c.id}/income`, token: c.managerToken!, body, tag: c.id };
     },
   });
-  await pgStatReport(stack.databaseUrl, stack.pgStatStatements, log);
+  await pgStat.end();
+  pgStat.print(log, `the load on ${processes} process${processes > 1 ? 'es' : ''}`);
 
   const acknowledged = new Map<string, number>();
   for (const o of result.outcomes.filter(isOk)) acknowledged.set(o.tag as string, (acknowledged.get(o.tag as string) ?? 0) + 1);

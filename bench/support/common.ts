@@ -98,47 +98,81 @@ export function reportProfiles(part: string, log: Log): void {
 }
 
 /**
- * BENCH_PG_STAT=1: the statements that took the database's time during a part's measured
- * phases, from pg_stat_statements when the stack could load it, otherwise from the
- * cumulative statistics (functions and tables) that need no extension.
+ * BENCH_PG_STAT=1: the statements that took the database's time during chosen windows of a
+ * part (one measured phase, or only the API's slices of an interleaved run), from
+ * pg_stat_statements when the stack could load it (snapshots before and after each window,
+ * the differences summed), otherwise from the cumulative statistics that need no extension:
+ * PL/pgSQL functions (when track_functions is on) and rows written per table.
  */
-export async function pgStatReset(databaseUrl: string, extension: boolean): Promise<void> {
-  if (process.env.BENCH_PG_STAT !== '1') return;
-  await withClient(databaseUrl, async (client) => {
-    if (extension) await client.query('SELECT pg_stat_statements_reset()');
-    await client.query('SELECT pg_stat_reset()');
-  });
-}
+export class PgStatWindow {
+  private readonly totals = new Map<string, { calls: number; ms: number; rows: number; text: string }>();
+  private started: Map<string, { calls: number; ms: number; rows: number; text: string }> | undefined;
 
-export async function pgStatReport(databaseUrl: string, extension: boolean, log: Log, top = 15): Promise<void> {
-  if (process.env.BENCH_PG_STAT !== '1') return;
-  await withClient(databaseUrl, async (client) => {
-    if (extension) {
-      const { rows } = await client.query<{ calls: string; total: string; mean: string; rows: string; query: string }>(
-        `SELECT calls, round(total_exec_time::numeric, 1) AS total, round(mean_exec_time::numeric, 3) AS mean, rows,
-                regexp_replace(query, '\\s+', ' ', 'g') AS query
-           FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1`,
-        [top],
-      );
-      log(`pg_stat_statements, top ${top} by total execution time (track = all: statements inside functions too):`);
-      for (const r of rows) console.log(`    ${String(r.total).padStart(10)} ms  ${String(r.calls).padStart(8)} calls  ${String(r.mean).padStart(8)} ms/call  ${r.query.slice(0, 160)}`);
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly extension: boolean,
+  ) {}
+
+  get enabled(): boolean {
+    return process.env.BENCH_PG_STAT === '1';
+  }
+
+  async begin(): Promise<void> {
+    if (this.enabled) this.started = await this.snapshot();
+  }
+
+  async end(): Promise<void> {
+    if (!this.enabled || !this.started) return;
+    const now = await this.snapshot();
+    for (const [key, value] of now) {
+      const before = this.started.get(key);
+      const sum = this.totals.get(key) ?? { calls: 0, ms: 0, rows: 0, text: value.text };
+      sum.calls += value.calls - (before?.calls ?? 0);
+      sum.ms += value.ms - (before?.ms ?? 0);
+      sum.rows += value.rows - (before?.rows ?? 0);
+      this.totals.set(key, sum);
+    }
+    this.started = undefined;
+  }
+
+  print(log: Log, title: string, top = 15): void {
+    if (!this.enabled) return;
+    const rows = [...this.totals.entries()].filter(([, v]) => v.calls > 0 || v.rows > 0);
+    if (this.extension) {
+      log(`pg_stat_statements over ${title}, top ${top} by total execution time (track = all: statements inside functions too; a lock wait counts as execution):`);
+      for (const [, v] of rows.sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
+        console.log(`    ${v.ms.toFixed(1).padStart(10)} ms  ${String(v.calls).padStart(8)} calls  ${(v.ms / Math.max(1, v.calls)).toFixed(3).padStart(8)} ms/call  ${v.text.slice(0, 170)}`);
+      }
       return;
     }
-    const functions = await client.query<{ funcname: string; calls: string; total: string; self: string }>(
-      `SELECT funcname, calls, round(total_time::numeric, 1) AS total, round(self_time::numeric, 1) AS self
-         FROM pg_stat_user_functions ORDER BY total_time DESC LIMIT $1`,
-      [top],
-    );
-    log('pg_stat_statements not loaded: PL/pgSQL functions by total time (needs track_functions; empty when off)');
-    for (const r of functions.rows) console.log(`    ${String(r.total).padStart(10)} ms (self ${r.self})  ${String(r.calls).padStart(8)} calls  ${r.funcname}`);
-    const tables = await client.query<{ relname: string; ins: string; upd: string; seq: string; idx: string }>(
-      `SELECT relname, n_tup_ins AS ins, n_tup_upd AS upd, seq_scan AS seq, idx_scan AS idx
-         FROM pg_stat_user_tables ORDER BY n_tup_ins + n_tup_upd DESC LIMIT $1`,
-      [top],
-    );
-    log('tables by rows written:');
-    for (const r of tables.rows) console.log(`    ${r.relname.padEnd(32)} ins ${String(r.ins).padStart(8)}  upd ${String(r.upd).padStart(8)}  seq scans ${r.seq}  idx scans ${r.idx}`);
-  });
+    log(`pg_stat_statements could not be loaded; over ${title}, PL/pgSQL functions by total time (empty unless track_functions is on) and tables by rows written:`);
+    for (const [key, v] of rows.filter(([k]) => k.startsWith('f:')).sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
+      console.log(`    ${v.ms.toFixed(1).padStart(10)} ms  ${String(v.calls).padStart(8)} calls  ${key.slice(2)}`);
+    }
+    for (const [key, v] of rows.filter(([k]) => k.startsWith('t:')).sort((a, b) => b[1].rows - a[1].rows).slice(0, top)) {
+      console.log(`    ${String(v.rows).padStart(10)} rows inserted or updated  ${key.slice(2)}`);
+    }
+  }
+
+  private snapshot() {
+    return withClient(this.databaseUrl, async (client) => {
+      const out = new Map<string, { calls: number; ms: number; rows: number; text: string }>();
+      if (this.extension) {
+        const { rows } = await client.query<{ key: string; calls: string; ms: string; rows: string; query: string }>(
+          `SELECT queryid::text || ':' || toplevel::text || ':' || dbid::text || ':' || userid::text AS key, calls, total_exec_time AS ms, rows,
+                  regexp_replace(query, '\\s+', ' ', 'g') AS query
+             FROM pg_stat_statements`,
+        );
+        for (const r of rows) out.set(r.key, { calls: Number(r.calls), ms: Number(r.ms), rows: Number(r.rows), text: r.query });
+        return out;
+      }
+      const functions = await client.query<{ funcname: string; calls: string; ms: string }>('SELECT funcname, calls, total_time AS ms FROM pg_stat_user_functions');
+      for (const r of functions.rows) out.set(`f:${r.funcname}`, { calls: Number(r.calls), ms: Number(r.ms), rows: 0, text: r.funcname });
+      const tables = await client.query<{ relname: string; n: string }>('SELECT relname, n_tup_ins + n_tup_upd AS n FROM pg_stat_user_tables');
+      for (const r of tables.rows) out.set(`t:${r.relname}`, { calls: 0, ms: 0, rows: Number(r.n), text: r.relname });
+      return out;
+    });
+  }
 }
 
 async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
