@@ -41,18 +41,21 @@ function frontierOf(size: number, bytes: Buffer): StoredNode[] {
 export function createAppender(deps: AppenderDeps) {
   const { db, ledger, log } = deps;
   const reported = new Set<string>();
+  /** Communities known to have a tree: a head is never deleted, so this process need not look again. */
+  const known = new Set<string>();
 
   /** Creates the community's empty tree with its signed size-0 checkpoint, unless it has one. */
-  async function ensureHead(communityId: string): Promise<repo.HeadRow> {
-    const existing = await repo.readHead(db, communityId);
-    if (existing) return existing;
+  async function ensureHead(communityId: string): Promise<void> {
+    if (known.has(communityId)) return;
+    if (await repo.readHead(db, communityId)) {
+      known.add(communityId);
+      return;
+    }
     const signer = await deps.signer();
     const root = Buffer.from(emptyRoot(nodeSha256));
     const checkpoint = signer.signCheckpoint({ origin: signer.origin(communityId), size: 0, root });
     await repo.insertEmptyHead(db, { community_id: communityId, size: 0, root, frontier: Buffer.alloc(0), checkpoint });
-    const head = await repo.readHead(db, communityId);
-    if (!head) throw new Error(`the transparency head of ${communityId} was not kept`);
-    return head;
+    known.add(communityId);
   }
 
   async function appendBatch(communityId: string, waitMs: number): Promise<AppendResult> {

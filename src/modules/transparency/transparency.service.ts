@@ -12,8 +12,13 @@ import { loadSigner, type Signer } from './transparency.signer.js';
 
 /** How often each process looks for trees behind their ledgers (commits it did not signal). */
 const SWEEP_MS = 2_000;
-/** How long a wake-up waits for more commits of the same community, to append them together. */
-const COALESCE_MS = 20;
+/**
+ * How long a wake-up waits for more commits, to append them together: each append costs a
+ * transaction of a few statements whatever its size, so under load fewer, larger appends keep
+ * the log's share of the database small, while a checkpoint still follows within a fraction of
+ * a second (and a checkpoint request appends what is waiting itself).
+ */
+const COALESCE_MS = 100;
 /** Batches a request may append itself before answering (2,000 leaves each). */
 const REQUEST_BATCHES = 3;
 /** How long a request waits for another appender's transaction on the same tree before answering with what is stored. */
@@ -56,7 +61,8 @@ export function createTransparencyService(db: Database, deps: TransparencyDeps) 
 
   /**
    * The stored head, after a bounded catch-up when the tree may be behind what the request
-   * needs (`atLeast`, or always when not given); never waits for another process's appender.
+   * needs (`atLeast`, or always when not given). An appender holding the tree is waited for,
+   * at most REQUEST_LOCK_WAIT_MS; past that the stored head is answered as it is.
    */
   async function currentHead(communityId: string, atLeast?: number): Promise<repo.HeadRow> {
     const stored = await repo.readHead(db, communityId);
