@@ -51,7 +51,7 @@ describe('发起测评 and 投票明细 in 信义家', () => {
     await admin.getByRole('link', { name: '发起测评' }).click();
     await admin.getByRole('heading', { name: '发起满意度测评' }).waitFor();
     // The usual items come pre-filled; the title follows the period chosen.
-    expect(await admin.locator('.survey-items input[type=text]').evaluateAll((inputs) => inputs.map((i) => (i as HTMLInputElement).value))).toEqual([
+    expect(await admin.locator('.survey-items input[type=text]').evaluateAll((inputs) => inputs.map((i) => (i as unknown as { value: string }).value))).toEqual([
       '保洁',
       '安保',
       '绿化',
@@ -105,7 +105,7 @@ describe('发起测评 and 投票明细 in 信义家', () => {
     expect(await owner.getByRole('link', { name: '发起测评' }).count()).toBe(0);
     await owner.locator('.survey-item', { hasText: '2026年第四季度物业服务满意度' }).getByText('您还没有评分').waitFor();
     await owner.getByRole('link', { name: /2026年第四季度物业服务满意度/ }).click();
-    for (const [label, score] of [
+    for (const [label, score] of <Array<[string, string]>>[
       ['保洁', '5 分 很满意'],
       ['安保', '4 分 满意'],
       ['绿化', '4 分 满意'],
