@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { createDatabase, type Database } from '../src/db/database.js';
 import { leafHash, rootOf, verifyConsistency, verifyInclusion } from '../src/shared/merkle.js';
@@ -76,9 +77,9 @@ async function main(): Promise<number> {
     const consistencyOk = await checkConsistency(stack.baseUrl, token, base, first, checkpoint);
 
     // 4. Posting with and without the appender.
-    const phases: Array<{ appender: boolean; perSecond: number; maxLag: number; coverSeconds: number }> = [];
+    const phases: Array<{ appender: boolean; perSecond: number; maxLag: number; coverSeconds: number; cpuMsPerIncome: number }> = [];
     for (let round = 0; round < ROUNDS; round++) {
-      for (const appender of [false, true]) phases.push(await postingPhase(stack.baseUrl, token, db, community.id, appender));
+      for (const appender of [false, true]) phases.push(await postingPhase(stack.baseUrl, token, db, community.id, appender, stack.serverPid));
     }
     // Each round is a pair (without, then with) run back to back; the machine's other load drifts
     // between rounds, so the cost is judged pair by pair and the median pair is the headline.
@@ -87,6 +88,11 @@ async function main(): Promise<number> {
       return ((without - withLog) / without) * 100;
     });
     const cost = quantile(pairCosts, 0.5);
+    // The machine's cores are shared with other work, so throughput drifts; the CPU the API
+    // process and PostgreSQL spend per income does not, and on CPU-bound posting its growth is
+    // the throughput the log costs.
+    const cpuOf = (withLog: boolean) => quantile(phases.filter((p) => p.appender === withLog).map((p) => p.cpuMsPerIncome), 0.5);
+    const cpuCost = ((cpuOf(true) - cpuOf(false)) / cpuOf(false)) * 100;
     const final = await openCheckpoint(await text(stack.baseUrl, `${base}/ledger/checkpoint`, token), [key]);
     const ledgerSize = await ledgerHead(db, community.id);
 
@@ -98,10 +104,11 @@ async function main(): Promise<number> {
       ['proofs verify against the checkpoint', `${inclusion.ok && consistency.ok && consistencyOk && rootOk ? 'yes' : 'NO'}`, ''],
       ...phases.map((p, i): [string, string, string] => [
         `posting ${p.appender ? 'with' : 'without'} appender (phase ${i + 1})`,
-        `${p.perSecond.toFixed(0)} incomes/s`,
+        `${p.perSecond.toFixed(0)} incomes/s, ${p.cpuMsPerIncome.toFixed(3)} ms CPU each`,
         p.appender ? `max lag ${p.maxLag} entries; covered ${p.coverSeconds.toFixed(2)} s after the load` : `tree caught up in ${p.coverSeconds.toFixed(2)} s after`,
       ]),
-      ['cost of the log to posting, median pair', `${cost.toFixed(1)} %`, `≤ 10 %: ${cost <= 10 ? 'PASS' : 'FAIL'} (pairs: ${pairCosts.map((c) => `${c.toFixed(1)} %`).join(', ')})`],
+      ['CPU per income (API + PostgreSQL), median', `${cpuOf(false).toFixed(3)} ms without, ${cpuOf(true).toFixed(3)} ms with`, `cost ${cpuCost.toFixed(1)} % (≤ 10 %: ${cpuCost <= 10 ? 'PASS' : 'FAIL'})`],
+      ['throughput cost, median pair', `${cost.toFixed(1)} %`, `≤ 10 %: ${cost <= 10 ? 'PASS' : 'FAIL'} (pairs: ${pairCosts.map((c) => `${c.toFixed(1)} %`).join(', ')})`],
       ['final checkpoint', `size ${final.size.toLocaleString('en')} of ${ledgerSize.toLocaleString('en')} entries`, final.size === ledgerSize ? 'covers all' : 'BEHIND'],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
@@ -273,7 +280,7 @@ async function timeRequests(baseUrl: string, token: string, route: () => string,
  * phase (every appender skips a locked head); afterwards the time until the stored tree covers
  * every entry is measured either way, and with the appender the lag is sampled meanwhile.
  */
-async function postingPhase(baseUrl: string, token: string, db: Database, communityId: string, appender: boolean) {
+async function postingPhase(baseUrl: string, token: string, db: Database, communityId: string, appender: boolean, serverPid: number | undefined) {
   let release: () => void = () => undefined;
   let holder: Promise<void> = Promise.resolve();
   if (!appender) {
@@ -290,11 +297,12 @@ async function postingPhase(baseUrl: string, token: string, db: Database, commun
   let maxLag = 0;
   let sampling = true;
   const sampler = (async () => {
-    while (sampling && appender) {
+    while (sampling) {
       maxLag = Math.max(maxLag, (await ledgerHead(db, communityId)) - (await storedSize(db, communityId)));
       await new Promise((r) => setTimeout(r, 200));
     }
   })();
+  const cpuBefore = await serverCpuSeconds(db, serverPid);
   const load = await runHttpLoad({
     url: `${baseUrl}/v1/communities/${communityId}/income`,
     headers: { authorization: `Bearer ${token}` },
@@ -302,6 +310,7 @@ async function postingPhase(baseUrl: string, token: string, db: Database, commun
     connections: CONNECTIONS,
     seconds: SECONDS,
   });
+  const cpuAfter = await serverCpuSeconds(db, serverPid);
   sampling = false;
   await sampler;
   release();
@@ -312,7 +321,43 @@ async function postingPhase(baseUrl: string, token: string, db: Database, commun
   const coverSeconds = (performance.now() - t) / 1000;
   const perSecond = load.ok / load.seconds;
   log(`posting ${appender ? 'with' : 'without'} the appender: ${perSecond.toFixed(0)} incomes/s (${load.ok} ok, ${load.non2xx} non-2xx, ${load.errors} errors)`);
-  return { appender, perSecond, maxLag, coverSeconds };
+  const cpuMsPerIncome = ((cpuAfter - cpuBefore) * 1000) / Math.max(1, load.ok);
+  log(`  CPU of the API process and PostgreSQL: ${cpuMsPerIncome.toFixed(3)} ms per income`);
+  return { appender, perSecond, maxLag, coverSeconds, cpuMsPerIncome };
+}
+
+/**
+ * CPU seconds spent so far by the API process and by this database's PostgreSQL (the
+ * postmaster, its live children, and the children it has reaped), from /proc; 0 where /proc
+ * cannot tell (another OS, a remote DATABASE_URL).
+ */
+async function serverCpuSeconds(db: Database, serverPid: number | undefined): Promise<number> {
+  const { rows } = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db);
+  const backend = statOf(rows[0]!.pid);
+  const postmaster = backend ? backend.ppid : undefined;
+  let ticks = 0;
+  if (serverPid !== undefined) ticks += statOf(serverPid)?.total ?? 0;
+  if (postmaster !== undefined) {
+    ticks += statOf(postmaster)?.total ?? 0;
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      const stat = statOf(Number(name));
+      if (stat?.ppid === postmaster) ticks += stat.self;
+    }
+  }
+  return ticks / 100;
+}
+
+/** A process's parent, its own CPU ticks, and those plus its reaped children's. */
+function statOf(pid: number): { ppid: number; self: number; total: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
+    return { ppid: Number(fields[1]), self: utime! + stime!, total: utime! + stime! + cutime! + cstime! };
+  } catch {
+    return undefined;
+  }
 }
 
 void main().then((code) => process.exit(code));
