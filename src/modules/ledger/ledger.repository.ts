@@ -204,10 +204,19 @@ export function entriesPage(db: Db, communityId: string, position: number | null
   };
   return db
     .selectFrom('entries as e')
-    .leftJoin('entries as r', (join) => join.onRef('r.community_id', '=', 'e.community_id').onRef('r.seq', '=', 'e.reverses_seq'))
     .select([
       'e.seq', 'e.id', 'e.kind', 'e.memo', 'e.source_type', 'e.source_id', 'e.occurred_at', 'e.recorded_at',
-      'e.reverses_seq', 'e.prev_hash', 'e.hash', 'r.id as reverses_id',
+      'e.reverses_seq', 'e.prev_hash', 'e.hash',
+      // A subquery on the whole primary key, not a join: with a join, stale statistics (a
+      // young community's table) led the planner to scan every entry of the community once
+      // per row of the page; the subquery can only be a key lookup.
+      (eb) =>
+        eb
+          .selectFrom('entries as r')
+          .select('r.id')
+          .whereRef('r.community_id', '=', 'e.community_id')
+          .whereRef('r.seq', '=', 'e.reverses_seq')
+          .as('reverses_id'),
     ])
     .where('e.community_id', '=', communityId)
     .$if(!desc, (q) => q.where('e.seq', '>', position ?? 0))
