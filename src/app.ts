@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from './config.js';
 import { connectionStringOf, poolUsage, type Database } from './db/database.js';
 import { watchDatabase } from './db/availability.js';
 import { boundJsonDepth } from './http/json-body.js';
 import { shedLoad } from './http/load-shedding.js';
+import { securityHeaders } from './http/security-headers.js';
 import { metricsRoute } from './http/metrics-route.js';
 import { metrics, observePool } from './shared/metrics.js';
 import type { App } from './http/app-types.js';
@@ -110,7 +110,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     availability,
   ));
 
-  await app.register(helmet, {
+  const security = securityHeaders({
     // The web app and the API docs are served from this origin only; nothing is inlined
     // but the docs' styles.
     contentSecurityPolicy: {
@@ -134,6 +134,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     // Not `no-referrer`: with it browsers send `Origin: null` on same-origin POSTs, and the web
     // app's CSRF check rightly refuses those. Other sites still learn nothing.
     referrerPolicy: { policy: 'same-origin' },
+  });
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(security);
+    done();
   });
   await app.register(cors, {
     origin: config.corsOrigins.length > 0 ? [...config.corsOrigins] : false,
