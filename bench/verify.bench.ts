@@ -33,6 +33,7 @@ import { encodeCursor } from '../src/shared/pagination.js';
  *    figure on a machine whose cores other work shares. During the "with" phases the lag
  *    between the ledger and the stored tree is sampled, and after each phase the time until
  *    the checkpoint covers every entry.
+ * 5. xinyi-verify, the owner's verifier, over the whole community: its wall time and memory.
  *
  * The API runs in a child process (bench/support/stack.ts) on an embedded PostgreSQL or
  * DATABASE_URL.
@@ -108,6 +109,9 @@ async function main(): Promise<number> {
     const final = await openCheckpoint(await text(stack.baseUrl, `${base}/ledger/checkpoint`, token), [key]);
     const ledgerSize = await ledgerHead(db, community.id);
 
+    // 5. What an owner runs: xinyi-verify over the whole community, offline recomputation included.
+    const owner = await runVerifier(stack.baseUrl, community.id, token);
+
     const rows: Array<[string, string, string]> = [
       ['entries loaded', `${ENTRIES.toLocaleString('en')} in ${fillSeconds.toFixed(1)} s`, ''],
       ['appender catch-up', `${Math.round(ENTRIES / catchUpSeconds).toLocaleString('en')} leaves/s (${catchUpSeconds.toFixed(1)} s)`, ''],
@@ -123,13 +127,14 @@ async function main(): Promise<number> {
       ['CPU per leaf appended (catch-ups), median', `${perLeaf.toFixed(3)} ms`, `= ${leafCost.toFixed(1)} % of a posting's CPU (≤ 10 %: ${leafCost <= 10 ? 'PASS' : 'FAIL'})`],
       ['throughput cost, median pair', `${cost.toFixed(1)} %`, `≤ 10 %: ${cost <= 10 ? 'PASS' : 'FAIL'} (pairs: ${pairCosts.map((c) => `${c.toFixed(1)} %`).join(', ')})`],
       ['final checkpoint', `size ${final.size.toLocaleString('en')} of ${ledgerSize.toLocaleString('en')} entries`, final.size === ledgerSize ? 'covers all' : 'BEHIND'],
+      ['xinyi-verify of the whole community', `${owner.seconds.toFixed(1)} s, exit ${owner.code}, peak RSS ${owner.peakMb} MB`, owner.code === 0 ? 'every check held' : `FAILED: ${owner.tail}`],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
     const width2 = Math.max(...rows.map((r) => r[1].length));
     console.log('');
     console.log(`bench:verify  entries ${ENTRIES.toLocaleString('en')}, ${REQUESTS} requests per proof, ${CONNECTIONS} connections × ${SECONDS} s per posting phase`);
     for (const [what, value, note] of rows) console.log(`${what.padEnd(width)}  ${value.padEnd(width2)}  ${note}`);
-    return inclusion.ok && consistency.ok && consistencyOk && rootOk && final.size === ledgerSize ? 0 : 1;
+    return inclusion.ok && consistency.ok && consistencyOk && rootOk && final.size === ledgerSize && owner.code === 0 ? 0 : 1;
   } catch (error) {
     console.error(error);
     return 1;
@@ -137,6 +142,32 @@ async function main(): Promise<number> {
     await db.destroy();
     await stack.close();
   }
+}
+
+/**
+ * Runs the owner's verifier (src/cli/xinyi-verify.ts) as an owner would, in a process of its
+ * own: every entry fetched, every leaf, the chain, every balance and the tree recomputed, the
+ * checkpoint's signature checked. Its wall time, exit status and peak memory (from /usr/bin/time
+ * when present, else unknown).
+ */
+async function runVerifier(baseUrl: string, communityId: string, token: string): Promise<{ seconds: number; code: number | null; peakMb: string; tail: string }> {
+  const { spawn } = await import('node:child_process');
+  const { existsSync } = await import('node:fs');
+  const node = [process.execPath, '--import', 'tsx', 'src/cli/xinyi-verify.ts', baseUrl, communityId, '--token', token];
+  const timed = existsSync('/usr/bin/time');
+  const [command, ...args] = timed ? ['/usr/bin/time', '-f', 'peak-rss-kb %M', ...node] : node;
+  log(`running xinyi-verify over the whole community${timed ? '' : ' (no /usr/bin/time: peak memory not measured)'}`);
+  const started = performance.now();
+  const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const seconds = (performance.now() - started) / 1000;
+  const peak = /peak-rss-kb (\d+)/.exec(output)?.[1];
+  const lines = output.trim().split('\n').filter((l) => !l.startsWith('peak-rss-kb'));
+  for (const line of lines.slice(-6)) log(`  xinyi-verify: ${line}`);
+  return { seconds, code, peakMb: peak ? String(Math.round(Number(peak) / 1024)) : '?', tail: lines.slice(-2).join(' / ') };
 }
 
 /** Writes ENTRIES incomes as ledger_post would, FILL_BATCH per statement; returns the seconds it took. */
