@@ -148,6 +148,33 @@ describe("an operator's view", () => {
 });
 
 describe('load and outages', () => {
+  // Every connection of the pool busy is a busy process, not a database that is down: the
+  // answer says so, and the process keeps believing the database is there.
+  it('a request that waits too long for a free database connection is 503 busy, and the database is not marked down', async () => {
+    const community = await setupCommunity(harness.app);
+    const url = inject('databaseUrl');
+    const config = loadConfig({ DATABASE_URL: url, PASSWORD_HASH_COST: TEST_PASSWORD_HASH_COST, LOG_LEVEL: 'silent', DB_POOL_SIZE: '1' });
+    const db = createDatabase(url, 1);
+    const app = await buildApp({ config, db, expectedMigrations: SHIPPED_MIGRATIONS });
+    let release: () => void = () => undefined;
+    const held = db.connection().execute(() => new Promise<void>((resolve) => (release = resolve)));
+    try {
+      await app.ready();
+      const waited = await app.inject({ method: 'GET', url: `/v1/communities/${community.id}/fund`, headers: { authorization: `Bearer ${community.owner.token}` } });
+      expectProblem(waited, 503, 'unavailable');
+      expect(JSON.parse(waited.body).detail).toMatch(/busy/);
+      expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+      release();
+      await held;
+      const served = await app.inject({ method: 'GET', url: `/v1/communities/${community.id}/fund`, headers: { authorization: `Bearer ${community.owner.token}` } });
+      expect(served.statusCode).toBe(200);
+    } finally {
+      release();
+      await app.close();
+      await db.destroy();
+    }
+  });
+
   // A client that ignores Retry-After must not keep the event loop busy answering it: its
   // connection is not read again for a second, while other connections are served at once.
   it('a connection refused for being busy is not read again until its Retry-After has passed', async () => {

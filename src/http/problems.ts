@@ -24,12 +24,21 @@ export function errorHandler(error: FastifyError | AppError | Error, request: Fa
   return sendProblem(reply, toAppError(error, request));
 }
 
+/** What pg's pool throws when no connection came free within its connection timeout. */
+const POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
+
 export function toAppError(error: FastifyError | AppError | Error, request: FastifyRequest): AppError {
   if (error instanceof AppError) return error;
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const context = fastifyError.validationContext ?? 'request';
     return new AppError('validation_failed', `${context}${fastifyError.message.replace(/^(body|querystring|params|headers)/, '')}`);
+  }
+  // The pool's own wait for a free connection ran out: the database answers, this process
+  // has more work than connections. Busy, not down.
+  if (error.message === POOL_WAIT_TIMEOUT) {
+    request.log.warn('no database connection came free in time');
+    return unavailable('The service is busy; nothing was written. Try again in a moment');
   }
   if (isConnectionError(error)) {
     request.server.availability?.markUnreachable(error);
