@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Executor, Tx } from '../../db/database.js';
+import type { Executor, StatementTx, Tx } from '../../db/database.js';
 import { assert } from '../../shared/errors.js';
 import { DEFAULT_CHART, FUND_ACCOUNT, GENESIS_HASH } from './ledger.chart.js';
 import type { AccountType } from './ledger.schemas.js';
@@ -92,9 +92,11 @@ export interface IncomeItem {
 /**
  * Records incomes and their entries, in the order given, in one statement: one round trip
  * and one hold of the community's locks for the whole batch (see src/db/group-commit.ts).
- * It locks like `postEntry`, so it too demands the caller's transaction.
+ * It locks like `postEntry`, so it demands a transaction: the caller's, or, being one
+ * statement, the statement's own (`StatementTx`: the group-commit path, which saves the
+ * BEGIN and COMMIT round trips of each batch).
  */
-export async function insertIncomes(tx: LedgerTx, communityId: string, items: IncomeItem[]): Promise<Posted[]> {
+export async function insertIncomes(tx: LedgerTx | StatementTx<LedgerTables>, communityId: string, items: IncomeItem[]): Promise<Posted[]> {
   const { rows } = await sql<{ income_id: string; entry_seq: number; entry_hash: string; entry_recorded_at: Date }>`
     SELECT * FROM ledger_record_incomes(${communityId}, ${JSON.stringify(items)}::jsonb)`.execute(tx);
   return rows.map((r) => ({ seq: r.entry_seq, hash: r.entry_hash, recorded_at: r.entry_recorded_at, feed_seq: null }));

@@ -52,12 +52,13 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
   /**
    * Writes one batch of incomes. Who may record income is decided first, for the whole batch
    * in one membership query; the refused get their answer and the rest go out in one
-   * statement, in a transaction of their own.
+   * statement, which is a transaction of its own.
    */
   async function recordIncomes(communityId: string, batch: IncomeRequest[]): Promise<Array<Posted | AppError>> {
     const refusals = (await communities.members(communityId, batch.map((b) => b.principal))).map(incomeRefusal);
     const allowed = batch.filter((_, i) => refusals[i] === undefined).map((b) => b.item);
-    const posted = allowed.length === 0 ? [] : await inTransaction(db, (tx) => repo.insertIncomes(tx, communityId, allowed));
+    // One statement is its own transaction: no BEGIN or COMMIT round trip (StatementTx).
+    const posted = allowed.length === 0 ? [] : await repo.insertIncomes(db, communityId, allowed);
     let next = 0;
     return refusals.map((refusal) => refusal ?? posted[next++]!);
   }
