@@ -1,38 +1,28 @@
 import { sql } from 'kysely';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '../src/db/database.js';
-import { TEST_ADMIN_PASSWORD } from './support/constants.js';
 import { png } from './support/images.js';
-import { phones } from './support/web-browser.js';
-import { seedDemo, type Demo } from './support/web.js';
-import { buildWebIfStale, launchChromium, startServer, type RunningServer } from './support/web-server.js';
+import { webStage } from './support/web-stage.js';
 
 /**
  * 信义家's owners' say in real Chromium: after the payout the resident who reported the repair
  * and a co-signer record their verdicts (验收); any member asks about a line of the books in
  * public and the steward answers (质询); a question left past its seven days shows in red.
  */
-let server: RunningServer;
-let browser: Browser;
-let demo: Demo;
+const stage = webStage();
 /** A paid request that pays for the owner's repair: the owner is its reporter. */
 let paid: { id: string; trackingNo: string };
-const phone = phones(
-  () => browser,
-  () => server.base,
-);
 
 /** The repair, its quote and its request, two keys and the payout, through the API as the people would. */
 async function paidRepair(): Promise<{ id: string; trackingNo: string }> {
-  const c = `/v1/communities/${demo.communityId}`;
-  const [owner, manager] = await Promise.all([demo.login(demo.owner), demo.login(demo.manager)]);
+  const c = `/v1/communities/${stage.demo.communityId}`;
+  const [owner, manager] = await Promise.all([stage.demo.login(stage.demo.owner), stage.demo.login(stage.demo.manager)]);
   const must = async (token: string, method: string, path: string, body?: unknown) => {
-    const reply = await demo.call(token, method, path, body);
+    const reply = await stage.demo.call(token, method, path, body);
     if (reply.status >= 300) throw new Error(`${method} ${path}: ${reply.status} ${JSON.stringify(reply.body)}`);
     return reply.body;
   };
-  const uploaded = await fetch(`${server.base}${c}/attachments`, {
+  const uploaded = await fetch(`${stage.server.base}${c}/attachments`, {
     method: 'POST',
     headers: { authorization: `Bearer ${owner}`, 'content-type': 'image/png' },
     body: png(),
@@ -47,8 +37,8 @@ async function paidRepair(): Promise<{ id: string; trackingNo: string }> {
     repairId: repair.id,
     attachments: [photo],
   });
-  for (const cosigner of [demo.cosigners[0], demo.cosigners[1]]) {
-    await must(await demo.login(cosigner), 'POST', `${c}/spend-requests/${request.id}/approvals`, {
+  for (const cosigner of [stage.demo.cosigners[0], stage.demo.cosigners[1]]) {
+    await must(await stage.demo.login(cosigner), 'POST', `${c}/spend-requests/${request.id}/approvals`, {
       signingPassword: cosigner.signingPassword,
       digest: request.digest,
     });
@@ -58,60 +48,51 @@ async function paidRepair(): Promise<{ id: string; trackingNo: string }> {
 }
 
 beforeAll(async () => {
-  buildWebIfStale();
-  server = await startServer(inject('databaseUrl'));
-  [browser, demo] = await Promise.all([launchChromium(), seedDemo(server.base, TEST_ADMIN_PASSWORD)]);
   paid = await paidRepair();
 }, 120_000);
-
-afterAll(async () => {
-  await phone.closeAll();
-  await browser?.close();
-  await server?.stop();
-});
 
 describe('验收 and 质询 in 信义家', () => {
   it('after the payout the reporter records 有异议 with a photo and a co-signer 已验收; both verdicts are on the timeline and in the feed', async () => {
     const findings: string[] = [];
-    const owner = await phone.signIn(demo.owner);
+    const owner = await stage.phone.signIn(stage.demo.owner);
     // A paid request with no repair of theirs is not the owner's to judge.
-    await owner.goto(`${server.base}/track/${demo.paidRequest.trackingNo}`);
+    await owner.goto(`${stage.server.base}/track/${stage.demo.paidRequest.trackingNo}`);
     await owner.locator('.card', { hasText: '验收' }).getByText('还没有人验收').waitFor();
     expect(await owner.getByRole('button', { name: '提交验收' }).count()).toBe(0);
 
-    await owner.goto(`${server.base}/track/${paid.trackingNo}`);
+    await owner.goto(`${stage.server.base}/track/${paid.trackingNo}`);
     await owner.getByRole('button', { name: '提交验收' }).click();
     await owner.locator('#verdict-error', { hasText: '请选择验收结论' }).waitFor();
     await owner.getByLabel('有异议').check();
     await owner.getByLabel('验收说明').fill('刷卡仍然时灵时不灵，晚上要按好几次。');
     await owner.locator('#verdict-photos').setInputFiles([{ name: 'door.png', mimeType: 'image/png', buffer: png({ exif: true }) }]);
     await owner.locator('.upload-done').waitFor();
-    findings.push(...(await phone.problemsAt360(owner, '/track/XY (验收 form)')));
-    await phone.shot(owner, 'accept-work-form');
+    findings.push(...(await stage.phone.problemsAt360(owner, '/track/XY (验收 form)')));
+    await stage.phone.shot(owner, 'accept-work-form');
     await owner.getByRole('button', { name: '提交验收' }).click();
     await owner.locator('.verdicts li', { hasText: '王秀英' }).getByText('有异议').waitFor();
     await owner.locator('.timeline-disputed .evidence img').waitFor();
     expect(await owner.getByRole('button', { name: '提交验收' }).count()).toBe(0);
 
-    const cosigner = await phone.signIn(demo.cosigners[2]);
-    await cosigner.goto(`${server.base}/track/${paid.trackingNo}`);
+    const cosigner = await stage.phone.signIn(stage.demo.cosigners[2]);
+    await cosigner.goto(`${stage.server.base}/track/${paid.trackingNo}`);
     await cosigner.getByLabel('已验收').check();
     await cosigner.getByLabel('验收说明').fill('现场看过，新主板已装好，门禁正常。');
     await cosigner.getByRole('button', { name: '提交验收' }).click();
-    await cosigner.locator('.verdicts li', { hasText: demo.cosigners[2].displayName }).getByText('已验收').waitFor();
+    await cosigner.locator('.verdicts li', { hasText: stage.demo.cosigners[2].displayName }).getByText('已验收').waitFor();
     expect(await cosigner.locator('.timeline-what').allTextContents()).toEqual(
       expect.arrayContaining(['验收通过', '验收有异议']),
     );
-    findings.push(...(await phone.problemsAt360(cosigner, '/track/XY (verdicts)')));
-    await phone.shot(cosigner, 'accept-work-verdicts');
+    findings.push(...(await stage.phone.problemsAt360(cosigner, '/track/XY (verdicts)')));
+    await stage.phone.shot(cosigner, 'accept-work-verdicts');
 
-    const body = (await demo.call(await demo.login(demo.owner), 'GET', `/v1/track/${paid.trackingNo}`)).body;
+    const body = (await stage.demo.call(await stage.demo.login(stage.demo.owner), 'GET', `/v1/track/${paid.trackingNo}`)).body;
     expect(body.acceptance.map((v: { by: string; verdict: string }) => [v.by, v.verdict])).toEqual([
-      [demo.owner.id, 'disputed'],
-      [demo.cosigners[2].id, 'accepted'],
+      [stage.demo.owner.id, 'disputed'],
+      [stage.demo.cosigners[2].id, 'accepted'],
     ]);
     // The open 首页 named both in residents' words.
-    await owner.goto(`${server.base}/`);
+    await owner.goto(`${stage.server.base}/`);
     await owner.locator('.feed-item', { hasText: '验收有异议' }).first().waitFor();
     await owner.locator('.feed-item', { hasText: '支出已验收' }).first().waitFor();
     expect(findings).toEqual([]);
@@ -119,8 +100,8 @@ describe('验收 and 质询 in 信义家', () => {
 
   it('an owner asks about a line of 收支明细 in public; the manager answers with a document; everyone reads both', async () => {
     const findings: string[] = [];
-    const owner = await phone.signIn(demo.owner);
-    await owner.goto(`${server.base}/entries`);
+    const owner = await stage.phone.signIn(stage.demo.owner);
+    await owner.goto(`${stage.server.base}/entries`);
     const entry = owner.locator('.entry', { hasText: '3号楼电梯年度维保' }).first();
     await entry.locator('summary').click();
     await entry.getByRole('link', { name: '对这笔有疑问？发起质询 ›' }).click();
@@ -128,18 +109,18 @@ describe('验收 and 质询 in 信义家', () => {
     await owner.getByText(/收支明细第 \d+ 笔/).waitFor();
     await owner.getByRole('button', { name: '公开提问' }).click();
     await owner.locator('.error-summary a', { hasText: '请写下您的问题' }).waitFor();
-    findings.push(...(await phone.problemsAt360(owner, '/ask (errors)')));
+    findings.push(...(await stage.phone.problemsAt360(owner, '/ask (errors)')));
     await owner.getByLabel('您的问题').fill('电梯维保一年 3280.5 元，合同里包不包含更换配件？');
     await owner.getByRole('button', { name: '公开提问' }).click();
     await owner.waitForURL(/\/challenges\/[^/?]+\?asked=1$/);
     await owner.getByText('质询已公开').waitFor();
     await owner.locator('.status', { hasText: '待答复' }).waitFor();
-    findings.push(...(await phone.problemsAt360(owner, '/challenges/:id (open)')));
-    await phone.shot(owner, 'challenge-asked');
+    findings.push(...(await stage.phone.problemsAt360(owner, '/challenges/:id (open)')));
+    await stage.phone.shot(owner, 'challenge-asked');
     const id = new URL(owner.url()).pathname.split('/').pop()!;
 
-    const manager = await phone.signIn(demo.manager);
-    await manager.goto(`${server.base}/challenges`);
+    const manager = await stage.phone.signIn(stage.demo.manager);
+    await manager.goto(`${stage.server.base}/challenges`);
     await manager.locator('.request', { hasText: '合同里包不包含更换配件' }).getByRole('link').click();
     await manager.getByRole('button', { name: '公开答复' }).click();
     await manager.locator('#answer-text-error').waitFor();
@@ -153,20 +134,20 @@ describe('验收 and 质询 in 信义家', () => {
     // The asker's open page follows the feed: the answer arrives without reload.
     await owner.getByText('合同见附件').waitFor({ timeout: 10_000 });
     await owner.locator('.pdf-chip').waitFor();
-    await phone.shot(owner, 'challenge-answered');
-    await owner.goto(`${server.base}/challenges`);
+    await stage.phone.shot(owner, 'challenge-answered');
+    await owner.goto(`${stage.server.base}/challenges`);
     await owner.getByRole('button', { name: '已答复' }).click();
     await owner.locator('.request', { hasText: '合同里包不包含更换配件' }).waitFor();
-    findings.push(...(await phone.problemsAt360(owner, '/challenges')));
-    const read = (await demo.call(await demo.login(demo.supervisor), 'GET', `/v1/communities/${demo.communityId}/challenges/${id}`)).body;
+    findings.push(...(await stage.phone.problemsAt360(owner, '/challenges')));
+    const read = (await stage.demo.call(await stage.demo.login(stage.demo.supervisor), 'GET', `/v1/communities/${stage.demo.communityId}/challenges/${id}`)).body;
     expect(read).toMatchObject({ status: 'answered', subject: { type: 'entry' }, askedBy: { displayName: '王秀英' } });
     expect(read.answer.attachments).toHaveLength(1);
     expect(findings).toEqual([]);
   });
 
   it('a question about a spend request left unanswered past seven days shows in red, on 首页 and in the list', async () => {
-    const owner = await phone.signIn(demo.owner);
-    await owner.goto(`${server.base}/track/${paid.trackingNo}`);
+    const owner = await stage.phone.signIn(stage.demo.owner);
+    await owner.goto(`${stage.server.base}/track/${paid.trackingNo}`);
     await owner.getByRole('link', { name: '对这笔支出有疑问？向物业管家公开质询 ›' }).click();
     await owner.getByText('2号楼1单元门禁主板更换').waitFor();
     await owner.getByLabel('您的问题').fill('门禁主板 860 元，有没有比过价？');
@@ -187,18 +168,18 @@ describe('验收 and 质询 in 信义家', () => {
       await db.destroy();
     }
 
-    const supervisor = await phone.signIn(demo.supervisor);
+    const supervisor = await stage.phone.signIn(stage.demo.supervisor);
     await supervisor.locator('.alarm', { hasText: '1 条业主质询逾期未答复' }).waitFor();
-    const findings = await phone.problemsAt360(supervisor, '/ (overdue)');
-    await phone.shot(supervisor, 'home-overdue');
+    const findings = await stage.phone.problemsAt360(supervisor, '/ (overdue)');
+    await stage.phone.shot(supervisor, 'home-overdue');
     await supervisor.locator('.alarm a').click();
     await supervisor.getByRole('button', { name: '已逾期' }).click();
     const item = supervisor.locator('.request.overdue', { hasText: '有没有比过价' });
     await item.locator('.status', { hasText: '已逾期' }).waitFor();
     const colour = await item.locator('.status').evaluate((s) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(s).backgroundColor);
     expect(colour).toBe('rgb(143, 36, 30)');
-    findings.push(...(await phone.problemsAt360(supervisor, '/challenges (overdue)')));
-    await phone.shot(supervisor, 'challenges-overdue');
+    findings.push(...(await stage.phone.problemsAt360(supervisor, '/challenges (overdue)')));
+    await stage.phone.shot(supervisor, 'challenges-overdue');
     expect(findings).toEqual([]);
   });
 });

@@ -1,10 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { localDate } from '../src/shared/time.js';
-import { TEST_ADMIN_PASSWORD } from './support/constants.js';
-import { phones } from './support/web-browser.js';
-import { seedDemo, type Demo } from './support/web.js';
-import { buildWebIfStale, launchChromium, startServer, type RunningServer } from './support/web-server.js';
+import { webStage } from './support/web-stage.js';
 
 /**
  * 银行对账 in real Chromium against the real server process: before any statement 首页 says
@@ -12,25 +9,7 @@ import { buildWebIfStale, launchChromium, startServer, type RunningServer } from
  * and said in Chinese by its row); every member then sees what does not agree, and, once the
  * books and the bank agree, the badge 与银行流水一致. axe-core at 360 px on each screen.
  */
-let server: RunningServer;
-let browser: Browser;
-let demo: Demo;
-const phone = phones(
-  () => browser,
-  () => server.base,
-);
-
-beforeAll(async () => {
-  buildWebIfStale();
-  server = await startServer(inject('databaseUrl'));
-  [browser, demo] = await Promise.all([launchChromium(), seedDemo(server.base, TEST_ADMIN_PASSWORD)]);
-}, 120_000);
-
-afterAll(async () => {
-  await phone.closeAll();
-  await browser?.close();
-  await server?.stop();
-});
+const stage = webStage();
 
 const HEADER = 'date,amount,direction,counterparty,reference,balance';
 
@@ -57,18 +36,18 @@ describe('银行对账 in 信义家', () => {
     const today = localDate(new Date(), 'Asia/Shanghai');
 
     // Before any statement, the owner's 首页 says so next to the ledger's own check.
-    const owner = await phone.signIn(demo.owner);
+    const owner = await stage.phone.signIn(stage.demo.owner);
     await owner.getByText('✓ 账本校验通过').waitFor();
     await owner.getByTestId('bank-status').filter({ hasText: '尚未上传银行流水' }).waitFor();
-    findings.push(...(await phone.problemsAt360(owner, '/ (no statement)')));
+    findings.push(...(await stage.phone.problemsAt360(owner, '/ (no statement)')));
     await owner.getByRole('link', { name: '银行对账 ›' }).click();
     await owner.getByTestId('reconciliation-verdict').filter({ hasText: '尚未上传银行流水' }).waitFor();
     // An owner reads; only a manager uploads.
     expect(await owner.getByLabel('银行流水文件（CSV）').count()).toBe(0);
-    await phone.shot(owner, 'reconcile-none');
+    await stage.phone.shot(owner, 'reconcile-none');
 
     // The manager reaches 银行对账 from 首页 and uploads a statement with a bad amount on row 3.
-    const manager = await phone.signIn(demo.manager);
+    const manager = await stage.phone.signIn(stage.demo.manager);
     await manager.getByRole('link', { name: '银行对账', exact: true }).click();
     await manager.getByRole('heading', { name: '银行对账' }).waitFor();
     await manager.getByRole('button', { name: '上传并对账' }).click();
@@ -78,12 +57,12 @@ describe('银行对账 in 信义家', () => {
     await manager.getByText('整份流水都没有保存，请改正后重新上传。').waitFor();
     await upload(manager, 'header.csv', `日期,金额\n${today},1\n`);
     await manager.getByTestId('upload-problem').filter({ hasText: '第一行必须是表头' }).waitFor();
-    findings.push(...(await phone.problemsAt360(manager, '/reconciliation (refused)')));
-    await phone.shot(manager, 'reconcile-refused');
+    findings.push(...(await stage.phone.problemsAt360(manager, '/reconciliation (refused)')));
+    await stage.phone.shot(manager, 'reconcile-refused');
     // Nothing of either was stored.
-    const token = await demo.login(demo.manager);
-    const c = `/v1/communities/${demo.communityId}`;
-    expect((await demo.call(token, 'GET', `${c}/reconciliation`)).body.statementBalance).toBeNull();
+    const token = await stage.demo.login(stage.demo.manager);
+    const c = `/v1/communities/${stage.demo.communityId}`;
+    expect((await stage.demo.call(token, 'GET', `${c}/reconciliation`)).body.statementBalance).toBeNull();
 
     // A statement that holds three of the six movements, and a deposit the books do not have.
     const first = statement(0n, [
@@ -96,7 +75,7 @@ describe('银行对账 in 信义家', () => {
     await manager.getByTestId('upload-done').filter({ hasText: '已上传 4 行流水：3 行与账本对上，1 行没有对上。' }).waitFor();
     await manager.getByTestId('reconciliation-verdict').filter({ hasText: '与银行流水不一致' }).waitFor();
     await manager.getByTestId('statement-balance').filter({ hasText: '¥15,618.50' }).waitFor();
-    const ledger = (await demo.call(token, 'GET', `${c}/reconciliation`)).body;
+    const ledger = (await stage.demo.call(token, 'GET', `${c}/reconciliation`)).body;
     expect(ledger.ledgerBalance).toBe('17456.14');
     await manager.getByTestId('ledger-balance').filter({ hasText: '¥17,456.14' }).waitFor();
     await manager.getByTestId('balance-difference').filter({ hasText: '银行流水余额比账本余额少 ¥1,837.64。' }).waitFor();
@@ -106,19 +85,19 @@ describe('银行对账 in 信义家', () => {
     await ledgerSide.locator('li', { hasText: '收入' }).getByText('+¥1,500.00').waitFor();
     const bankSide = manager.getByTestId('unmatched-bank');
     await bankSide.locator('li', { hasText: '不明来款' }).getByText('+¥99.00').waitFor();
-    findings.push(...(await phone.problemsAt360(manager, '/reconciliation (mismatch)')));
-    await phone.shot(manager, 'reconcile-mismatch');
+    findings.push(...(await stage.phone.problemsAt360(manager, '/reconciliation (mismatch)')));
+    await stage.phone.shot(manager, 'reconcile-mismatch');
 
     // Every member sees it on 首页, and follows the badge to the details.
-    await owner.goto(`${server.base}/`);
+    await owner.goto(`${stage.server.base}/`);
     await owner.getByTestId('bank-status').filter({ hasText: '与银行流水不一致：4 笔待核对' }).waitFor();
-    findings.push(...(await phone.problemsAt360(owner, '/ (mismatch)')));
-    await phone.shot(owner, 'home-bank-mismatch');
+    findings.push(...(await stage.phone.problemsAt360(owner, '/ (mismatch)')));
+    await stage.phone.shot(owner, 'home-bank-mismatch');
     await owner.getByRole('link', { name: /与银行流水不一致/ }).click();
     await owner.getByTestId('unmatched-bank').locator('li', { hasText: '不明来款' }).waitFor();
 
     // The manager books the unknown deposit after finding out what it was, and uploads the rest.
-    const recorded = await demo.call(token, 'POST', `${c}/income`, { category: 'other', amount: '99.00', payer: '不明来款（经核实为场地押金利息）' });
+    const recorded = await stage.demo.call(token, 'POST', `${c}/income`, { category: 'other', amount: '99.00', payer: '不明来款（经核实为场地押金利息）' });
     expect(recorded.status).toBe(201);
     const second = statement(first.closing, [
       [today, '210.33', 'in', '王秀英', 'WX20261123001'],
@@ -131,13 +110,13 @@ describe('银行对账 in 信义家', () => {
     await manager.getByTestId('reconciliation-verdict').filter({ hasText: '✓ 与银行流水一致' }).waitFor();
     await manager.getByText('两边余额相同，每一笔收支都已对上。').waitFor();
     expect(await manager.getByTestId('unmatched-bank').count()).toBe(0);
-    findings.push(...(await phone.problemsAt360(manager, '/reconciliation (agrees)')));
-    await phone.shot(manager, 'reconcile-agrees');
+    findings.push(...(await stage.phone.problemsAt360(manager, '/reconciliation (agrees)')));
+    await stage.phone.shot(manager, 'reconcile-agrees');
 
-    await owner.goto(`${server.base}/`);
+    await owner.goto(`${stage.server.base}/`);
     await owner.getByTestId('bank-status').getByRole('link', { name: '✓ 与银行流水一致' }).waitFor();
-    findings.push(...(await phone.problemsAt360(owner, '/ (agrees)')));
-    await phone.shot(owner, 'home-bank-agrees');
+    findings.push(...(await stage.phone.problemsAt360(owner, '/ (agrees)')));
+    await stage.phone.shot(owner, 'home-bank-agrees');
     expect(findings).toEqual([]);
   }, 90_000);
 });

@@ -1,10 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TEST_ADMIN_PASSWORD } from './support/constants.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { pdf, png } from './support/images.js';
-import { phones } from './support/web-browser.js';
-import { seedDemo, type Demo } from './support/web.js';
-import { buildWebIfStale, launchChromium, startServer, type RunningServer } from './support/web-server.js';
+import { webStage } from './support/web-stage.js';
 
 /**
  * 信义家's repairs and evidence in real Chromium: a resident reports a broken lamp with a photo
@@ -12,25 +9,7 @@ import { buildWebIfStale, launchChromium, startServer, type RunningServer } from
  * the request that pays for it carries a quote and a photo, and a co-signer sees exactly the
  * files the key signs. Each new screen is checked at 360 px with axe-core.
  */
-let server: RunningServer;
-let browser: Browser;
-let demo: Demo;
-const phone = phones(
-  () => browser,
-  () => server.base,
-);
-
-beforeAll(async () => {
-  buildWebIfStale();
-  server = await startServer(inject('databaseUrl'));
-  [browser, demo] = await Promise.all([launchChromium(), seedDemo(server.base, TEST_ADMIN_PASSWORD)]);
-}, 120_000);
-
-afterAll(async () => {
-  await phone.closeAll();
-  await browser?.close();
-  await server?.stop();
-});
+const stage = webStage();
 
 const photo = (name: string) => ({ name, mimeType: 'image/png', buffer: png({ exif: true }) });
 
@@ -45,7 +24,7 @@ let repair: { id: string; trackingNo: string };
 
 describe('报事报修 and evidence in 信义家', () => {
   it('an owner reports a broken lamp with a photo from the camera, sees the tracking number and the repair’s page', async () => {
-    const page = await phone.signIn(demo.owner);
+    const page = await stage.phone.signIn(stage.demo.owner);
     const findings: string[] = [];
     await page.getByRole('link', { name: '我要报修' }).click();
     await page.getByRole('heading', { name: '我要报修' }).waitFor();
@@ -56,7 +35,7 @@ describe('报事报修 and evidence in 信义家', () => {
       'environment',
       true,
     ]);
-    findings.push(...(await phone.problemsAt360(page, '/report-repair')));
+    findings.push(...(await stage.phone.problemsAt360(page, '/report-repair')));
 
     await page.getByRole('button', { name: '提交报修' }).click();
     await page.locator('.error-summary a', { hasText: '请写明要修什么' }).waitFor();
@@ -64,7 +43,7 @@ describe('报事报修 and evidence in 信义家', () => {
     await input.setInputFiles({ name: 'not-a-photo.png', mimeType: 'image/png', buffer: Buffer.from('<html>not an image</html>') });
     await page.locator('.upload-failed', { hasText: '只能上传' }).waitFor();
     await page.getByRole('button', { name: '重试 not-a-photo.png' }).waitFor();
-    await phone.shot(page, 'report-repair-errors');
+    await stage.phone.shot(page, 'report-repair-errors');
     await page.getByRole('button', { name: '移除 not-a-photo.png' }).click();
 
     await page.getByLabel('报修事项').fill('楼道灯不亮');
@@ -72,12 +51,12 @@ describe('报事报修 and evidence in 信义家', () => {
     await page.getByLabel('详细描述（选填）').fill('晚上楼梯间一片漆黑，老人上下楼不安全。');
     await input.setInputFiles([photo('IMG_0412.png')]);
     await page.locator('.upload-done', { hasText: '已上传' }).waitFor();
-    await phone.shot(page, 'report-repair-photo');
+    await stage.phone.shot(page, 'report-repair-photo');
     await page.getByRole('button', { name: '提交报修' }).click();
     await page.getByRole('heading', { name: '报修已提交' }).waitFor();
     const trackingNo = (await page.locator('.tracking-big').textContent())!;
     expect(trackingNo).toMatch(/^BX-\d{4}-\d+-\d{6}$/);
-    await phone.shot(page, 'report-repair-done');
+    await stage.phone.shot(page, 'report-repair-done');
 
     await page.getByRole('link', { name: '查看报修进度' }).click();
     await page.waitForURL(`**/track/${trackingNo}`);
@@ -87,12 +66,12 @@ describe('报事报修 and evidence in 信义家', () => {
     // The owner may withdraw it while nobody has taken it; the steward's buttons are not theirs.
     await page.getByRole('button', { name: '撤销报修' }).waitFor();
     expect(await page.getByRole('button', { name: '派单' }).count()).toBe(0);
-    findings.push(...(await phone.problemsAt360(page, '/track/BX (owner)')));
-    await phone.shot(page, 'track-repair-reported');
+    findings.push(...(await stage.phone.problemsAt360(page, '/track/BX (owner)')));
+    await stage.phone.shot(page, 'track-repair-reported');
 
-    const token = await demo.login(demo.owner);
-    const found = await demo.call(token, 'GET', `/v1/track/${trackingNo}`);
-    expect(found.body).toMatchObject({ status: 'reported', title: '楼道灯不亮', reportedBy: { id: demo.owner.id } });
+    const token = await stage.demo.login(stage.demo.owner);
+    const found = await stage.demo.call(token, 'GET', `/v1/track/${trackingNo}`);
+    expect(found.body).toMatchObject({ status: 'reported', title: '楼道灯不亮', reportedBy: { id: stage.demo.owner.id } });
     expect(found.body.timeline[0].attachments).toHaveLength(1);
     repair = { id: found.body.id, trackingNo };
 
@@ -103,19 +82,19 @@ describe('报事报修 and evidence in 信义家', () => {
     await page.getByText('还没有“已确认”的报修').waitFor();
     await page.getByLabel('状态').selectOption('all');
     await page.locator('.request', { hasText: '楼道灯不亮' }).waitFor();
-    findings.push(...(await phone.problemsAt360(page, '/repairs')));
-    await phone.shot(page, 'repairs-owner');
+    findings.push(...(await stage.phone.problemsAt360(page, '/repairs')));
+    await stage.phone.shot(page, 'repairs-owner');
     expect(findings).toEqual([]);
   });
 
   it('the manager assigns, starts and finishes it with a note and a photo; the reporter confirms it on the open page', async () => {
-    const owner = await phone.signIn(demo.owner);
-    await owner.goto(`${server.base}/track/${repair.trackingNo}`);
+    const owner = await stage.phone.signIn(stage.demo.owner);
+    await owner.goto(`${stage.server.base}/track/${repair.trackingNo}`);
     await owner.locator('.status', { hasText: '已报修' }).first().waitFor();
 
-    const manager = await phone.signIn(demo.manager);
+    const manager = await stage.phone.signIn(stage.demo.manager);
     const findings: string[] = [];
-    await manager.goto(`${server.base}/track/${repair.trackingNo}`);
+    await manager.goto(`${stage.server.base}/track/${repair.trackingNo}`);
     await manager.getByRole('button', { name: '派单' }).click();
     await manager.getByLabel('派单说明（选填）').fill('已派水电班王师傅，今天下午上门');
     await manager.getByRole('button', { name: '确认派单' }).click();
@@ -127,8 +106,8 @@ describe('报事报修 and evidence in 信义家', () => {
     await manager.getByLabel('完工说明（选填）').fill('更换声控灯头 1 个');
     await manager.locator('#repair-done-photos').setInputFiles([photo('after.png')]);
     await manager.locator('.upload-done').waitFor();
-    findings.push(...(await phone.problemsAt360(manager, '/track/BX (完工 form)')));
-    await phone.shot(manager, 'track-repair-done-form');
+    findings.push(...(await stage.phone.problemsAt360(manager, '/track/BX (完工 form)')));
+    await stage.phone.shot(manager, 'track-repair-done-form');
     await manager.getByRole('button', { name: '确认完工' }).click();
     await manager.locator('.status', { hasText: '已完工' }).first().waitFor();
     await thumbnailsLoaded(manager, '.timeline .evidence img', 1);
@@ -138,16 +117,16 @@ describe('报事报修 and evidence in 信义家', () => {
     // The reporter's open page follows the live feed: the work is done, and theirs to confirm.
     await owner.getByRole('button', { name: '确认完成' }).waitFor({ timeout: 10_000 });
     await owner.getByRole('button', { name: '重新报修' }).waitFor();
-    findings.push(...(await phone.problemsAt360(owner, '/track/BX (done, reporter)')));
+    findings.push(...(await stage.phone.problemsAt360(owner, '/track/BX (done, reporter)')));
     await owner.getByRole('button', { name: '确认完成' }).click();
     await owner.getByLabel('评价（选填）').fill('灯亮了，谢谢王师傅');
     await owner.getByRole('button', { name: '确认已修好' }).click();
     await owner.locator('.status', { hasText: '已确认' }).first().waitFor();
     expect(await owner.locator('.timeline-what').allTextContents()).toEqual(['确认修好', '完工', '开始维修', '派单', '报修']);
     expect(await owner.locator('.timeline').textContent()).toContain('已派水电班王师傅');
-    await phone.shot(owner, 'track-repair-confirmed');
+    await stage.phone.shot(owner, 'track-repair-confirmed');
 
-    const body = (await demo.call(await demo.login(demo.owner), 'GET', `/v1/communities/${demo.communityId}/repairs/${repair.id}`)).body;
+    const body = (await stage.demo.call(await stage.demo.login(stage.demo.owner), 'GET', `/v1/communities/${stage.demo.communityId}/repairs/${repair.id}`)).body;
     expect(body.status).toBe('confirmed');
     expect(body.timeline.map((s: { event: string }) => s.event)).toEqual(['reported', 'assigned', 'started', 'done', 'confirmed']);
     expect(body.timeline[3].attachments).toHaveLength(1);
@@ -155,9 +134,9 @@ describe('报事报修 and evidence in 信义家', () => {
   });
 
   it('the manager asks to pay for it with a quote and a photo; a co-signer sees those very files and that the digest covers them', async () => {
-    const manager = await phone.signIn(demo.manager);
+    const manager = await stage.phone.signIn(stage.demo.manager);
     const findings: string[] = [];
-    await manager.goto(`${server.base}/track/${repair.trackingNo}`);
+    await manager.goto(`${stage.server.base}/track/${repair.trackingNo}`);
     await manager.getByRole('link', { name: '提交支出申请' }).click();
     await manager.getByRole('heading', { name: '提交支出申请' }).waitFor();
     await expect.poll(() => manager.getByLabel('关联报修（选填）').inputValue()).toBe(repair.id);
@@ -170,21 +149,21 @@ describe('报事报修 and evidence in 信义家', () => {
       photo('现场.png'),
     ]);
     await expect.poll(() => manager.locator('.upload-done').count()).toBe(2);
-    findings.push(...(await phone.problemsAt360(manager, '/submit-request (with files)')));
-    await phone.shot(manager, 'submit-request-evidence');
+    findings.push(...(await stage.phone.problemsAt360(manager, '/submit-request (with files)')));
+    await stage.phone.shot(manager, 'submit-request-evidence');
     await manager.getByRole('button', { name: '提交申请' }).click();
     await manager.waitForURL(/\/track\/XY-/);
     const trackingNo = decodeURIComponent(new URL(manager.url()).pathname.split('/').pop()!);
     await manager.getByRole('link', { name: repair.trackingNo }).first().waitFor();
 
-    const token = await demo.login(demo.manager);
-    const request = (await demo.call(token, 'GET', `/v1/track/${trackingNo}`)).body;
+    const token = await stage.demo.login(stage.demo.manager);
+    const request = (await stage.demo.call(token, 'GET', `/v1/track/${trackingNo}`)).body;
     expect(request.repairId).toBe(repair.id);
     expect(request.attachments.map((a: { contentType: string }) => a.contentType)).toEqual(['application/pdf', 'image/png']);
 
-    const cosigner = demo.cosigners[1];
-    const page = await phone.signIn(cosigner);
-    await page.goto(`${server.base}/track/${trackingNo}`);
+    const cosigner = stage.demo.cosigners[1];
+    const page = await stage.phone.signIn(cosigner);
+    await page.goto(`${stage.server.base}/track/${trackingNo}`);
     const signing = page.locator('.card', { hasText: '审批这笔支出' });
     await signing.getByText('xinyi-spend/v2').waitFor();
     await signing.getByText('这 2 份凭证').waitFor();
@@ -200,13 +179,13 @@ describe('报事报修 and evidence in 信义家', () => {
       return [r.status, r.headers.get('content-type')];
     }, href);
     expect(served).toEqual([200, 'application/pdf']);
-    findings.push(...(await phone.problemsAt360(page, '/track/XY (co-signer, evidence)')));
-    await phone.shot(page, 'cosigner-evidence');
+    findings.push(...(await stage.phone.problemsAt360(page, '/track/XY (co-signer, evidence)')));
+    await stage.phone.shot(page, 'cosigner-evidence');
 
     // Two keys, then the payout with the invoice: it shows on the 付款 step for everyone.
-    for (const c of [demo.cosigners[1], demo.cosigners[2]]) {
-      const t = await demo.login(c);
-      const approved = await demo.call(t, 'POST', `/v1/communities/${demo.communityId}/spend-requests/${request.id}/approvals`, {
+    for (const c of [stage.demo.cosigners[1], stage.demo.cosigners[2]]) {
+      const t = await stage.demo.login(c);
+      const approved = await stage.demo.call(t, 'POST', `/v1/communities/${stage.demo.communityId}/spend-requests/${request.id}/approvals`, {
         signingPassword: c.signingPassword,
         digest: request.digest,
       });
@@ -219,13 +198,13 @@ describe('报事报修 and evidence in 信义家', () => {
     await manager.getByRole('button', { name: '确认已付款' }).click();
     await manager.locator('.status', { hasText: '已支付' }).first().waitFor();
     await manager.locator('.timeline-paid .pdf-chip').waitFor();
-    await phone.shot(manager, 'track-request-paid-evidence');
+    await stage.phone.shot(manager, 'track-request-paid-evidence');
 
-    const owner = await phone.signIn(demo.owner);
-    await owner.goto(`${server.base}/track/${repair.trackingNo}`);
+    const owner = await stage.phone.signIn(stage.demo.owner);
+    await owner.goto(`${stage.server.base}/track/${repair.trackingNo}`);
     await owner.locator('.plain-list', { hasText: trackingNo }).getByText('已支付').waitFor();
     expect(await owner.locator('.timeline-what').first().textContent()).toContain('维修款已支付');
-    await phone.shot(owner, 'track-repair-paid');
+    await stage.phone.shot(owner, 'track-repair-paid');
     expect(findings).toEqual([]);
   });
 });

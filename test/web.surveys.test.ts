@@ -1,9 +1,6 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { TEST_ADMIN_PASSWORD } from './support/constants.js';
-import { phones } from './support/web-browser.js';
-import { seedDemo, type Demo } from './support/web.js';
-import { buildWebIfStale, launchChromium, startServer, type RunningServer } from './support/web-server.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { webStage } from './support/web-stage.js';
 
 /**
  * 发起测评 and 投票明细 in real Chromium: the community admin starts a survey with the form,
@@ -11,25 +8,7 @@ import { buildWebIfStale, launchChromium, startServer, type RunningServer } from
  * ballot that counts and the one it replaced), while an owner never sees it nor asks the API
  * for it. axe-core at 360 px on each new screen.
  */
-let server: RunningServer;
-let browser: Browser;
-let demo: Demo;
-const phone = phones(
-  () => browser,
-  () => server.base,
-);
-
-beforeAll(async () => {
-  buildWebIfStale();
-  server = await startServer(inject('databaseUrl'));
-  [browser, demo] = await Promise.all([launchChromium(), seedDemo(server.base, TEST_ADMIN_PASSWORD)]);
-}, 120_000);
-
-afterAll(async () => {
-  await phone.closeAll();
-  await browser?.close();
-  await server?.stop();
-});
+const stage = webStage();
 
 /** Every GET of a vote's ballots this page sends. */
 function ballotReads(page: Page): string[] {
@@ -43,11 +22,11 @@ function ballotReads(page: Page): string[] {
 describe('发起测评 and 投票明细 in 信义家', () => {
   it('the admin starts a survey with the form; an owner scores it; the results show', async () => {
     const findings: string[] = [];
-    const admin = await phone.signIn(demo.admin);
+    const admin = await stage.phone.signIn(stage.demo.admin);
     await admin.getByRole('link', { name: '满意度测评' }).click();
     await admin.getByRole('heading', { name: '满意度测评' }).waitFor();
-    findings.push(...(await phone.problemsAt360(admin, '/surveys (admin)')));
-    await phone.shot(admin, 'surveys-admin');
+    findings.push(...(await stage.phone.problemsAt360(admin, '/surveys (admin)')));
+    await stage.phone.shot(admin, 'surveys-admin');
     await admin.getByRole('link', { name: '发起测评' }).click();
     await admin.getByRole('heading', { name: '发起满意度测评' }).waitFor();
     // The usual items come pre-filled; the title follows the period chosen.
@@ -71,8 +50,8 @@ describe('发起测评 and 投票明细 in 信义家', () => {
     await summary.getByRole('link', { name: '请填写第 4 项的名称，或删除这一项。' }).waitFor();
     await summary.getByRole('link', { name: '“保洁”重复了，请删除重复的一项。' }).waitFor();
     await summary.getByRole('link', { name: '截止时间须晚于现在。' }).waitFor();
-    findings.push(...(await phone.problemsAt360(admin, '/start-survey (errors)')));
-    await phone.shot(admin, 'start-survey-errors');
+    findings.push(...(await stage.phone.problemsAt360(admin, '/start-survey (errors)')));
+    await stage.phone.shot(admin, 'start-survey-errors');
 
     await admin.getByRole('button', { name: '删除第 6 项“保洁”' }).click();
     await admin.getByRole('button', { name: '删除第 4 项' }).click();
@@ -81,14 +60,14 @@ describe('发起测评 and 投票明细 in 信义家', () => {
     const closes = new Date(Date.now() + 10 * 86_400_000);
     const local = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', dateStyle: 'short', timeStyle: 'short' }).format(closes).replace(' ', 'T');
     await admin.getByLabel('截止时间').fill(local);
-    await phone.shot(admin, 'start-survey');
-    findings.push(...(await phone.problemsAt360(admin, '/start-survey')));
+    await stage.phone.shot(admin, 'start-survey');
+    findings.push(...(await stage.phone.problemsAt360(admin, '/start-survey')));
     await admin.getByRole('button', { name: '发起测评' }).click();
     await admin.waitForURL(/\/surveys\/[^/]+$/);
     await admin.getByRole('heading', { name: '2026年第四季度物业服务满意度' }).waitFor();
     const surveyId = new URL(admin.url()).pathname.split('/').pop()!;
-    const c = `/v1/communities/${demo.communityId}`;
-    const created = (await demo.call(await demo.login(demo.admin), 'GET', `${c}/surveys/${surveyId}`)).body;
+    const c = `/v1/communities/${stage.demo.communityId}`;
+    const created = (await stage.demo.call(await stage.demo.login(stage.demo.admin), 'GET', `${c}/surveys/${surveyId}`)).body;
     expect(created.period).toBe('2026-Q4');
     expect(created.items.map((i: { key: string; label: string }) => [i.key, i.label])).toEqual([
       ['cleaning', '保洁'],
@@ -100,7 +79,7 @@ describe('发起测评 and 投票明细 in 信义家', () => {
     expect(Math.abs(Date.parse(created.closesAt) - closes.getTime())).toBeLessThan(60_000);
 
     // An owner finds it, scores every item, and reads the averages.
-    const owner = await phone.signIn(demo.owner);
+    const owner = await stage.phone.signIn(stage.demo.owner);
     await owner.getByRole('link', { name: '满意度测评' }).click();
     expect(await owner.getByRole('link', { name: '发起测评' }).count()).toBe(0);
     await owner.locator('.survey-item', { hasText: '2026年第四季度物业服务满意度' }).getByText('您还没有评分').waitFor();
@@ -123,63 +102,63 @@ describe('发起测评 and 投票明细 in 信义家', () => {
     await admin.reload();
     await admin.getByTestId('response-rate').filter({ hasText: '50.00%' }).waitFor();
     await admin.locator('.trend-row', { hasText: '保洁' }).getByText('5.00 分').waitFor();
-    findings.push(...(await phone.problemsAt360(admin, '/surveys/:id (results)')));
-    await phone.shot(admin, 'start-survey-results');
+    findings.push(...(await stage.phone.problemsAt360(admin, '/surveys/:id (results)')));
+    await stage.phone.shot(admin, 'start-survey-results');
     expect(findings).toEqual([]);
   }, 90_000);
 
   it('the supervisor reads who voted how, with the changed ballot; an owner sees no such section and never asks for it', async () => {
     const findings: string[] = [];
-    const c = `/v1/communities/${demo.communityId}`;
-    const vote = await demo.call(await demo.login(demo.admin), 'POST', `${c}/votes`, {
+    const c = `/v1/communities/${stage.demo.communityId}`;
+    const vote = await stage.demo.call(await stage.demo.login(stage.demo.admin), 'POST', `${c}/votes`, {
       title: '更换小区监控系统',
       matter: 'ordinary',
       closesAt: new Date(Date.now() + 5 * 86_400_000).toISOString(),
     });
     expect(vote.status).toBe(201);
-    const ownerToken = await demo.login(demo.owner);
+    const ownerToken = await stage.demo.login(stage.demo.owner);
     const ballots = `${c}/votes/${vote.body.id}/ballots`;
-    expect((await demo.call(ownerToken, 'POST', ballots, { choice: 'for' })).status).toBe(201);
-    expect((await demo.call(await demo.login(demo.cosigners[0]), 'POST', ballots, { choice: 'abstain' })).status).toBe(201);
-    expect((await demo.call(ownerToken, 'POST', ballots, { choice: 'against' })).status).toBe(201);
+    expect((await stage.demo.call(ownerToken, 'POST', ballots, { choice: 'for' })).status).toBe(201);
+    expect((await stage.demo.call(await stage.demo.login(stage.demo.cosigners[0]), 'POST', ballots, { choice: 'abstain' })).status).toBe(201);
+    expect((await stage.demo.call(ownerToken, 'POST', ballots, { choice: 'against' })).status).toBe(201);
 
-    const owner = await phone.signIn(demo.owner);
+    const owner = await stage.phone.signIn(stage.demo.owner);
     const ownerReads = ballotReads(owner);
-    await owner.goto(`${server.base}/votes/${vote.body.id}`);
+    await owner.goto(`${stage.server.base}/votes/${vote.body.id}`);
     await owner.getByRole('heading', { name: '更换小区监控系统' }).waitFor();
     await owner.getByTestId('vote-outcome').waitFor();
     expect(await owner.getByRole('link', { name: /投票明细/ }).count()).toBe(0);
     // Even typed in, the screen says who may read it and does not ask the API.
-    await owner.goto(`${server.base}/votes/${vote.body.id}/ballots`);
+    await owner.goto(`${stage.server.base}/votes/${vote.body.id}/ballots`);
     await owner.getByText('投票明细仅小区管理员和监督单位可以查看。').waitFor();
     expect(await owner.locator('.ballot-owner').count()).toBe(0);
     expect(ownerReads).toEqual([]);
-    expect((await demo.call(ownerToken, 'GET', ballots)).status).toBe(403);
+    expect((await stage.demo.call(ownerToken, 'GET', ballots)).status).toBe(403);
 
-    const supervisor = await phone.signIn(demo.supervisor);
-    await supervisor.goto(`${server.base}/votes/${vote.body.id}`);
+    const supervisor = await stage.phone.signIn(stage.demo.supervisor);
+    await supervisor.goto(`${stage.server.base}/votes/${vote.body.id}`);
     await supervisor.getByRole('heading', { name: '更换小区监控系统' }).waitFor();
-    await phone.shot(supervisor, 'vote-supervisor');
+    await stage.phone.shot(supervisor, 'vote-supervisor');
     await supervisor.getByRole('link', { name: '投票明细：谁投了什么' }).click();
     await supervisor.waitForURL(/\/ballots$/);
     await supervisor.getByRole('heading', { name: '投票明细' }).waitFor();
     await supervisor.getByTestId('ballot-count').filter({ hasText: '共 2 位业主投票，其中 1 位更改过。' }).waitFor();
-    const wang = supervisor.locator('.ballot-owner', { hasText: demo.owner.displayName });
+    const wang = supervisor.locator('.ballot-owner', { hasText: stage.demo.owner.displayName });
     await wang.locator('.ballot-head').getByText('反对').waitFor();
     await wang.getByText('1号楼 1-1-101').waitFor();
     expect(await wang.locator('.ballot-history li').allTextContents()).toEqual([expect.stringMatching(/^同意 · \d{4}年\d{1,2}月\d{1,2}日 \d{2}:\d{2}$/)]);
-    const zhang = supervisor.locator('.ballot-owner', { hasText: demo.cosigners[0].displayName });
+    const zhang = supervisor.locator('.ballot-owner', { hasText: stage.demo.cosigners[0].displayName });
     await zhang.locator('.ballot-head').getByText('弃权').waitFor();
     await zhang.getByText('1号楼 1-2-302').waitFor();
     expect(await zhang.locator('.ballot-history').count()).toBe(0);
     // In the order of their units: 1-1-101 before 1-2-302.
-    expect(await supervisor.locator('.ballot-name').allTextContents()).toEqual([demo.owner.displayName, demo.cosigners[0].displayName]);
+    expect(await supervisor.locator('.ballot-name').allTextContents()).toEqual([stage.demo.owner.displayName, stage.demo.cosigners[0].displayName]);
     // The time as the community's clock shows it.
-    const at = (await demo.call(await demo.login(demo.supervisor), 'GET', ballots)).body.items.at(-1).at as string;
+    const at = (await stage.demo.call(await stage.demo.login(stage.demo.supervisor), 'GET', ballots)).body.items.at(-1).at as string;
     const shown = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(at));
     await wang.getByText(new RegExp(`日 ${shown}$`)).first().waitFor();
-    findings.push(...(await phone.problemsAt360(supervisor, '/votes/:id/ballots')));
-    await phone.shot(supervisor, 'vote-ballots');
+    findings.push(...(await stage.phone.problemsAt360(supervisor, '/votes/:id/ballots')));
+    await stage.phone.shot(supervisor, 'vote-ballots');
     expect(findings).toEqual([]);
   }, 90_000);
 });

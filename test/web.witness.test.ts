@@ -1,11 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCheckpoint, parseSignedNote, toHex } from '../src/shared/signed-note.js';
-import { TEST_ADMIN_PASSWORD } from './support/constants.js';
 import { testSigner } from './support/verify-support.js';
-import { phones } from './support/web-browser.js';
-import { seedDemo, type Demo } from './support/web.js';
-import { buildWebIfStale, launchChromium, startServer, type RunningServer } from './support/web-server.js';
+import { webStage } from './support/web-stage.js';
 
 /**
  * 信义家 as a witness of the books, in real Chromium: each member's browser keeps the last
@@ -13,36 +10,21 @@ import { buildWebIfStale, launchChromium, startServer, type RunningServer } from
  * saved one. Quiet when it holds; red when the server shows a shorter or different history, a
  * proof that does not hold, or another key. And the 公示 prints the checkpoint.
  */
-let server: RunningServer;
-let browser: Browser;
-let demo: Demo;
+const stage = webStage(180_000);
 let ownerToken: string;
-const phone = phones(
-  () => browser,
-  () => server.base,
-);
-const c = () => `/v1/communities/${demo.communityId}`;
-const storageKey = () => `xinyi.witness.${demo.communityId}`;
+const c = () => `/v1/communities/${stage.demo.communityId}`;
+const storageKey = () => `xinyi.witness.${stage.demo.communityId}`;
 
 beforeAll(async () => {
-  buildWebIfStale();
-  server = await startServer(inject('databaseUrl'));
-  [browser, demo] = await Promise.all([launchChromium(), seedDemo(server.base, TEST_ADMIN_PASSWORD)]);
-  ownerToken = await demo.login(demo.owner);
+  ownerToken = await stage.demo.login(stage.demo.owner);
 }, 180_000);
 
-afterAll(async () => {
-  await phone.closeAll();
-  await browser?.close();
-  await server?.stop();
-});
-
-const text = async (path: string) => (await fetch(server.base + path, { headers: { authorization: `Bearer ${ownerToken}` } })).text();
+const text = async (path: string) => (await fetch(stage.server.base + path, { headers: { authorization: `Bearer ${ownerToken}` } })).text();
 const sizeOf = (note: string) => parseCheckpoint(parseSignedNote(note).text).size;
 
 /** The checkpoint once it covers every committed entry (it follows each commit within seconds). */
 async function checkpointCoveringAll(): Promise<string> {
-  const head = (await demo.call(ownerToken, 'GET', `${c()}/fund`)).body.ledgerHead.seq as number;
+  const head = (await stage.demo.call(ownerToken, 'GET', `${c()}/fund`)).body.ledgerHead.seq as number;
   for (let i = 0; i < 150; i++) {
     const note = await text(`${c()}/ledger/checkpoint`);
     if (sizeOf(note) >= head) return note;
@@ -60,13 +42,13 @@ async function ownerRemembering(
   prepare?: (page: Page) => Promise<unknown>,
   storage: Record<string, string> = {},
 ): Promise<Page> {
-  const page = await phone.newPage();
+  const page = await stage.phone.newPage();
   await prepare?.(page);
-  await page.goto(`${server.base}/`);
+  await page.goto(`${stage.server.base}/`);
   if (saved) storage = { ...storage, [storageKey()]: JSON.stringify(saved) };
   await page.evaluate((entries) => entries.forEach(([key, value]) => localStorage.setItem(key, value)), Object.entries(storage));
-  await page.getByLabel('用户名').fill(demo.owner.username);
-  await page.getByLabel('密码', { exact: true }).fill(demo.owner.password);
+  await page.getByLabel('用户名').fill(stage.demo.owner.username);
+  await page.getByLabel('密码', { exact: true }).fill(stage.demo.owner.password);
   await page.getByLabel('密码', { exact: true }).press('Enter');
   await page.locator('.topbar').waitFor();
   return page;
@@ -75,8 +57,8 @@ async function ownerRemembering(
 const remembered = (page: Page) => page.evaluate((key) => localStorage.getItem(key), storageKey());
 
 async function record(amount: string, payer: string): Promise<void> {
-  const manager = await demo.login(demo.manager);
-  expect((await demo.call(manager, 'POST', `${c()}/income`, { category: 'parking', amount, payer })).status).toBe(201);
+  const manager = await stage.demo.login(stage.demo.manager);
+  expect((await stage.demo.call(manager, 'POST', `${c()}/income`, { category: 'parking', amount, payer })).status).toBe(201);
 }
 
 describe('信义家 witnesses the books', () => {
@@ -93,8 +75,8 @@ describe('信义家 witnesses the books', () => {
     expect(JSON.parse((await remembered(page))!)).toEqual({ key, checkpoint: first });
     expect(await page.evaluate(() => localStorage.getItem('xinyi.witness.key'))).toBe(key);
     expect(await page.getByTestId('witness-warning').count()).toBe(0);
-    await phone.shot(page, 'witness-ok');
-    expect(await phone.problemsAt360(page, '首页 (witness ok)')).toEqual([]);
+    await stage.phone.shot(page, 'witness-ok');
+    expect(await stage.phone.problemsAt360(page, '首页 (witness ok)')).toEqual([]);
 
     // After more postings the next visit asks for a consistency proof, which holds.
     await record('320.00', '临时停车 11月');
@@ -107,7 +89,7 @@ describe('信义家 witnesses the books', () => {
       .poll(() => ok.textContent(), { timeout: 10_000 })
       .toBe(`账本已公证 · 第 ${sizeOf(later)} 条 · 与您上次看到的第 ${sizeOf(first)} 条一致延续`);
     expect(JSON.parse((await remembered(page))!).checkpoint).toBe(later);
-    await phone.shot(page, 'witness-extended');
+    await stage.phone.shot(page, 'witness-extended');
   });
 
   it('a proof that does not hold (the server rewrote its past) turns the line into a red warning, and the saved checkpoint stays', async () => {
@@ -128,8 +110,8 @@ describe('信义家 witnesses the books', () => {
     expect(await warning.getAttribute('role')).toBe('alert');
     expect(await warning.textContent()).toContain(`不是您上次看到的账本（${sizeOf(first)} 条）的延续`);
     expect(JSON.parse((await remembered(owner))!)).toEqual(saved);
-    await phone.shot(owner, 'witness-not-extended');
-    expect(await phone.problemsAt360(owner, '首页 (witness warning)')).toEqual([]);
+    await stage.phone.shot(owner, 'witness-not-extended');
+    expect(await stage.phone.problemsAt360(owner, '首页 (witness warning)')).toEqual([]);
   });
 
   it('a server that shows a shorter history than the saved one (both signed by its key) is caught', async () => {
@@ -153,7 +135,7 @@ describe('信义家 witnesses the books', () => {
     await warning.waitFor({ timeout: 10_000 });
     expect(await warning.textContent()).toContain('服务器的公证密钥与您上次看到的不同');
     expect(JSON.parse((await remembered(owner))!)).toEqual(saved);
-    await phone.shot(owner, 'witness-key-changed');
+    await stage.phone.shot(owner, 'witness-key-changed');
 
     // The key is pinned for the server as well: a community this browser never saw is held to it.
     const fresh = await ownerRemembering(null, undefined, { 'xinyi.witness.key': other.vkey });
@@ -164,9 +146,9 @@ describe('信义家 witnesses the books', () => {
   it('the 公示 prints the checkpoint: origin, size, root in hex and the signed note in monospace', async () => {
     const note = await checkpointCoveringAll();
     const checkpoint = parseCheckpoint(parseSignedNote(note).text);
-    const page = await phone.signIn(demo.owner);
+    const page = await stage.phone.signIn(stage.demo.owner);
     const month = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' }).format(new Date());
-    await page.goto(`${server.base}/notice/${demo.communityId}/${month}`);
+    await page.goto(`${stage.server.base}/notice/${stage.demo.communityId}/${month}`);
     const block = page.getByRole('region', { name: '账本公证' });
     await block.waitFor();
     expect(await block.textContent()).toContain(`此根哈希锁定截至公示时的全部 ${checkpoint.size} 条账目`);
@@ -175,11 +157,11 @@ describe('信义家 witnesses the books', () => {
     expect(await page.getByTestId('checkpoint-note').textContent()).toBe(note.trimEnd());
     const font = await page.getByTestId('checkpoint-note').evaluate((el) => el.ownerDocument.defaultView!.getComputedStyle(el).fontFamily);
     expect(font).toMatch(/mono/i);
-    await phone.shot(page, 'notice-checkpoint');
-    expect(await phone.problemsAt360(page, '公示 (账本公证)')).toEqual([]);
+    await stage.phone.shot(page, 'notice-checkpoint');
+    expect(await stage.phone.problemsAt360(page, '公示 (账本公证)')).toEqual([]);
     // On paper: the print stylesheet, an A4 page's width.
     await page.emulateMedia({ media: 'print' });
     await page.setViewportSize({ width: 794, height: 1123 });
-    await phone.shot(page, 'notice-checkpoint-print');
+    await stage.phone.shot(page, 'notice-checkpoint-print');
   });
 });
