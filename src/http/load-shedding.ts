@@ -24,12 +24,6 @@ export interface SheddingLimits {
  * instead of waiting for a connection that will not come.
  *
  * `/health` and `/metrics` are never shed.
- *
- * A connection refused for being busy is not read again until its `Retry-After` has passed.
- * A client that ignores it and asks again at once (a load generator, a retry loop) would
- * otherwise keep the event loop answering 503s thousands of times a second, and `/health`,
- * like every request that could be served, would wait its turn behind them. Pausing the
- * socket delays that client's next request, refuses nothing, and leaves the others' turns free.
  */
 // Made once: a process shedding thousands of requests a second should not also capture a stack
 // trace for each of them. An AppError carries no per-request state, so one instance serves all.
@@ -71,33 +65,14 @@ export function shedLoad(limits: SheddingLimits, availability: DatabaseAvailabil
     const key = typeof communityId === 'string' ? communityId : undefined;
     if (inFlight >= limits.maxInFlight) {
       metrics.shed.inc({ reason: 'process' });
-      holdBack(request, reply);
       throw PROCESS_BUSY;
     }
     if (key !== undefined && (perCommunity.get(key) ?? 0) >= limits.maxPerCommunity) {
       metrics.shed.inc({ reason: 'community' });
-      holdBack(request, reply);
       throw COMMUNITY_BUSY;
     }
     inFlight++;
     if (key !== undefined) perCommunity.set(key, (perCommunity.get(key) ?? 0) + 1);
     reply.raw.once('close', () => release(key));
   };
-}
-
-/** How long a connection refused for being busy goes unread: its answer's Retry-After. */
-const HOLD_BACK_MS = 1_000;
-
-/** Once the 503 is written, stops reading the connection for HOLD_BACK_MS (see shedLoad). */
-function holdBack(request: FastifyRequest, reply: FastifyReply): void {
-  const socket = request.raw.socket;
-  // An injected request (tests) has no real socket to pause.
-  if (typeof socket?.pause !== 'function') return;
-  reply.raw.once('finish', () => {
-    if (socket.destroyed) return;
-    socket.pause();
-    setTimeout(() => {
-      if (!socket.destroyed) socket.resume();
-    }, HOLD_BACK_MS).unref();
-  });
 }
