@@ -117,16 +117,21 @@ export interface SettlementRow {
 export async function insertSettlements(tx: FeesTx, communityId: string, settledAt: Date, rows: SettlementRow[]) {
   if (rows.length === 0) return;
   const json = JSON.stringify(rows);
+  // One statement, one round trip: the bills' paid grows by what settles them, and the
+  // settlements are kept. (The deferred check that a bill's paid equals its settlements runs
+  // at commit, when both are written.)
   await sql`
-    UPDATE bills b SET paid = b.paid + s.total
-      FROM (SELECT x.bill_id, sum(x.amount) AS total
-              FROM jsonb_to_recordset(${json}::jsonb) AS x(bill_id text, amount numeric) GROUP BY 1) s
-     WHERE b.community_id = ${communityId} AND b.id = s.bill_id`.execute(tx);
-  await sql`
+    WITH settled AS (
+      SELECT x.id, x.bill_id, x.payment_id, x.run_id, x.amount, x.remuneration
+        FROM jsonb_to_recordset(${json}::jsonb)
+             AS x(id text, bill_id text, payment_id text, run_id text, amount numeric, remuneration numeric)
+    ), paid AS (
+      UPDATE bills b SET paid = b.paid + s.total
+        FROM (SELECT bill_id, sum(amount) AS total FROM settled GROUP BY 1) s
+       WHERE b.community_id = ${communityId} AND b.id = s.bill_id
+    )
     INSERT INTO bill_settlements (community_id, id, bill_id, payment_id, run_id, amount, remuneration, settled_at)
-    SELECT ${communityId}, x.id, x.bill_id, x.payment_id, x.run_id, x.amount, x.remuneration, ${settledAt}
-      FROM jsonb_to_recordset(${json}::jsonb)
-           AS x(id text, bill_id text, payment_id text, run_id text, amount numeric, remuneration numeric)`.execute(tx);
+    SELECT ${communityId}, id, bill_id, payment_id, run_id, amount, remuneration, ${settledAt} FROM settled`.execute(tx);
 }
 
 /** Adds to a unit's advance (a payment's rest). */

@@ -18,6 +18,7 @@ import {
   REMUNERATION_EXPENSE,
   REMUNERATION_PAYABLE,
   type LedgerService,
+  type PostRequest,
 } from '../ledger/ledger.service.js';
 import { billAmount, settleOldestFirst, type Settlement } from './fees.allocation.js';
 import * as reports from './fees.reports.js';
@@ -40,7 +41,7 @@ const METHOD_WORDS: Record<FeePaymentBody['method'], string> = {
 
 export type FeesService = ReturnType<typeof createFeesService>;
 
-export function createFeesService(db: Database, ledger: Pick<LedgerService, 'post' | 'lockHead'>, communities: reports.FeesCommunities) {
+export function createFeesService(db: Database, ledger: Pick<LedgerService, 'post' | 'postAll' | 'lockHead'>, communities: reports.FeesCommunities) {
   async function communityOf(communityId: string) {
     const community = await communities.findCommunity(db, communityId);
     if (!community) throw notFound('community');
@@ -48,9 +49,10 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
   }
 
   /** Posts Dr 5001 / Cr 2201 for what settlements accrued; nothing when it rounds to zero. */
-  async function accrueRemuneration(tx: Tx, communityId: string, amount: Money, source: { type: string; id: string }, at: Date, memo: string) {
-    if (amount.isZero()) return;
-    await ledger.post(tx, {
+  /** The steward's remuneration earned on fees collected, as an entry to post; null when none. */
+  function remunerationEntry(communityId: string, amount: Money, source: { type: string; id: string }, at: Date, memo: string): PostRequest | null {
+    if (amount.isZero()) return null;
+    return {
       communityId,
       kind: 'remuneration',
       memo,
@@ -60,7 +62,12 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
         { account: REMUNERATION_EXPENSE, debit: amount },
         { account: REMUNERATION_PAYABLE, credit: amount },
       ],
-    });
+    };
+  }
+
+  async function accrueRemuneration(tx: Tx, communityId: string, amount: Money, source: { type: string; id: string }, at: Date, memo: string) {
+    const entry = remunerationEntry(communityId, amount, source, at, memo);
+    if (entry) await ledger.post(tx, entry);
   }
 
   function settlementRows(settlements: Settlement[], source: { payment_id: string | null; run_id: string | null }): repo.SettlementRow[] {
@@ -125,7 +132,7 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
       total: formatMoney(total),
       advanceApplied: formatMoney(advanceApplied),
       remuneration: formatMoney(remuneration),
-      entrySeq: entry.seq,
+      entrySeq: entry!.seq,
     });
     await repo.insertBills(tx, communityId, runId, period, rate, bills);
     await repo.insertSettlements(tx, communityId, billedAt, settlementRows(applied.map((a) => a.settlement), { payment_id: null, run_id: runId }));
@@ -139,7 +146,7 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
       ratePerM2: formatRatePerM2(rate),
       advanceApplied: formatMoney(advanceApplied),
       remuneration: formatMoney(remuneration),
-      entryId: entry.id,
+      entryId: entry!.id,
       createdAt: run.created_at.toISOString(),
     };
   }
@@ -164,7 +171,7 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
     assert(allocation.toBills.plus(allocation.rest).eq(amount), 'a payment splits exactly into bills and advance');
     const paymentId = randomUUID();
     const text = formatMoney(amount);
-    const entry = await ledger.post(tx, {
+    const payment: PostRequest = {
       communityId,
       kind: 'fee_payment',
       memo: `Property fee payment by ${input.body.method} (building ${unit.building})`,
@@ -184,7 +191,10 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
         actorId: input.principal.userId,
         details: { building: unit.building, method: input.body.method },
       },
-    });
+    };
+    const remuneration = remunerationEntry(communityId, allocation.remuneration, { type: 'fee_payment', id: paymentId }, paidAt, 'Steward remuneration on property fees collected');
+    // The payment and the remuneration it earns, in this order, in one round trip.
+    const [entry] = await ledger.postAll(tx, remuneration ? [payment, remuneration] : [payment]);
     await repo.insertPayment(tx, {
       communityId,
       id: paymentId,
@@ -196,16 +206,15 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
       toBills: formatMoney(allocation.toBills),
       toAdvance: formatMoney(allocation.rest),
       remuneration: formatMoney(allocation.remuneration),
-      entrySeq: entry.seq,
+      entrySeq: entry!.seq,
       recordedBy: input.principal.userId,
     });
     await repo.insertSettlements(tx, communityId, paidAt, settlementRows(allocation.settlements, { payment_id: paymentId, run_id: null }));
     if (allocation.rest.gt(0)) await repo.addAdvance(tx, communityId, unit.id, formatMoney(allocation.rest));
-    await accrueRemuneration(tx, communityId, allocation.remuneration, { type: 'fee_payment', id: paymentId }, paidAt, 'Steward remuneration on property fees collected');
     const balance = await repo.unitBalance(tx, communityId, unit.id);
     return {
       id: paymentId,
-      entryId: entry.id,
+      entryId: entry!.id,
       unitId: unit.id,
       amount: text,
       method: input.body.method,

@@ -53,19 +53,29 @@ export interface Posted {
   feed_seq: number | null;
 }
 
-function postCall(d: EntryDraft) {
-  return sql`ledger_post(${d.communityId}, ${d.id}, ${d.kind}, ${d.memo}, ${d.sourceType}, ${d.sourceId},
-    ${d.occurredAt}, ${d.reversesSeq}::bigint, ${JSON.stringify(d.postings)}::jsonb,
-    ${d.feed === null ? null : JSON.stringify(d.feed)}::jsonb)`;
-}
-
 /**
- * Posts one entry (see the `ledger_post` function for what it checks and raises). It locks the
- * community's head and the accounts it touches until the caller's transaction ends.
+ * Posts entries of one community, in the order given, in one call of `ledger_post_many` (see
+ * it for what it checks and raises): one round trip however many. It locks the community's
+ * head and the accounts it touches until the caller's transaction ends.
  */
-export async function postEntry(tx: LedgerTx, draft: EntryDraft): Promise<Posted> {
-  const { rows } = await sql<Posted>`SELECT * FROM ${postCall(draft)}`.execute(tx);
-  return rows[0]!;
+export async function postEntries(tx: LedgerTx, communityId: string, drafts: readonly EntryDraft[]): Promise<Posted[]> {
+  const items = drafts.map((d) => {
+    assert(d.communityId === communityId, 'the entries of one call belong to one community');
+    return {
+      entryId: d.id,
+      kind: d.kind,
+      memo: d.memo,
+      sourceType: d.sourceType,
+      sourceId: d.sourceId,
+      occurredAt: d.occurredAt.toISOString(),
+      reversesSeq: d.reversesSeq,
+      postings: d.postings,
+      feed: d.feed,
+    };
+  });
+  const { rows } = await sql<Posted>`
+    SELECT seq, hash, recorded_at, feed_seq FROM ledger_post_many(${communityId}, ${JSON.stringify(items)}::jsonb) ORDER BY ord`.execute(tx);
+  return rows;
 }
 
 export async function publishFeedItem(tx: LedgerTx, communityId: string, feed: FeedDraft): Promise<number> {

@@ -71,23 +71,33 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
   }
 
   /**
-   * Posts a balanced entry inside the caller's transaction. The only way money moves.
-   * Throws `insufficient_funds` when the fund would fall below what is reserved.
+   * Posts balanced entries of one community, in order, inside the caller's transaction, in
+   * one round trip. The only way money moves. Throws `insufficient_funds` when the fund would
+   * fall below what is reserved after any of them.
    */
-  async function post(tx: Tx, request: PostRequest): Promise<Posted & { id: string }> {
-    const draft = toDraft(request);
-    let posted: Posted;
+  async function postAll(tx: Tx, requests: readonly PostRequest[]): Promise<Array<Posted & { id: string }>> {
+    assert(requests.length > 0, 'something to post');
+    const communityId = requests[0]!.communityId;
+    const drafts = requests.map(toDraft);
+    let posted: Posted[];
     try {
-      posted = await repo.postEntry(tx, draft);
+      posted = await repo.postEntries(tx, communityId, drafts);
     } catch (error) {
       throw translatePostError(error);
     }
-    if (draft.feed) afterCommit(tx, () => signal.touched(request.communityId));
-    return { id: draft.id, ...posted };
+    assert(posted.length === drafts.length, 'one answer per entry posted');
+    if (drafts.some((d) => d.feed)) afterCommit(tx, () => signal.touched(communityId));
+    return drafts.map((d, i) => ({ id: d.id, ...posted[i]! }));
+  }
+
+  /** Posts one balanced entry (see postAll). */
+  async function post(tx: Tx, request: PostRequest): Promise<Posted & { id: string }> {
+    return (await postAll(tx, [request]))[0]!;
   }
 
   return {
     post,
+    postAll,
 
     /**
      * Publishes a feed item that has no entry of its own (a request submitted or approved, a
