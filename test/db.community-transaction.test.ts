@@ -13,15 +13,20 @@ describe('a community’s writes share one transaction', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
-    // A scratch table of this test's own, so the probe touches no money.
-    await sql`CREATE TABLE IF NOT EXISTS batch_probe (community_id text NOT NULL, label text NOT NULL, txid bigint NOT NULL,
-              PRIMARY KEY (community_id, label))`.execute(h.db);
+    // A scratch table of this test's own, in a schema of its own (the suite shares one
+    // database, and the architecture test reads every table of `public`): no money is touched.
+    await sql`CREATE SCHEMA IF NOT EXISTS community_batch_probe`.execute(h.db);
+    await sql`CREATE TABLE IF NOT EXISTS community_batch_probe.batch_probe (community_id text NOT NULL, label text NOT NULL,
+              txid bigint NOT NULL, PRIMARY KEY (community_id, label))`.execute(h.db);
   });
-  afterAll(() => h?.close());
+  afterAll(async () => {
+    await sql`DROP SCHEMA IF EXISTS community_batch_probe CASCADE`.execute(h.db);
+    await h?.close();
+  });
 
   const write = (communityId: string, label: string, options: { fail?: boolean; onCommit?: () => void } = {}) =>
     inCommunityTransaction(h.db, communityId, async (tx) => {
-      const { rows } = await sql<{ txid: string }>`INSERT INTO batch_probe VALUES (${communityId}, ${label}, txid_current())
+      const { rows } = await sql<{ txid: string }>`INSERT INTO community_batch_probe.batch_probe VALUES (${communityId}, ${label}, txid_current())
                                                    RETURNING txid::text`.execute(tx);
       if (options.onCommit) afterCommit(tx, options.onCommit);
       if (options.fail) throw new Error(`refused ${label}`);
@@ -39,7 +44,7 @@ describe('a community’s writes share one transaction', () => {
     const kept = labels.filter((_, i) => i !== 5);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(11);
 
-    const { rows } = await sql<{ label: string; txid: string }>`SELECT label, txid::text FROM batch_probe
+    const { rows } = await sql<{ label: string; txid: string }>`SELECT label, txid::text FROM community_batch_probe.batch_probe
                                                                 WHERE community_id = ${community} ORDER BY label`.execute(h.db);
     expect(rows.map((r) => r.label).sort()).toEqual([...kept].sort());
     // The first goes out alone; what arrived meanwhile shares the next transaction.
@@ -64,19 +69,19 @@ describe('a community’s writes share one transaction', () => {
     // A deferred check that fails at commit for one label only: the batch rolls back whole,
     // then each item is run again in a transaction of its own.
     await sql`
-      CREATE OR REPLACE FUNCTION batch_probe_refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      CREATE OR REPLACE FUNCTION community_batch_probe.refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF NEW.label = 'poison' THEN RAISE EXCEPTION 'poison refused at commit' USING ERRCODE = 'check_violation'; END IF;
         RETURN NULL;
       END $$;
-      DROP TRIGGER IF EXISTS batch_probe_poison ON batch_probe;
-      CREATE CONSTRAINT TRIGGER batch_probe_poison AFTER INSERT ON batch_probe DEFERRABLE INITIALLY DEFERRED
-        FOR EACH ROW EXECUTE FUNCTION batch_probe_refuse_poison();`.execute(h.db);
+      DROP TRIGGER IF EXISTS batch_probe_poison ON community_batch_probe.batch_probe;
+      CREATE CONSTRAINT TRIGGER batch_probe_poison AFTER INSERT ON community_batch_probe.batch_probe DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION community_batch_probe.refuse_poison();`.execute(h.db);
     const labels = ['first', 'a', 'poison', 'b', 'c'];
     const outcomes = await Promise.allSettled(labels.map((label) => write(community, label)));
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect(outcomes[2]).toMatchObject({ reason: { code: '23514' } });
-    const { rows } = await sql<{ label: string }>`SELECT label FROM batch_probe WHERE community_id = ${community} ORDER BY label`.execute(h.db);
+    const { rows } = await sql<{ label: string }>`SELECT label FROM community_batch_probe.batch_probe WHERE community_id = ${community} ORDER BY label`.execute(h.db);
     expect(rows.map((r) => r.label)).toEqual(['a', 'b', 'c', 'first']);
   });
 });
