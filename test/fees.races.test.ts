@@ -1,6 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createDatabase } from '../src/db/database.js';
+import { SHIPPED_MIGRATIONS } from '../src/db/migrate.js';
 import { formatMoney } from '../src/shared/money.js';
-import { setupCommunity, startHarness, type Harness } from './support/harness.js';
+import { TEST_PASSWORD_HASH_COST } from './support/constants.js';
+import { client, setupCommunity, startHarness, type Harness } from './support/harness.js';
 import { addMoney, addUnits, balances, billPeriod, expectLedgerVerifies, setRate } from './support/fees.js';
 
 let h: Harness;
@@ -34,6 +40,56 @@ describe('racing fee writers', () => {
     expect(statement.body.payments).toHaveLength(10);
     expect(await balances(c.owner.api, c.id)).toMatchObject({ '1001': '300.00', '1101': '0.00', '2101': '89.67', '2201': '16.83', '5001': '16.83' });
     await expectLedgerVerifies(c.owner.api, c.id);
+  });
+
+  // A payment is allocated over the bills read before any lock, then written by one statement
+  // that locks them and checks they are unchanged (fees_record_payment). Two API processes
+  // paying the same unit race exactly there: the loser is refused 40001, writing nothing, and
+  // its transaction runs again over the bills as they now are.
+  it('two API processes paying one unit: every payment lands once, allocated over the bills as they stood', async () => {
+    const c = await setupCommunity(h.app, { managementFeeRate: '0.08' });
+    const [unit] = await addUnits(c, [{ code: '1-101', building: '1', areaM2: '89.50' }]);
+    await setRate(c, '2.35', '2026-01');
+    await billPeriod(c, '2026-01'); // 210.33
+    const url = inject('databaseUrl');
+    const config = loadConfig({ DATABASE_URL: url, PASSWORD_HASH_COST: TEST_PASSWORD_HASH_COST, LOG_LEVEL: 'silent' });
+    const db = createDatabase(url, 4);
+    const other = await buildApp({ config, db, expectedMigrations: SHIPPED_MIGRATIONS });
+    try {
+      await other.ready();
+      const elsewhere = client(other, c.manager.token);
+      const replies = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          (i % 2 === 0 ? c.manager.api : elsewhere).post(`/v1/communities/${c.id}/fee-payments`, { unitId: unit, amount: '30.00', method: 'cash', reference: `P${i}` }),
+        ),
+      );
+      expect(replies.map((r) => r.status)).toEqual(Array(10).fill(201));
+      expect(addMoney(...replies.map((r) => r.body.toBills))).toBe('210.33');
+      expect(addMoney(...replies.map((r) => r.body.toAdvance))).toBe('89.67');
+      expect(addMoney(...replies.map((r) => r.body.remuneration))).toBe('16.83');
+      expect(await balances(c.owner.api, c.id)).toMatchObject({ '1001': '300.00', '1101': '0.00', '2101': '89.67', '2201': '16.83' });
+      await expectLedgerVerifies(c.owner.api, c.id);
+    } finally {
+      await other.close();
+      await db.destroy();
+    }
+  });
+
+  it('the payment statement refuses bills that changed since they were read, and writes nothing', async () => {
+    const c = await setupCommunity(h.app, { managementFeeRate: '0.08' });
+    const [unit] = await addUnits(c, [{ code: '1-101', building: '1', areaM2: '89.50' }]);
+    await setRate(c, '2.35', '2026-01');
+    await billPeriod(c, '2026-01');
+    const stale = await h.db.transaction().execute(async (tx) => {
+      const { rows } = await sql<{ count: string }>`SELECT count(*)::text AS count FROM fee_payments WHERE community_id = ${c.id}`.execute(tx);
+      const refusal = await sql`SELECT * FROM fees_record_payment(${c.id}, ${unit}, ${'another-bill:0.00'}, '[]'::jsonb, '{}'::jsonb, '[]'::jsonb)`
+        .execute(tx)
+        .then(() => null, (error: { code?: string }) => error.code);
+      return { before: rows[0]!.count, refusal };
+    });
+    expect(stale.refusal).toBe('40001');
+    const { rows } = await sql<{ count: string }>`SELECT count(*)::text AS count FROM fee_payments WHERE community_id = ${c.id}`.execute(h.db);
+    expect(rows[0]!.count).toBe(stale.before);
   });
 
   it('payments racing a billing run leave the advance either applied by the run or settling the new bill', async () => {

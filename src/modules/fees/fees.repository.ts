@@ -91,17 +91,45 @@ export async function insertBills(tx: FeesTx, communityId: string, runId: string
       FROM jsonb_to_recordset(${JSON.stringify(bills)}::jsonb) AS b(id text, unit_id text, area_m2 numeric, amount numeric)`.execute(tx);
 }
 
-/** The unit's unpaid bills, oldest first, locked until the transaction ends. */
-export function lockUnpaidBills(tx: FeesTx, communityId: string, unitId: string) {
-  return tx
+/**
+ * The unit's unpaid bills, oldest first, read without a lock: what a payment is allocated
+ * over before `recordPayment` locks them and checks they are still these.
+ */
+export function unpaidBills(db: Db, communityId: string, unitId: string) {
+  return db
     .selectFrom('bills')
     .select(['id', 'period', 'amount', 'paid'])
     .where('community_id', '=', communityId)
     .where('unit_id', '=', unitId)
     .where(sql<boolean>`paid < amount`)
     .orderBy('period')
-    .forUpdate()
+    .orderBy('id')
     .execute();
+}
+
+/** Unpaid bills as `fees_record_payment` compares them: `id:paid`, by period then id, in code-unit (C) order. */
+export function billsSeen(bills: ReadonlyArray<{ id: string; period: string; paid: string }>): string {
+  const byCode = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...bills]
+    .sort((a, b) => byCode(a.period, b.period) || byCode(a.id, b.id))
+    .map((b) => `${b.id}:${b.paid}`)
+    .join(',');
+}
+
+/**
+ * Everything a fee payment writes, under the community's head lock, in one statement (the
+ * function `fees_record_payment`): it refuses with 40001, writing nothing, when the unit's
+ * unpaid bills are no longer `seen`. Returns the payment's entry seq and the unit's balance.
+ */
+export async function recordPayment(
+  tx: FeesTx,
+  p: { communityId: string; unitId: string; seen: string; entriesJson: string; payment: object; settlements: SettlementRow[] },
+): Promise<{ entry_seq: number; due: string; advance: string }> {
+  const { rows } = await sql<{ entry_seq: number; due: string; advance: string }>`
+    SELECT entry_seq, due::text AS due, advance::text AS advance
+      FROM fees_record_payment(${p.communityId}, ${p.unitId}, ${p.seen}, ${p.entriesJson}::jsonb,
+                               ${JSON.stringify(p.payment)}::jsonb, ${JSON.stringify(p.settlements)}::jsonb)`.execute(tx);
+  return rows[0]!;
 }
 
 export interface SettlementRow {
@@ -134,15 +162,6 @@ export async function insertSettlements(tx: FeesTx, communityId: string, settled
     SELECT ${communityId}, id, bill_id, payment_id, run_id, amount, remuneration, ${settledAt} FROM settled`.execute(tx);
 }
 
-/** Adds to a unit's advance (a payment's rest). */
-export async function addAdvance(tx: FeesTx, communityId: string, unitId: string, amount: string) {
-  await tx
-    .insertInto('unit_fee_advances')
-    .values({ community_id: communityId, unit_id: unitId, advance: amount })
-    .onConflict((oc) => oc.columns(['community_id', 'unit_id']).doUpdateSet({ advance: sql`unit_fee_advances.advance + excluded.advance` }))
-    .execute();
-}
-
 /** Takes applied advances off units (the CHECK refuses a negative advance). */
 export async function consumeAdvances(tx: FeesTx, communityId: string, rows: Array<{ unit_id: string; amount: string }>) {
   if (rows.length === 0) return;
@@ -150,41 +169,6 @@ export async function consumeAdvances(tx: FeesTx, communityId: string, rows: Arr
     UPDATE unit_fee_advances a SET advance = a.advance - x.amount
       FROM jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) AS x(unit_id text, amount numeric)
      WHERE a.community_id = ${communityId} AND a.unit_id = x.unit_id`.execute(tx);
-}
-
-export interface PaymentRow {
-  communityId: string;
-  id: string;
-  unitId: string;
-  amount: string;
-  method: string;
-  reference: string | null;
-  paidAt: Date;
-  toBills: string;
-  toAdvance: string;
-  remuneration: string;
-  entrySeq: number;
-  recordedBy: string;
-}
-
-export function insertPayment(tx: FeesTx, p: PaymentRow) {
-  return tx
-    .insertInto('fee_payments')
-    .values({
-      community_id: p.communityId,
-      id: p.id,
-      unit_id: p.unitId,
-      amount: p.amount,
-      method: p.method,
-      reference: p.reference,
-      paid_at: p.paidAt,
-      to_bills: p.toBills,
-      to_advance: p.toAdvance,
-      remuneration: p.remuneration,
-      entry_seq: p.entrySeq,
-      recorded_by: p.recordedBy,
-    })
-    .execute();
 }
 
 /** What the unit owes and holds in advance. */

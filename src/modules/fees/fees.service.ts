@@ -41,7 +41,7 @@ const METHOD_WORDS: Record<FeePaymentBody['method'], string> = {
 
 export type FeesService = ReturnType<typeof createFeesService>;
 
-export function createFeesService(db: Database, ledger: Pick<LedgerService, 'post' | 'postAll' | 'lockHead'>, communities: reports.FeesCommunities) {
+export function createFeesService(db: Database, ledger: Pick<LedgerService, 'post' | 'prepare' | 'lockHead'>, communities: reports.FeesCommunities) {
   async function communityOf(communityId: string) {
     const community = await communities.findCommunity(db, communityId);
     if (!community) throw notFound('community');
@@ -161,12 +161,17 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
     principal: Principal;
   }
 
-  /** Settles the unit's oldest bills first; the rest becomes its advance. */
+  /**
+   * Settles the unit's oldest bills first; the rest becomes its advance. The allocation is
+   * made over the unpaid bills as read now, with no lock held; one statement then takes the
+   * community's head lock, locks the bills, checks they are still these (else 40001: nothing
+   * is written and the transaction runs again) and writes the whole payment. So the lock every
+   * writer of the community queues for is held for one statement and the commit, not for a
+   * dozen round trips.
+   */
   async function pay(tx: Tx, input: PaymentInput): Promise<FeePayment> {
     const { communityId, unit, amount, paidAt } = input;
-    // The head first, then the unit's bills: the one lock order of every writer.
-    await ledger.lockHead(tx, communityId);
-    const open = await repo.lockUnpaidBills(tx, communityId, unit.id);
+    const open = await repo.unpaidBills(tx, communityId, unit.id);
     const allocation = settleOldestFirst(open, amount, input.feeRate);
     assert(allocation.toBills.plus(allocation.rest).eq(amount), 'a payment splits exactly into bills and advance');
     const paymentId = randomUUID();
@@ -193,39 +198,37 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
       },
     };
     const remuneration = remunerationEntry(communityId, allocation.remuneration, { type: 'fee_payment', id: paymentId }, paidAt, 'Steward remuneration on property fees collected');
-    // The payment and the remuneration it earns, in this order, in one round trip.
-    const [entry] = await ledger.postAll(tx, remuneration ? [payment, remuneration] : [payment]);
-    await repo.insertPayment(tx, {
+    // The payment's entry, then the remuneration it earns.
+    const entries = ledger.prepare(tx, remuneration ? [payment, remuneration] : [payment]);
+    const split = { toBills: formatMoney(allocation.toBills), toAdvance: formatMoney(allocation.rest), remuneration: formatMoney(allocation.remuneration) };
+    const recorded = await repo.recordPayment(tx, {
       communityId,
-      id: paymentId,
       unitId: unit.id,
-      amount: text,
-      method: input.body.method,
-      reference: input.body.reference ?? null,
-      paidAt,
-      toBills: formatMoney(allocation.toBills),
-      toAdvance: formatMoney(allocation.rest),
-      remuneration: formatMoney(allocation.remuneration),
-      entrySeq: entry!.seq,
-      recordedBy: input.principal.userId,
+      seen: repo.billsSeen(open),
+      entriesJson: entries.json,
+      payment: {
+        id: paymentId,
+        amount: text,
+        method: input.body.method,
+        reference: input.body.reference ?? null,
+        paidAt: paidAt.toISOString(),
+        ...split,
+        recordedBy: input.principal.userId,
+      },
+      settlements: settlementRows(allocation.settlements, { payment_id: paymentId, run_id: null }),
     });
-    await repo.insertSettlements(tx, communityId, paidAt, settlementRows(allocation.settlements, { payment_id: paymentId, run_id: null }));
-    if (allocation.rest.gt(0)) await repo.addAdvance(tx, communityId, unit.id, formatMoney(allocation.rest));
-    const balance = await repo.unitBalance(tx, communityId, unit.id);
     return {
       id: paymentId,
-      entryId: entry!.id,
+      entryId: entries.ids[0]!,
       unitId: unit.id,
       amount: text,
       method: input.body.method,
       reference: input.body.reference ?? null,
       paidAt: paidAt.toISOString(),
-      toBills: formatMoney(allocation.toBills),
-      toAdvance: formatMoney(allocation.rest),
-      remuneration: formatMoney(allocation.remuneration),
+      ...split,
       settled: allocation.settlements.map((s) => ({ period: s.period, amount: formatMoney(s.amount) })),
-      unitDue: formatMoney(balance.due),
-      unitAdvance: formatMoney(balance.advance),
+      unitDue: formatMoney(recorded.due),
+      unitAdvance: formatMoney(recorded.advance),
     };
   }
 

@@ -59,23 +59,29 @@ export interface Posted {
  * head and the accounts it touches until the caller's transaction ends.
  */
 export async function postEntries(tx: LedgerTx, communityId: string, drafts: readonly EntryDraft[]): Promise<Posted[]> {
-  const items = drafts.map((d) => {
-    assert(d.communityId === communityId, 'the entries of one call belong to one community');
-    return {
-      entryId: d.id,
-      kind: d.kind,
-      memo: d.memo,
-      sourceType: d.sourceType,
-      sourceId: d.sourceId,
-      occurredAt: d.occurredAt.toISOString(),
-      reversesSeq: d.reversesSeq,
-      postings: d.postings,
-      feed: d.feed,
-    };
-  });
   const { rows } = await sql<Posted>`
-    SELECT seq, hash, recorded_at, feed_seq FROM ledger_post_many(${communityId}, ${JSON.stringify(items)}::jsonb) ORDER BY ord`.execute(tx);
+    SELECT seq, hash, recorded_at, feed_seq FROM ledger_post_many(${communityId}, ${entriesJson(communityId, drafts)}::jsonb) ORDER BY ord`.execute(tx);
   return rows;
+}
+
+/** Entries as `ledger_post_many` reads them (its `p_items`), for this module's calls and others' functions that post through it. */
+export function entriesJson(communityId: string, drafts: readonly EntryDraft[]): string {
+  return JSON.stringify(
+    drafts.map((d) => {
+      assert(d.communityId === communityId, 'the entries of one call belong to one community');
+      return {
+        entryId: d.id,
+        kind: d.kind,
+        memo: d.memo,
+        sourceType: d.sourceType,
+        sourceId: d.sourceId,
+        occurredAt: d.occurredAt.toISOString(),
+        reversesSeq: d.reversesSeq,
+        postings: d.postings,
+        feed: d.feed,
+      };
+    }),
+  );
 }
 
 export async function publishFeedItem(tx: LedgerTx, communityId: string, feed: FeedDraft): Promise<number> {

@@ -97,7 +97,20 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
 
   return {
     post,
-    postAll,
+
+    /**
+     * Entries checked and prepared for another module's statement that posts them through
+     * `ledger_post_many` with its own writes, in one round trip (a fee payment:
+     * fees_record_payment). The statement runs in `tx`; the live feed hears of it after the
+     * commit. Returns the entries' ids, in order, and the JSON the function reads.
+     */
+    prepare(tx: Tx, requests: readonly PostRequest[]): { ids: string[]; json: string } {
+      assert(requests.length > 0, 'something to post');
+      const communityId = requests[0]!.communityId;
+      const drafts = requests.map(toDraft);
+      if (drafts.some((d) => d.feed)) afterCommit(tx, () => signal.touched(communityId));
+      return { ids: drafts.map((d) => d.id), json: repo.entriesJson(communityId, drafts) };
+    },
 
     /**
      * Publishes a feed item that has no entry of its own (a request submitted or approved, a
