@@ -1,4 +1,4 @@
-import { bytesEqual, sha256 } from './merkle.js';
+import { bytesEqual, concat, sha256 } from './merkle.js';
 
 /**
  * C2SP signed notes (c2sp.org/signed-note) carrying C2SP transparency-log checkpoints
@@ -73,16 +73,6 @@ export function fromBase64(text: string): Uint8Array | null {
 
 export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
