@@ -6,6 +6,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { api, createCommunity, login, type BenchCommunity } from './support/api.js';
+import { scrapeMetrics } from './support/common.js';
 import { runHttpLoad, type LoadResult } from './support/http-load.js';
 import { quantile } from './support/stats.js';
 import { startStack, type Stack } from './support/stack.js';
@@ -127,7 +128,7 @@ async function measure(stack: Stack, log: (m: string) => void, children: ChildPr
   await ask(probe, { type: 'ready' });
 
   const loadBefore = os.loadavg()[0]!;
-  const before = await scrape(stack.baseUrl);
+  const before = await scrapeMetrics(stack.baseUrl);
   const cpuBefore = cpuSnapshot(stack.serverPid, children);
   const tcpBefore = tcpCounters();
   await ask(probe, { type: 'start', baseUrl: stack.baseUrl, intervalMs: HEALTH_INTERVAL_MS, incomeUrl, token: community.managerToken!, body: INCOME });
@@ -135,7 +136,7 @@ async function measure(stack: Stack, log: (m: string) => void, children: ChildPr
   const load = await runHttpLoad({ url: incomeUrl, headers, body: INCOME, connections: CONNECTIONS, seconds: SECONDS, timeoutSeconds: CLIENT_TIMEOUT_SECONDS });
   const cpuAfter = cpuSnapshot(stack.serverPid, children);
   const tcpAfter = tcpCounters();
-  const after = await scrape(stack.baseUrl);
+  const after = await scrapeMetrics(stack.baseUrl);
   const probed = await ask<ProbeResult>(probe, { type: 'stop' });
   if (DUMP_FILE) fs.writeFileSync(DUMP_FILE, JSON.stringify({ health: probed.health, freshHealth: probed.freshHealth, spot: probed.spot, statusCodes: load.statusCodes }));
 
@@ -303,23 +304,6 @@ const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(1)} ms`
 // What the server says about itself (GET /metrics, loopback) and what each process spent.
 
 type Metrics = Map<string, number>;
-
-async function scrape(baseUrl: string): Promise<Metrics> {
-  const out: Metrics = new Map();
-  try {
-    const headers: Record<string, string> = process.env.METRICS_TOKEN ? { authorization: `Bearer ${process.env.METRICS_TOKEN}` } : {};
-    const reply = await fetch(`${baseUrl}/metrics`, { headers, signal: AbortSignal.timeout(10_000) });
-    if (reply.status !== 200) return out;
-    for (const line of (await reply.text()).split('\n')) {
-      if (line.startsWith('#') || line === '') continue;
-      const space = line.lastIndexOf(' ');
-      out.set(line.slice(0, space), Number(line.slice(space + 1)));
-    }
-  } catch {
-    // Diagnostics only.
-  }
-  return out;
-}
 
 /** PassiveOpens (/proc/net/snmp), ListenOverflows and TCPSynRetrans (/proc/net/netstat). */
 function tcpCounters(): Record<string, number> {
