@@ -108,7 +108,7 @@ export interface IncomeItem {
 /**
  * Records incomes and their entries, in the order given, in one statement: one round trip
  * and one hold of the community's locks for the whole batch (see src/db/group-commit.ts).
- * It locks like `postEntry`, so it demands a transaction: the caller's, or, being one
+ * It locks like `postEntries`, so it demands a transaction: the caller's, or, being one
  * statement, the statement's own (`StatementTx`: the group-commit path, which saves the
  * BEGIN and COMMIT round trips of each batch).
  */
@@ -306,7 +306,7 @@ export async function monthlyMismatches(db: Db, communityId: string, timezone: s
 }
 
 /**
- * A year's movements per account and month, from the monthly aggregates `ledger_post` keeps
+ * A year's movements per account and month, from the monthly aggregates `ledger_post_many` keeps
  * in each posting transaction (months in the community's time zone). Never a scan of
  * postings, so the cost does not grow with the ledger.
  */

@@ -4,7 +4,7 @@ import type { AccountType } from './ledger.schemas.js';
 
 /**
  * The tables of the ledger module. Entries, postings, the monthly aggregates and feed items
- * are written only by the database functions `ledger_post`, `feed_publish` and
+ * are written only by the database functions `ledger_post_many`, `feed_publish` and
  * `ledger_record_incomes` (which also writes `incomes`), called by ledger.repository.ts. The
  * repository itself writes `accounts` (opening the books, adding an account, moving
  * reservations) and `community_heads` (opening the books, numbering spend requests); no other
