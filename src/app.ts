@@ -148,7 +148,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
 
   const tokens = loadTokens(db);
-  const services = createServices(db, config, tokens);
+  const services = createServices(db, config, tokens, {
+    warn: (message, error) => app.log.warn({ err: error }, message),
+    error: (message) => app.log.error(message),
+  });
   app.decorate('services', services);
   app.addHook('onClose', () => services.signal.close());
   // Every process closes due votes now and then (each exactly once), so vote.closed reaches
@@ -157,10 +160,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addHook('onClose', async () => stopVoteSweep());
   // Every process appends committed entries to the communities' transparency logs (woken by
   // its own commits, and sweeping for everyone else's); the head lock keeps one at a time.
-  const stopAppending = services.transparency.start({
-    warn: (message, error) => app.log.warn({ err: error }, message),
-    error: (message) => app.log.error(message),
-  });
+  const stopAppending = services.transparency.start();
   app.addHook('onClose', () => stopAppending());
   app.decorateRequest('principal', null as never);
   app.addHook('onRequest', authenticate(tokens));

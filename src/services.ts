@@ -21,7 +21,13 @@ import { createSurveysService } from './modules/surveys/surveys.service.js';
 import { createTransparencyService } from './modules/transparency/transparency.service.js';
 
 /** The composition root: every service built once, each handed only what it needs. */
-export function createServices(db: Database, config: Config, tokens: Tokens) {
+/** What services report through: the app's logger. */
+export interface ServiceLog {
+  warn(message: string, error?: unknown): void;
+  error(message: string): void;
+}
+
+export function createServices(db: Database, config: Config, tokens: Tokens, log: ServiceLog) {
   const changes = createChangeSignal(db);
   // A commit the feed hears of also wakes this process's transparency appender (after the
   // commit, like the feed: the posting transaction itself does no work for the log).
@@ -55,7 +61,7 @@ export function createServices(db: Database, config: Config, tokens: Tokens) {
   const feed = createFeedService(db, { tokens, ledger, auth, communities });
   const budgets = createBudgetsService(db, ledger, communities);
   const challenges = createChallengesService(db, { communities, evidence, ledger, spending, budgets });
-  const transparency = createTransparencyService(db, { ledger, communities, host: config.TRANSPARENCY_ORIGIN });
+  const transparency = createTransparencyService(db, { ledger, communities, host: config.TRANSPARENCY_ORIGIN, log });
   return { auth, sessions, communities, ledger, feed, budgets, fees, spending, evidence, repairs, challenges, payments, reconciliation, votes, surveys, transparency, tokens, signal };
 }
 

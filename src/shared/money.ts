@@ -35,6 +35,22 @@ export function formatRate(numerator: string | Money, denominator: string | Mone
   return new Money(numerator).div(d).toDecimalPlaces(4, Money.ROUND_HALF_UP).toFixed(4);
 }
 
+/** A decimal with exactly `places` fractional digits, half-up (a fee rate per m² is kept with four). */
+export function formatFixed(value: string | Money, places: number): string {
+  return new Money(value).toDecimalPlaces(places, Money.ROUND_HALF_UP).toFixed(places);
+}
+
+/** A decimal exactly, with at least `places` fractional digits and no trailing zeros beyond them ("2.35", "1.125"). */
+export function formatAtLeast(value: string | Money, places: number): string {
+  const exact = new Money(value);
+  return exact.toFixed(Math.max(places, exact.decimalPlaces()));
+}
+
+/** Every digit of a decimal in plain notation (never an exponent): a running sum kept to be continued exactly. */
+export function formatExact(value: Money): string {
+  return value.toFixed();
+}
+
 export function sum(values: Iterable<string | Money>): Money {
   let total = ZERO;
   for (const v of values) total = total.plus(v);

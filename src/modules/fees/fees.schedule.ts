@@ -1,5 +1,5 @@
 import { validationFailed } from '../../shared/errors.js';
-import { Money } from '../../shared/money.js';
+import { formatAtLeast } from '../../shared/money.js';
 
 /** A billing period or the month a rate takes effect: `YYYY-MM`, month 01..12. */
 export const PERIOD_PATTERN = '^[0-9]{4}-(0[1-9]|1[0-2])$';
@@ -38,6 +38,5 @@ function compare(a: string, b: string): number {
 
 /** A rate per m² with at least two decimals and no trailing zeros beyond them ("2.35", "1.125"). */
 export function formatRatePerM2(value: string): string {
-  const rate = new Money(value);
-  return rate.toFixed(Math.max(2, rate.decimalPlaces()));
+  return formatAtLeast(value, 2);
 }

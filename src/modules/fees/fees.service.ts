@@ -3,7 +3,7 @@ import type { Database, Executor, Tx } from '../../db/database.js';
 import { inTransaction, pgCode, pgConstraint } from '../../db/transaction.js';
 import type { Principal } from '../auth/auth.service.js';
 import { assert, invalidState, notFound, validationFailed } from '../../shared/errors.js';
-import { formatMoney, formatYuan, Money, sum } from '../../shared/money.js';
+import { formatFixed, formatMoney, formatYuan, Money, sum } from '../../shared/money.js';
 import { oneLine } from '../../shared/text.js';
 import { localMonth } from '../../shared/time.js';
 import { requireRole, type Member } from '../communities/communities.service.js';
@@ -255,7 +255,7 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
       const community = await communityOf(communityId);
       const effectiveFrom = body.effectiveFrom === undefined ? localMonth(new Date(), community.timezone) : requirePeriod(body.effectiveFrom, 'effectiveFrom');
       await inTransaction(db, (tx) =>
-        repo.insertSchedule(tx, { communityId, id: randomUUID(), effectiveFrom, ratePerM2: rate.toFixed(4), setBy: principal.userId }),
+        repo.insertSchedule(tx, { communityId, id: randomUUID(), effectiveFrom, ratePerM2: formatFixed(rate, 4), setBy: principal.userId }),
       );
       return schedule(communityId, community.timezone);
     },

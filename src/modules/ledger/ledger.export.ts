@@ -1,4 +1,4 @@
-import { Money } from '../../shared/money.js';
+import { formatMoney, Money } from '../../shared/money.js';
 import type { AccountType } from './ledger.schemas.js';
 
 /**
@@ -48,7 +48,7 @@ export function hledgerAccountName(account: { code: string; name: string; type: 
 }
 
 function amount(value: Money): string {
-  return `${value.toFixed(2)} CNY`;
+  return `${formatMoney(value)} CNY`;
 }
 
 export function journalHeader(community: { id: string; name: string }, accounts: ExportAccount[]): string {

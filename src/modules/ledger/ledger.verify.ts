@@ -1,5 +1,5 @@
 import type { Database, Executor } from '../../db/database.js';
-import { Money } from '../../shared/money.js';
+import { formatExact, formatMoney, Money } from '../../shared/money.js';
 import { GENESIS_HASH } from './ledger.chart.js';
 import { canonicalEntry, entryHash, type HashableEntry } from './ledger.hash.js';
 import * as repo from './ledger.repository.js';
@@ -59,7 +59,7 @@ async function entriesWithLines(db: Executor, communityId: string, after: number
     const lines: Line[] = [];
     while (cursor < postings.length && postings[cursor]!.entry_seq === entry.seq) {
       const p = postings[cursor++]!;
-      lines.push({ account: p.account_code, debit: new Money(p.debit).toFixed(2), credit: new Money(p.credit).toFixed(2) });
+      lines.push({ account: p.account_code, debit: formatMoney(p.debit), credit: formatMoney(p.credit) });
     }
     return { entry, lines };
   });
@@ -141,7 +141,7 @@ export async function verifyLedger(
 
   for (const account of await repo.listAccounts(db, communityId)) {
     const expected = sums.get(account.code) ?? new Money(0);
-    if (!expected.eq(account.balance)) note(`account ${account.code} holds ${account.balance} but its postings sum to ${expected.toFixed(2)}`);
+    if (!expected.eq(account.balance)) note(`account ${account.code} holds ${account.balance} but its postings sum to ${formatMoney(expected)}`);
   }
   for (const m of await repo.monthlyMismatches(db, communityId, timezone)) {
     note(`the monthly total of account ${m.account_code} for ${m.month.slice(0, 7)} disagrees with its postings`);
@@ -151,6 +151,6 @@ export async function verifyLedger(
 
   return {
     verification: { ok: problems.length === 0, entries: count, head: { seq: count, hash: prevHash }, problems },
-    prefix: { seq: count, hash: prevHash, sums: Object.fromEntries([...sums].map(([code, sum]) => [code, sum.toFixed()])) },
+    prefix: { seq: count, hash: prevHash, sums: Object.fromEntries([...sums].map(([code, sum]) => [code, formatExact(sum)])) },
   };
 }

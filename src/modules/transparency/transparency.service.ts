@@ -29,7 +29,8 @@ export interface TransparencyDeps {
   communities: Pick<CommunitiesService, 'member'>;
   /** TRANSPARENCY_ORIGIN; unset, the host name. Fixed on first start (transparency.signer.ts). */
   host?: string | undefined;
-  log?: { warn(message: string, error?: unknown): void; error(message: string): void };
+  /** Where the log's appender and signer report (the app's logger). */
+  log: { warn(message: string, error?: unknown): void; error(message: string): void };
 }
 
 export type TransparencyService = ReturnType<typeof createTransparencyService>;
@@ -45,9 +46,7 @@ const key = (n: NodeId) => `${n.level}/${n.index}`;
  * answers with the latest stored checkpoint, which never claims an entry it does not cover.
  */
 export function createTransparencyService(db: Database, deps: TransparencyDeps) {
-  // The app hands in its logger when it starts the background appender.
-  let logger = deps.log ?? { warn: (m: string, e?: unknown) => console.warn(m, e), error: (m: string) => console.error(m) };
-  const log = { warn: (m: string, e?: unknown) => logger.warn(m, e), error: (m: string) => logger.error(m) };
+  const { log } = deps;
   let background: ReturnType<typeof startAppending> | null = null;
   const host = (deps.host ?? os.hostname()).toLowerCase();
   // Read on first use, so that building the app (e.g. to write the OpenAPI document) needs no database.
@@ -107,8 +106,7 @@ export function createTransparencyService(db: Database, deps: TransparencyDeps) 
     verification,
 
     /** Starts this process's background appender (woken by `wake`, and sweeping); returns its stop. */
-    start(processLog?: TransparencyDeps['log']): () => Promise<void> {
-      if (processLog) logger = processLog;
+    start(): () => Promise<void> {
       const started = startAppending(appender, { sweepMs: SWEEP_MS, coalesceMs: COALESCE_MS, listHeads: () => repo.listHeads(db), log });
       background = started;
       return async () => {

@@ -119,7 +119,7 @@ export async function recordSimulatedTrade(db: Executor<PaymentsTables>, transac
     appid: transaction.appid ?? '',
     out_trade_no: transaction.out_trade_no,
     openid: extra.openid ?? null,
-    amount: new Money(transaction.amount.total).div(100).toFixed(2),
+    amount: formatMoney(new Money(transaction.amount.total).div(100)),
     success_time: transaction.success_time ? new Date(transaction.success_time) : new Date(),
     description: extra.description ?? '物业费',
   });
