@@ -12,12 +12,12 @@ import {
   proofFromNodes,
   rootFromNodes,
   rootOf,
-  sha256,
   verifyConsistency,
   verifyInclusion,
   type NodeId,
   type StoredNode,
 } from '../src/shared/merkle.js';
+import { sha256 } from '../src/shared/sha256.js';
 import {
   formatCheckpoint,
   formatSignedNote,

@@ -1,4 +1,5 @@
-import { bytesEqual, concat, sha256 } from './merkle.js';
+import { bytesEqual, concat } from './merkle.js';
+import { sha256 } from './sha256.js';
 
 /**
  * C2SP signed notes (c2sp.org/signed-note) carrying C2SP transparency-log checkpoints
