@@ -30,7 +30,8 @@
  *
  * The only code it shares with the server is the pure, documented hashing and signing rules
  * (src/shared/merkle.ts for RFC 6962 trees, src/shared/signed-note.ts for C2SP signed notes).
- * Everything else here is written for this check alone.
+ * Everything else is written for this check alone: this file (the steps), ledger-leaf.ts (reading
+ * a leaf), verify-server.ts (the GETs) and verify-report.ts (what it prints).
  */
 import * as crypto from 'node:crypto';
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,8 @@ import { Decimal } from 'decimal.js';
 import { bytesEqual, leafHash, rootOf, verifyConsistency, verifyInclusion } from '../shared/merkle.js';
 import { fromBase64, openCheckpoint, parseVerifierKey, toBase64, type Checkpoint, type VerifierKey } from '../shared/signed-note.js';
 import { LeafFormatError, parseLeaf, type LeafEntry } from './ledger-leaf.js';
+import { CannotCheck, complain, failureCount, Mismatch, Problems, report, say, startRun, step, tally } from './verify-report.js';
+import { server, type AccountJson, type EntryJson, type Server } from './verify-server.js';
 
 /** Every entry's chain starts from this "previous hash": there is nothing before the first. */
 const GENESIS_HASH = '0'.repeat(64);
@@ -59,83 +62,7 @@ const USAGE = `用法 (usage): xinyi-verify <服务器地址 baseUrl> <小区编
 
 退出码 (exit code)：0 全部校验通过；1 有不一致；2 无法完成校验（网络、令牌、参数）。`;
 
-/** The books do not hold: something recomputed differs from what the server says. */
-class Mismatch extends Error {}
-/** The check could not be done: bad arguments, the network, a refused token. */
-class CannotCheck extends Error {}
 
-// ---------------------------------------------------------------------------------------------
-// Talking to the server: plain GETs, JSON or text, every failure said in words.
-// ---------------------------------------------------------------------------------------------
-
-// The shapes of the answers are written out here rather than imported from the server's
-// schemas: the verifier takes nothing of the server's on trust, its types included.
-interface EntryJson {
-  seq: number;
-  id: string;
-  occurredAt: string;
-  recordedAt: string;
-  kind: string;
-  memo: string;
-  source: { type: string; id: string } | null;
-  reverses: string | null;
-  postings: { account: string; debit: string; credit: string }[];
-  prevHash: string;
-  hash: string;
-  leaf: string;
-  leafIndex?: number;
-}
-interface AccountJson {
-  code: string;
-  name: string;
-  type: 'asset' | 'liability' | 'equity' | 'income' | 'expense';
-  balance: string;
-}
-
-function server(baseUrl: string, token: string | undefined) {
-  async function get(path: string, accept: string): Promise<Response> {
-    const url = new URL(path, baseUrl);
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        headers: { accept, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        signal: AbortSignal.timeout(60_000),
-      });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const why = cause?.code ?? cause?.message ?? (error as Error).message;
-      throw new CannotCheck(`无法连接服务器 ${url.origin}（${why}）`);
-    }
-    if (!response.ok) {
-      const body = await response.text().catch(() => '');
-      let detail = '';
-      try {
-        detail = (JSON.parse(body) as { detail?: string }).detail ?? '';
-      } catch {
-        // Not a problem body: the status alone says enough.
-      }
-      const hint =
-        response.status === 401 ? '：令牌无效或已过期，请用 --token 提供有效的登录令牌' :
-        response.status === 404 && url.pathname.startsWith('/v1/communities/') ? '：没有这个小区，或您不是它的成员' :
-        response.status === 404 ? '：服务器没有这个接口，可能不支持可验证账本' : '';
-      throw new CannotCheck(`服务器对 GET ${url.pathname} 答复 ${response.status}${hint}${detail ? `（${detail}）` : ''}`);
-    }
-    return response;
-  }
-  return {
-    text: async (path: string) => (await get(path, 'text/plain')).text(),
-    json: async <T>(path: string) => {
-      const response = await get(path, 'application/json');
-      try {
-        return (await response.json()) as T;
-      } catch {
-        throw new CannotCheck(`服务器对 GET ${path} 的答复不是 JSON`);
-      }
-    },
-  };
-}
-
-type Server = ReturnType<typeof server>;
 
 // ---------------------------------------------------------------------------------------------
 // Step 1: the key and the signed checkpoint.
@@ -303,50 +230,6 @@ function checkBalances(accounts: AccountJson[], sums: Map<string, Exact>, proble
 }
 
 // ---------------------------------------------------------------------------------------------
-// Reporting: one line per check, the first few problems under it.
-// ---------------------------------------------------------------------------------------------
-
-class Problems {
-  private readonly found = new Map<string, string[]>();
-  add(check: string, problem: string): void {
-    const list = this.found.get(check) ?? [];
-    list.push(problem);
-    this.found.set(check, list);
-  }
-  of(check: string): string[] {
-    return this.found.get(check) ?? [];
-  }
-}
-
-const SHOWN = 5;
-let failures = 0;
-
-function report(ok: boolean, line: string, problems: string[] = []): void {
-  console.log(`${ok ? '✓' : '✗'} ${line}`);
-  for (const p of problems.slice(0, SHOWN)) console.log(`    - ${p}`);
-  if (problems.length > SHOWN) console.log(`    - ……另有 ${problems.length - SHOWN} 处`);
-  if (!ok) failures++;
-}
-
-/** Reports a check that gathered its problems as it went: the ok line, or the fail line and the problems. */
-function tally(found: string[], okLine: string, failLine: string): void {
-  report(found.length === 0, found.length === 0 ? okLine : `${failLine}（${found.length} 处）`, found);
-}
-
-/** Runs a check that either holds or throws Mismatch, and reports it. */
-async function step<T>(okLine: (value: T) => string, failLine: string, run: () => Promise<T>): Promise<T | undefined> {
-  try {
-    const value = await run();
-    report(true, okLine(value));
-    return value;
-  } catch (error) {
-    if (!(error instanceof Mismatch)) throw error;
-    report(false, `${failLine}：${error.message}`);
-    return undefined;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // The whole check.
 // ---------------------------------------------------------------------------------------------
 
@@ -383,17 +266,17 @@ function readSaved(file: string): string {
 }
 
 export async function verify(argv: string[]): Promise<number> {
-  failures = 0;
+  startRun();
   const args = options(argv);
   if (!args) {
-    console.log(USAGE);
+    say(USAGE);
     return 0;
   }
   const { baseUrl, communityId } = args;
   const api = server(baseUrl, args.token);
   const c = `/v1/communities/${encodeURIComponent(communityId)}`;
   const saved = args.since === undefined ? undefined : readSaved(args.since);
-  console.log(`信义账本 · 独立校验 (xinyi-verify)\n服务器 ${baseUrl}　小区 ${communityId}\n`);
+  say(`信义账本 · 独立校验 (xinyi-verify)\n服务器 ${baseUrl}　小区 ${communityId}\n`);
 
   // Step 1: the published key, and the checkpoint it signs.
   const keyText = (await api.text('/v1/transparency/key')).trim();
@@ -431,10 +314,10 @@ export async function verify(argv: string[]): Promise<number> {
   );
 
   if (checkpoint) await checkSigned(api, c, checkpoint, books, { saved, savedName: args.since, entries: args.entries, key, origin });
-  else console.log('  （公证无效：默克尔树、延续与包含证明无从比对）');
+  else say('  （公证无效：默克尔树、延续与包含证明无从比对）');
 
-  if (failures > 0) {
-    console.log(`\n结论：校验未通过，共 ${failures} 项不一致。请把以上输出交给业委会或监督部门。`);
+  if (failureCount() > 0) {
+    say(`\n结论：校验未通过，共 ${failureCount()} 项不一致。请把以上输出交给业委会或监督部门。`);
     return 1;
   }
   if (args.save !== undefined) {
@@ -443,9 +326,9 @@ export async function verify(argv: string[]): Promise<number> {
     } catch (error) {
       throw new CannotCheck(`校验已全部通过，但无法保存公证到 ${args.save}（${(error as NodeJS.ErrnoException).code ?? (error as Error).message}）`);
     }
-    console.log(`\n已把今天的公证保存到 ${args.save}；下次请用 --since ${args.save} 比对。`);
+    say(`\n已把今天的公证保存到 ${args.save}；下次请用 --since ${args.save} 比对。`);
   }
-  console.log('\n结论：全部校验通过。');
+  say('\n结论：全部校验通过。');
   return 0;
 }
 
@@ -556,15 +439,15 @@ export async function main(argv: string[]): Promise<number> {
     return await verify(argv);
   } catch (error) {
     if (error instanceof CannotCheck) {
-      console.error(`无法完成校验：${error.message}`);
+      complain(`无法完成校验：${error.message}`);
       return 2;
     }
     if (error instanceof Mismatch) {
-      console.error(`校验未通过：${error.message}`);
+      complain(`校验未通过：${error.message}`);
       return 1;
     }
     if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`${(error as Error).message}\n\n${USAGE}`);
+      complain(`${(error as Error).message}\n\n${USAGE}`);
       return 2;
     }
     throw error;
