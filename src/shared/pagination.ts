@@ -23,6 +23,20 @@ export function decodeSeqCursor(cursor: string | undefined): number {
   return seq;
 }
 
+/** The key of a row listed newest first by (created_at, id): what a time cursor holds. */
+export function timeKey(row: { created_at: Date; id: string }): string {
+  return `${row.created_at.toISOString()}|${row.id}`;
+}
+
+/** A cursor made of `timeKey`, as the (at, id) to list before; undefined for the first page. */
+export function decodeTimeCursor(cursor: string | undefined): { at: Date; id: string } | undefined {
+  const key = decodeCursor(cursor);
+  if (key === undefined) return undefined;
+  const [at, id] = key.split('|');
+  if (!at || !id || Number.isNaN(Date.parse(at))) throw validationFailed('The `after` cursor is not valid');
+  return { at: new Date(at), id };
+}
+
 /** Rows were fetched with limit + 1: the extra one tells whether another page exists. */
 export function toPage<Row, Item>(rows: Row[], limit: number, key: (row: Row) => string | number, map: (row: Row) => Item) {
   const page = rows.slice(0, limit);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import { inTransaction, pgCode } from '../../db/transaction.js';
 import { forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
-import { decodeCursor, toPage } from '../../shared/pagination.js';
+import { decodeTimeCursor, timeKey, toPage } from '../../shared/pagination.js';
 import type { Principal } from '../auth/auth.principal.js';
 import { requireRole, type CommunitiesService } from '../communities/communities.service.js';
 import * as repo from './surveys.repository.js';
@@ -98,15 +98,9 @@ export function createSurveysService(db: Database, { communities }: SurveysDeps)
     async list(communityId: string, principal: Principal, query: { after?: string; limit?: number }) {
       const member = await communities.member(communityId, principal);
       const limit = query.limit ?? 100;
-      const cursor = decodeCursor(query.after);
-      let after: { at: Date; id: string } | undefined;
-      if (cursor !== undefined) {
-        const [at, id] = cursor.split('|');
-        if (!at || !id || Number.isNaN(Date.parse(at))) throw validationFailed('The `after` cursor is not valid');
-        after = { at: new Date(at), id };
-      }
+      const after = decodeTimeCursor(query.after);
       const rows = await repo.listSurveys(db, communityId, after, limit + 1);
-      const page = toPage(rows, limit, (r) => `${r.created_at.toISOString()}|${r.id}`, (r) => r);
+      const page = toPage(rows, limit, timeKey, (r) => r);
       return { items: await Promise.all(page.items.map((r) => view(communityId, r, member.userId))), nextAfter: page.nextAfter };
     },
 

@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database, Executor } from '../../db/database.js';
 import { inTransaction } from '../../db/transaction.js';
 import { AppError, assert, forbidden, notFound, validationFailed } from '../../shared/errors.js';
-import { decodeCursor, toPage } from '../../shared/pagination.js';
+import { decodeTimeCursor, timeKey, toPage } from '../../shared/pagination.js';
 import type { Principal } from '../auth/auth.principal.js';
 import { hasRole, requireRole, type CommunitiesService } from '../communities/communities.service.js';
 import type { LedgerService } from '../ledger/ledger.service.js';
@@ -160,17 +160,11 @@ export function createVotesService(db: Database, { communities, ledger }: VotesD
     async list(communityId: string, principal: Principal, query: { after?: string; limit?: number }) {
       const member = await communities.member(communityId, principal);
       const limit = query.limit ?? 100;
-      const cursor = decodeCursor(query.after);
-      let after: { at: Date; id: string } | undefined;
-      if (cursor !== undefined) {
-        const [at, id] = cursor.split('|');
-        if (!at || !id || Number.isNaN(Date.parse(at))) throw validationFailed('The `after` cursor is not valid');
-        after = { at: new Date(at), id };
-      }
+      const after = decodeTimeCursor(query.after);
       const rows = await repo.listVotes(db, communityId, after, limit + 1);
       // Due votes are closed before they are shown, as a single read would.
       const settled = await Promise.all(rows.map((r) => (r.status === 'open' && r.closes_at.getTime() <= Date.now() ? current(communityId, r.id) : r)));
-      const page = toPage(settled, limit, (r) => `${r.created_at.toISOString()}|${r.id}`, (r) => r);
+      const page = toPage(settled, limit, timeKey, (r) => r);
       return { items: await Promise.all(page.items.map((r) => describe(communityId, r, member.userId))), nextAfter: page.nextAfter };
     },
 
