@@ -29,14 +29,47 @@ import { recordIncomesFunction } from './2026-11-27T1100_income_roles_in_code.js
  * incomes with one statement.
  */
 export async function up(db: Kysely<any>): Promise<void> {
+  await postManyFunction('CREATE').execute(db);
   await sql`
+    -- The batch of one: the same code for every posting.
+    CREATE OR REPLACE FUNCTION ledger_post(
+      p_community text, p_entry_id text, p_kind text, p_memo text,
+      p_source_type text, p_source_id text, p_occurred_at timestamptz,
+      p_reverses_seq bigint, p_postings jsonb, p_feed jsonb,
+      OUT seq bigint, OUT hash text, OUT recorded_at timestamptz, OUT feed_seq bigint
+    ) LANGUAGE sql AS $$
+      SELECT p.seq, p.hash, p.recorded_at, p.feed_seq
+        FROM ledger_post_many(p_community, jsonb_build_array(jsonb_build_object(
+               'entryId', p_entry_id, 'kind', p_kind, 'memo', p_memo, 'sourceType', p_source_type,
+               'sourceId', p_source_id, 'occurredAt', p_occurred_at, 'reversesSeq', p_reverses_seq,
+               'postings', p_postings, 'feed', p_feed))) p
+    $$;
+
+  `.execute(db);
+  await recordIncomesBatchFunction().execute(db);
+}
+
+/** Back to one ledger_post per entry: the definitions of 2026-11-26T1700 and 2026-11-27T1100 apply again. */
+export async function down(db: Kysely<any>): Promise<void> {
+  await defineWriters(db, true);
+  await sql`ALTER FUNCTION ledger_post SET xinyi.posting = 'on'`.execute(db);
+  await recordIncomesFunction(sql``).execute(db);
+  await sql`DROP FUNCTION ledger_post_many(text, jsonb)`.execute(db);
+}
+
+/**
+ * `ledger_post_many` as this migration defines it (`CREATE`, or `CREATE OR REPLACE` for a
+ * later migration's `down` that puts it back).
+ */
+export function postManyFunction(verb: 'CREATE' | 'CREATE OR REPLACE') {
+  return sql`
     /*
      * p_items: [{"entryId", "kind", "memo", "sourceType", "sourceId", "occurredAt",
      *            "reversesSeq", "postings": [{"account", "debit", "credit"}...], "feed"}...]
      * Returns one row per item, in order: its position (1-based), seq, hash, recorded time
      * and feed seq (null when it has no feed item).
      */
-    CREATE FUNCTION ledger_post_many(p_community text, p_items jsonb)
+    ${sql.raw(verb)} FUNCTION ledger_post_many(p_community text, p_items jsonb)
     RETURNS TABLE (ord integer, seq bigint, hash text, recorded_at timestamptz, feed_seq bigint)
     LANGUAGE plpgsql SET xinyi.posting = 'on' AS $$
     #variable_conflict use_column
@@ -175,21 +208,12 @@ export async function up(db: Kysely<any>): Promise<void> {
         SELECT u.ord::integer, head.entry_seq + u.ord, u.hash, recorded, head.feed_seq + u.at
           FROM unnest(e_hash, e_feed_at) WITH ORDINALITY u(hash, at, ord);
     END $$;
+  `;
+}
 
-    -- The batch of one: the same code for every posting.
-    CREATE OR REPLACE FUNCTION ledger_post(
-      p_community text, p_entry_id text, p_kind text, p_memo text,
-      p_source_type text, p_source_id text, p_occurred_at timestamptz,
-      p_reverses_seq bigint, p_postings jsonb, p_feed jsonb,
-      OUT seq bigint, OUT hash text, OUT recorded_at timestamptz, OUT feed_seq bigint
-    ) LANGUAGE sql AS $$
-      SELECT p.seq, p.hash, p.recorded_at, p.feed_seq
-        FROM ledger_post_many(p_community, jsonb_build_array(jsonb_build_object(
-               'entryId', p_entry_id, 'kind', p_kind, 'memo', p_memo, 'sourceType', p_source_type,
-               'sourceId', p_source_id, 'occurredAt', p_occurred_at, 'reversesSeq', p_reverses_seq,
-               'postings', p_postings, 'feed', p_feed))) p
-    $$;
-
+/** `ledger_record_incomes` as this migration defines it (a later migration's `down` puts it back). */
+export function recordIncomesBatchFunction() {
+  return sql`
     -- A batch of incomes: their entries in one call, the incomes in one statement.
     CREATE OR REPLACE FUNCTION ledger_record_incomes(p_community text, p_items jsonb)
     RETURNS TABLE (income_id text, entry_seq bigint, entry_hash text, entry_recorded_at timestamptz)
@@ -218,13 +242,5 @@ export async function up(db: Kysely<any>): Promise<void> {
           FROM items i JOIN posted p ON p.ord = i.ord
          ORDER BY i.ord;
     END $$;
-  `.execute(db);
-}
-
-/** Back to one ledger_post per entry: the definitions of 2026-11-26T1700 and 2026-11-27T1100 apply again. */
-export async function down(db: Kysely<any>): Promise<void> {
-  await defineWriters(db, true);
-  await sql`ALTER FUNCTION ledger_post SET xinyi.posting = 'on'`.execute(db);
-  await recordIncomesFunction(sql``).execute(db);
-  await sql`DROP FUNCTION ledger_post_many(text, jsonb)`.execute(db);
+  `;
 }

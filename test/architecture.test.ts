@@ -128,7 +128,7 @@ describe('each module owns its tables', () => {
 
 describe('a function that takes row locks demands a transaction', () => {
   it('every repository function that locks (FOR UPDATE, ledger_post, an advisory lock) takes a Tx first', () => {
-    const LOCKS = /\.forUpdate\(|FOR UPDATE|ledger_post\(|ledger_record_incomes\(|feed_publish\(|pg_advisory_xact_lock/;
+    const LOCKS = /\.forUpdate\(|FOR UPDATE|ledger_post(_many|_each)?\(|ledger_record_incomes(_each)?\(|feed_publish\(|pg_advisory_xact_lock/;
     const wrong: string[] = [];
     for (const file of filesOf(MODULES).filter((f) => f.endsWith('.repository.ts'))) {
       const text = code(file);

@@ -576,6 +576,42 @@ describe('the fund never spends what it has reserved', () => {
     expect(await attempt((tx) => sql`SELECT * FROM ledger_post_many(${books.c.id}, ${JSON.stringify(batch.reverse())}::jsonb)`.execute(tx))).toBe(ACCEPTED);
   });
 
+  // A batch of several communities (the income lanes) keeps each community's floor and chain
+  // to itself: another community's income never covers this one's overdraft.
+  it('a batch of two communities checks each fund against its own entries and continues each chain from its own head', async () => {
+    const available = async (communityId: string) =>
+      (await one(sql<{ v: string }>`SELECT (balance - reserved)::text AS v FROM accounts WHERE community_id = ${communityId} AND code = '1001'`)).v;
+    const entry = (communityId: string, postings: object[]) => ({
+      communityId, entryId: unique('entry'), kind: 'adjustment', memo: 'two communities', sourceType: null, sourceId: null,
+      occurredAt: new Date().toISOString(), reversesSeq: null, postings, feed: null,
+    });
+    const overdraft = (await one(sql<{ v: string }>`SELECT (${await available(books.c.id)}::numeric + 0.01)::text AS v`)).v;
+    const refused = await attempt((tx) =>
+      sql`SELECT * FROM ledger_post_each(${JSON.stringify([
+        entry(plain.id, [{ account: '1001', debit: '1000000.00' }, { account: '4199', credit: '1000000.00' }]),
+        entry(books.c.id, [{ account: '5105', debit: overdraft }, { account: '1001', credit: overdraft }]),
+      ])}::jsonb)`.execute(tx),
+    );
+    expectRefused(refused, { code: SQLSTATE.check, constraint: 'available_not_negative' });
+
+    const heads = async () =>
+      (await sql<{ community_id: string; entry_seq: string; entry_hash: string }>`
+        SELECT community_id, entry_seq::text, entry_hash FROM community_heads WHERE community_id IN (${books.c.id}, ${plain.id})`.execute(h.db)).rows;
+    const before = new Map((await heads()).map((r) => [r.community_id, r]));
+    const interleaved = [plain.id, books.c.id, plain.id, books.c.id, plain.id].map((id) =>
+      entry(id, [{ account: '1001', debit: '1.00' }, { account: '4199', credit: '1.00' }]),
+    );
+    expect(await attempt((tx) => sql`SELECT * FROM ledger_post_each(${JSON.stringify(interleaved)}::jsonb)`.execute(tx), { commit: true })).toBe(ACCEPTED);
+    for (const [communityId, count] of [[plain.id, 3], [books.c.id, 2]] as const) {
+      const { rows } = await sql<{ seq: string; prev_hash: string; hash: string }>`
+        SELECT seq::text, prev_hash, hash FROM entries WHERE community_id = ${communityId} AND seq > ${before.get(communityId)!.entry_seq}::bigint ORDER BY seq`.execute(h.db);
+      expect(rows.map((r) => Number(r.seq) - Number(before.get(communityId)!.entry_seq))).toEqual(Array.from({ length: count }, (_, i) => i + 1));
+      expect(rows[0]!.prev_hash, 'the chain continues its own head').toBe(before.get(communityId)!.entry_hash);
+      rows.slice(1).forEach((r, i) => expect(r.prev_hash).toBe(rows[i]!.hash));
+    }
+    for (const c of [books.c, plain]) expect((await c.owner.api.get(`/v1/communities/${c.id}/ledger/verify`)).body.ok).toBe(true);
+  });
+
   it('the database refuses a reservation on an account without a floor', async () => {
     const outcome = await attempt(
       (tx) => sql`UPDATE accounts SET reserved = 1 WHERE community_id = ${books.c.id} AND code = '5105'`.execute(tx),

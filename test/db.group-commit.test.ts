@@ -44,7 +44,7 @@ describe('group commit', () => {
     const group = createGroupCommit<number, number>(async (key, items) => {
       if (key === 'a') await gate;
       return items;
-    }, 100, 3);
+    }, { maxQueued: 3 });
     // The first goes out at once and holds the writer; three wait; the fifth is one too many.
     const submitted = [1, 2, 3, 4, 5].map((i) => group.submit('a', i));
     const fifth = await submitted[4]!.then(() => 'taken', (error: { code?: string; status?: number }) => `${error.status} ${error.code}`);
@@ -52,6 +52,29 @@ describe('group commit', () => {
     expect(await group.submit('b', 9).then(() => 'taken', () => 'refused'), 'other communities are not affected').toBe('taken');
     release();
     expect(await Promise.all(submitted.slice(0, 4))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('sends the work of every key of a lane in one batch, and bounds each key on its own', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const batches: string[][] = [];
+    const group = createGroupCommit<string, string>(
+      async (lane, items) => {
+        batches.push([lane, ...items]);
+        if (batches.length === 1) await gate;
+        return items;
+      },
+      { maxQueued: 2, laneOf: (key) => (key.startsWith('x') ? 'lane x' : 'lane y') },
+    );
+    const first = group.submit('x1', 'a');
+    // While the lane writes 'a', x1 and x2 queue in it: two each at most.
+    const waiting = [group.submit('x1', 'b'), group.submit('x2', 'c'), group.submit('x1', 'd'), group.submit('x2', 'e')];
+    const third = await group.submit('x1', 'f').then(() => 'taken', (error: { status?: number }) => `refused ${error.status}`);
+    expect(third, 'a key past its bound is refused even though its lane holds fewer than the others').toBe('refused 503');
+    expect(await group.submit('y1', 'g'), 'another lane is not held up').toBe('g');
+    release();
+    expect(await Promise.all([first, ...waiting])).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(batches).toEqual([['lane x', 'a'], ['lane y', 'g'], ['lane x', 'b', 'c', 'd', 'e']]);
   });
 });
 
@@ -77,5 +100,22 @@ describe('incomes posted together', () => {
     const fundReply = await c.owner.api.get(`/v1/communities/${c.id}/fund`);
     expect(fundReply.body).toMatchObject({ balance: '50.00', ledgerHead: { seq: 20 } });
     expect((await c.owner.api.get(`/v1/communities/${c.id}/ledger/verify`)).body.ok).toBe(true);
+  });
+
+  it('of many communities at once: the books of each hold exactly its own, and each caller is checked in the community named', async () => {
+    const cities = await Promise.all(Array.from({ length: 6 }, () => setupCommunity(h.app)));
+    const body = (i: number) => ({ category: 'parking', amount: `${i + 1}.00`, payer: `Burst ${i}` });
+    const replies = await Promise.all([
+      ...cities.flatMap((c, i) => Array.from({ length: 5 }, () => c.manager.api.post(`/v1/communities/${c.id}/income`, body(i)))),
+      // A manager of one community naming another: an outsider there, told nothing.
+      cities[0]!.manager.api.post(`/v1/communities/${cities[1]!.id}/income`, body(0)),
+    ]);
+    expect(replies.slice(0, 30).map((r) => r.status)).toEqual(Array(30).fill(201));
+    expectProblem(replies[30]!, 404, 'not_found');
+    for (const [i, c] of cities.entries()) {
+      const fund = await c.owner.api.get(`/v1/communities/${c.id}/fund`);
+      expect(fund.body, `community ${i}`).toMatchObject({ balance: `${5 * (i + 1)}.00`, ledgerHead: { seq: 5 } });
+      expect((await c.owner.api.get(`/v1/communities/${c.id}/ledger/verify`)).body.ok).toBe(true);
+    }
   });
 });

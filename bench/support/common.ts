@@ -135,13 +135,18 @@ export class PgStatWindow {
     this.started = undefined;
   }
 
-  print(log: Log, title: string, top = 15): void {
+  print(log: Log, title: string, top = envNumber('BENCH_PG_STAT_TOP', 15)): void {
     if (!this.enabled) return;
     const rows = [...this.totals.entries()].filter(([, v]) => v.calls > 0 || v.rows > 0);
     if (this.extension) {
-      log(`pg_stat_statements over ${title}, top ${top} by total execution time (track = all: statements inside functions too; a lock wait counts as execution):`);
-      for (const [, v] of rows.sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
-        console.log(`    ${v.ms.toFixed(1).padStart(10)} ms  ${String(v.calls).padStart(8)} calls  ${(v.ms / Math.max(1, v.calls)).toFixed(3).padStart(8)} ms/call  ${v.text.slice(0, 170)}`);
+      // The statements the API sent (top level) say what a request costs; the nested ones,
+      // run inside functions and triggers, say where a function's time goes.
+      for (const level of ['true', 'false']) {
+        log(`pg_stat_statements over ${title}, ${level === 'true' ? 'statements sent by clients' : 'statements run inside functions and triggers'}, top ${top} by total execution time (a lock wait counts as execution):`);
+        const ofLevel = rows.filter(([key]) => key.split(':')[1] === level);
+        for (const [, v] of ofLevel.sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
+          console.log(`    ${v.ms.toFixed(1).padStart(10)} ms  ${String(v.calls).padStart(8)} calls  ${(v.ms / Math.max(1, v.calls)).toFixed(3).padStart(8)} ms/call  ${v.text.slice(0, 170)}`);
+        }
       }
       return;
     }

@@ -43,7 +43,7 @@ const batchers = new WeakMap<Database, GroupCommit<Work, Settled>>();
 export async function inCommunityTransaction<T>(db: Database, communityId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
   let batcher = batchers.get(db);
   if (!batcher) {
-    batcher = createGroupCommit<Work, Settled>((_communityId, items) => writeBatch(db, items), MAX_BATCH);
+    batcher = createGroupCommit<Work, Settled>((_communityId, items) => writeBatch(db, items), { maxBatch: MAX_BATCH });
     batchers.set(db, batcher);
   }
   const settled = await batcher.submit(communityId, work);

@@ -13,7 +13,7 @@ export type Tx<Tables = DB> = Transaction<Tables>;
  * The pool, for ONE statement that is a whole transaction by itself (autocommit): its locks
  * last until that statement commits, and every deferred check runs at that commit, exactly as
  * in a transaction of one statement, without the BEGIN and COMMIT round trips. Only for a
- * writer that does all of its work in one statement (`ledger_record_incomes`).
+ * writer that does all of its work in one statement (`ledger_record_incomes_each`).
  */
 export type StatementTx<Tables = DB> = Kysely<Tables>;
 /** Repositories take either: a plain read runs on the pool, a write inside a transaction. */

@@ -7,50 +7,71 @@ import { metrics } from '../shared/metrics.js';
  * one statement, one hold of the community's locks and one commit. Nothing waits on a timer:
  * a lone request goes out at once.
  *
+ * Keys may share a lane (`laneOf`): work of every key of a lane waits in one queue and goes
+ * out in one batch, so a city of quiet communities, each with one request at a time, still
+ * shares statements and commits; the writer then groups a batch by key itself. By default
+ * each key is its own lane.
+ *
  * Correctness never depends on this being the only writer: each item is posted under the
  * database's own locks, so any number of processes may batch side by side. If the database
  * refuses a batch (it rolled back whole), its items are retried one by one, so one bad item
  * cannot fail the others and each caller gets its own answer.
  *
- * A key's queue is bounded: past `maxQueued` waiting items a new one is refused at once with
- * `503 unavailable` (nothing written), so a flood on one community answers quickly instead
- * of piling up work whose callers have long given up.
+ * A key's waiting work is bounded: past `maxQueued` waiting items of one key a new one is
+ * refused at once with `503 unavailable` (nothing written), so a flood on one community
+ * answers quickly instead of piling up work whose callers have long given up, and never
+ * crowds out the other communities of its lane.
  */
 export interface GroupCommit<Item, Result> {
   submit(key: string, item: Item): Promise<Result>;
 }
 
 interface Waiting<Item, Result> {
+  key: string;
   item: Item;
   resolve(result: Result): void;
   reject(error: unknown): void;
 }
 
+export interface GroupCommitOptions {
+  /** Items per batch. */
+  maxBatch?: number;
+  /** Items of one key that may wait; past it a new one is refused with 503. */
+  maxQueued?: number;
+  /** The lane a key's work waits in (default: a lane per key). */
+  laneOf?: (key: string) => string;
+}
+
 export function createGroupCommit<Item, Result>(
-  write: (key: string, items: Item[]) => Promise<Result[]>,
-  maxBatch = 100,
-  maxQueued = 1_000,
+  write: (lane: string, items: Item[]) => Promise<Result[]>,
+  { maxBatch = 100, maxQueued = 1_000, laneOf = (key) => key }: GroupCommitOptions = {},
 ): GroupCommit<Item, Result> {
   const queues = new Map<string, Waiting<Item, Result>[]>();
+  const waitingOf = new Map<string, number>();
   const busy = new Set<string>();
 
-  async function drain(key: string): Promise<void> {
-    busy.add(key);
+  async function drain(lane: string): Promise<void> {
+    busy.add(lane);
     try {
-      for (let queue = queues.get(key); queue && queue.length > 0; queue = queues.get(key)) {
+      for (let queue = queues.get(lane); queue && queue.length > 0; queue = queues.get(lane)) {
         const batch = queue.splice(0, maxBatch);
+        for (const w of batch) {
+          const left = waitingOf.get(w.key)! - 1;
+          if (left === 0) waitingOf.delete(w.key);
+          else waitingOf.set(w.key, left);
+        }
         metrics.batchSize.observe(batch.length);
-        await writeBatch(key, batch);
+        await writeBatch(lane, batch);
       }
     } finally {
-      busy.delete(key);
-      queues.delete(key);
+      busy.delete(lane);
+      queues.delete(lane);
     }
   }
 
-  async function writeBatch(key: string, batch: Waiting<Item, Result>[]): Promise<void> {
+  async function writeBatch(lane: string, batch: Waiting<Item, Result>[]): Promise<void> {
     try {
-      const results = await write(key, batch.map((w) => w.item));
+      const results = await write(lane, batch.map((w) => w.item));
       if (results.length !== batch.length) throw new Error(`a batch of ${batch.length} returned ${results.length} results`);
       batch.forEach((w, i) => w.resolve(results[i]!));
     } catch (error) {
@@ -58,21 +79,24 @@ export function createGroupCommit<Item, Result>(
       // connection may have lost the answer to a commit that happened: retrying could post
       // twice, so every item of the batch fails instead.
       if (batch.length === 1 || !answeredByDatabase(error)) return batch.forEach((w) => w.reject(error));
-      for (const waiting of batch) await writeBatch(key, [waiting]);
+      for (const waiting of batch) await writeBatch(lane, [waiting]);
     }
   }
 
   return {
     submit(key, item) {
       return new Promise<Result>((resolve, reject) => {
-        const queue = queues.get(key) ?? [];
-        if (queue.length >= maxQueued) {
+        const waiting = waitingOf.get(key) ?? 0;
+        if (waiting >= maxQueued) {
           reject(unavailable('Too many postings are waiting for this community; nothing was written. Try again in a moment', 1));
           return;
         }
-        queue.push({ item, resolve, reject });
-        queues.set(key, queue);
-        if (!busy.has(key)) void drain(key);
+        waitingOf.set(key, waiting + 1);
+        const lane = laneOf(key);
+        const queue = queues.get(lane) ?? [];
+        queue.push({ key, item, resolve, reject });
+        queues.set(lane, queue);
+        if (!busy.has(lane)) void drain(lane);
       });
     },
   };

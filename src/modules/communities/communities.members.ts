@@ -39,22 +39,26 @@ export type CommunityDirectory = ReturnType<typeof createCommunityDirectory>;
  */
 export function createCommunityDirectory(db: Database, auth: Pick<AuthService, 'checkSecret' | 'people'>) {
   /**
-   * The standing of each principal in the community, in one query: their membership, the
-   * platform admin's standing without one, or undefined for an outsider (and for everyone
-   * when the community does not exist).
+   * The standing of each caller in the community they ask about, in one query: their
+   * membership, the platform admin's standing without one, or undefined for an outsider (and
+   * for everyone when the community does not exist).
    */
-  async function members(communityId: string, principals: readonly Principal[]): Promise<Array<Member | undefined>> {
-    const rows = await repo.standings(db, communityId, [...new Set(principals.map((p) => p.userId))]);
-    const roles = new Map(rows.flatMap((r) => (r.user_id === null || r.roles === null ? [] : [[r.user_id, r.roles as Role[]] as const])));
-    return principals.map((principal) => {
-      const held = roles.get(principal.userId);
-      if (rows.length === 0 || (held === undefined && !principal.isPlatformAdmin)) return undefined;
-      return { communityId, userId: principal.userId, roles: held ?? [], isPlatformAdmin: principal.isPlatformAdmin };
+  async function membersEach(asks: ReadonlyArray<{ communityId: string; principal: Principal }>): Promise<Array<Member | undefined>> {
+    if (asks.length === 0) return [];
+    const rows = await repo.standingsEach(db, asks.map((a) => ({ communityId: a.communityId, userId: a.principal.userId })));
+    return asks.map(({ communityId, principal }, i) => {
+      const { exists, roles } = rows[i]!;
+      if (!exists || (roles === null && !principal.isPlatformAdmin)) return undefined;
+      return { communityId, userId: principal.userId, roles: (roles ?? []) as Role[], isPlatformAdmin: principal.isPlatformAdmin };
     });
   }
 
+  /** The standing of each principal in one community (see membersEach). */
+  const members = (communityId: string, principals: readonly Principal[]) => membersEach(principals.map((principal) => ({ communityId, principal })));
+
   return {
     members,
+    membersEach,
 
     /**
      * Resolves the caller's standing in a community. Someone who is neither a member nor the

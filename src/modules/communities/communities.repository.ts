@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import type { CommunitiesTables } from './communities.tables.js';
 
@@ -35,16 +36,21 @@ export function setPolicy(db: Db, id: string, policy: { requiredApprovals?: numb
 }
 
 /**
- * The community and the roles of each of `userIds` in it, in one round trip: no row when the
- * community does not exist; a row with a null `user_id` when none of them belongs to it.
+ * For each (community, user) asked, in the order asked, in one round trip: whether the
+ * community exists and the user's roles in it (null for none). Every lookup is by its own
+ * community's key, a routed read per community, so a batch of writes to many communities
+ * (the income lanes) checks all its callers at once without any row of one community being
+ * compared with another's.
  */
-export function standings(db: Db, communityId: string, userIds: readonly string[]) {
-  return db
-    .selectFrom('communities as c')
-    .leftJoin('memberships as m', (join) => join.onRef('m.community_id', '=', 'c.id').on('m.user_id', 'in', [...userIds]))
-    .select(['c.id', 'm.user_id', 'm.roles'])
-    .where('c.id', '=', communityId)
-    .execute();
+export async function standingsEach(db: Db, asks: ReadonlyArray<{ communityId: string; userId: string }>) {
+  const { rows } = await sql<{ ord: string; exists: boolean; roles: string[] | null }>`
+    SELECT w.ord, c.id IS NOT NULL AS exists, m.roles
+      FROM unnest(${asks.map((a) => a.communityId)}::text[], ${asks.map((a) => a.userId)}::text[])
+             WITH ORDINALITY AS w(community_id, user_id, ord)
+      LEFT JOIN communities c ON c.id = w.community_id
+      LEFT JOIN memberships m ON m.community_id = w.community_id AND m.user_id = w.user_id
+     ORDER BY w.ord`.execute(db);
+  return rows.map((r) => ({ exists: r.exists, roles: r.roles }));
 }
 
 export function listCommunitiesOf(db: Db, userId: string) {

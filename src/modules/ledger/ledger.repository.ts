@@ -89,7 +89,7 @@ export async function publishFeedItem(tx: LedgerTx, communityId: string, feed: F
   return rows[0]!.seq;
 }
 
-/** One income as the batch function `ledger_record_incomes` reads it. */
+/** One income as the batch function `ledger_record_incomes_each` reads it (with its community's id). */
 export interface IncomeItem {
   id: string;
   entryId: string;
@@ -107,14 +107,15 @@ export interface IncomeItem {
 
 /**
  * Records incomes and their entries, in the order given, in one statement: one round trip
- * and one hold of the community's locks for the whole batch (see src/db/group-commit.ts).
- * It locks like `postEntries`, so it demands a transaction: the caller's, or, being one
- * statement, the statement's own (`StatementTx`: the group-commit path, which saves the
- * BEGIN and COMMIT round trips of each batch).
+ * and one hold of the communities' locks for the whole batch (see src/db/group-commit.ts),
+ * whether its incomes are of one community or of several (ledger_record_incomes_each posts
+ * each community's on its own chain). It locks like `postEntries`, so it demands a
+ * transaction: the caller's, or, being one statement, the statement's own (`StatementTx`: the
+ * group-commit path, which saves the BEGIN and COMMIT round trips of each batch).
  */
-export async function insertIncomes(tx: LedgerTx | StatementTx<LedgerTables>, communityId: string, items: IncomeItem[]): Promise<Posted[]> {
-  const { rows } = await sql<{ income_id: string; entry_seq: number; entry_hash: string; entry_recorded_at: Date }>`
-    SELECT * FROM ledger_record_incomes(${communityId}, ${JSON.stringify(items)}::jsonb)`.execute(tx);
+export async function insertIncomes(tx: LedgerTx | StatementTx<LedgerTables>, items: ReadonlyArray<IncomeItem & { communityId: string }>): Promise<Posted[]> {
+  const { rows } = await sql<{ entry_seq: number; entry_hash: string; entry_recorded_at: Date }>`
+    SELECT * FROM ledger_record_incomes_each(${JSON.stringify(items)}::jsonb)`.execute(tx);
   return rows.map((r) => ({ seq: r.entry_seq, hash: r.entry_hash, recorded_at: r.entry_recorded_at, feed_seq: null }));
 }
 

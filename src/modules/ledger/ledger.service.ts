@@ -26,7 +26,7 @@ export type { FeedDraft, FeedRow, PayeesOf, PostingLine, Posted };
 export type { VerificationProgress, VerifiedPrefix } from './ledger.verify.js';
 
 /** What the ledger needs of the communities module: who the caller is there, their key, the community's clock. */
-export type LedgerCommunities = Pick<CommunitiesService, 'member' | 'members' | 'checkSigningPassword' | 'findCommunity'>;
+export type LedgerCommunities = Pick<CommunitiesService, 'member' | 'members' | 'membersEach' | 'checkSigningPassword' | 'findCommunity'>;
 
 /** Kinds backed by another module's records, corrected there rather than by reversal. */
 const NOT_REVERSIBLE = new Set(['payout', 'reversal', 'fee_bill', 'fee_payment', 'remuneration']);
@@ -47,18 +47,19 @@ export type LedgerService = ReturnType<typeof createLedgerService>;
 
 export function createLedgerService(db: Database, signal: ChangeSignal, communities: LedgerCommunities) {
   const { member } = communities;
-  const incomes = createGroupCommit<IncomeRequest, Posted | AppError>(recordIncomes);
+  const incomes = createGroupCommit<IncomeRequest, Posted | AppError>((_lane, batch) => recordIncomes(batch), { laneOf: incomeLane });
 
   /**
-   * Writes one batch of incomes. Who may record income is decided first, for the whole batch
-   * in one membership query; the refused get their answer and the rest go out in one
-   * statement, which is a transaction of its own.
+   * Writes one batch of incomes, of one community or of several that share a lane. Who may
+   * record income is decided first, for the whole batch in one membership query; the refused
+   * get their answer and the rest go out in one statement, which is a transaction of its own.
    */
-  async function recordIncomes(communityId: string, batch: IncomeRequest[]): Promise<Array<Posted | AppError>> {
-    const refusals = (await communities.members(communityId, batch.map((b) => b.principal))).map(incomeRefusal);
-    const allowed = batch.filter((_, i) => refusals[i] === undefined).map((b) => b.item);
+  async function recordIncomes(batch: IncomeRequest[]): Promise<Array<Posted | AppError>> {
+    const refusals = (await communities.membersEach(batch)).map(incomeRefusal);
+    const allowed = batch.filter((_, i) => refusals[i] === undefined).map(({ communityId, item }) => ({ communityId, ...item }));
     // One statement is its own transaction: no BEGIN or COMMIT round trip (StatementTx).
-    const posted = allowed.length === 0 ? [] : await repo.insertIncomes(db, communityId, allowed);
+    const posted = allowed.length === 0 ? [] : await repo.insertIncomes(db, allowed);
+    assert(posted.length === allowed.length, 'one entry per income posted');
     let next = 0;
     return refusals.map((refusal) => refusal ?? posted[next++]!);
   }
@@ -196,16 +197,16 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
       let outcome: Outcome<Income>;
       try {
         if (idempotency.key === undefined) {
-          // The hot path: concurrent incomes of a community share one membership read, one
-          // statement and one commit.
-          const result = await incomes.submit(communityId, { principal, item });
+          // The hot path: concurrent incomes of a lane's communities share one membership
+          // read, one statement and one commit.
+          const result = await incomes.submit(communityId, { communityId, principal, item });
           if (result instanceof AppError) throw result;
           outcome = recorded;
         } else {
           const refusal = incomeRefusal((await communities.members(communityId, [principal]))[0]);
           if (refusal) throw refusal;
           outcome = await runOnce(db, { communityId, ...idempotency }, async (tx) => {
-            await repo.insertIncomes(tx, communityId, [item]);
+            await repo.insertIncomes(tx, [{ communityId, ...item }]);
             return recorded;
           });
         }
@@ -304,9 +305,25 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
   };
 }
 
-/** One income waiting for its batch, with who asks to record it. */
+/** One income waiting for its batch, with who asks to record it and where. */
 interface IncomeRequest {
   principal: Principal;
   item: IncomeItem;
 }
 
+  communityId: string;
+
+/**
+ * Incomes wait in one of a few lanes, each community always in the same one. In a lane the
+ * incomes of every community waiting go out together (one statement, one commit); a busy
+ * community's burst rides one lane as one batch, as before. Several lanes keep a few batches
+ * in flight at once, so one batch's round trip overlaps another's work, and since a community
+ * is in one lane only, the batches of one process never wait on each other's locks.
+ */
+const INCOME_LANES = 4;
+
+function incomeLane(communityId: string): string {
+  let hash = 0;
+  for (let i = 0; i < communityId.length; i++) hash = (hash * 31 + communityId.charCodeAt(i)) | 0;
+  return String(Math.abs(hash) % INCOME_LANES);
+}

@@ -4,8 +4,9 @@ import type { AccountType } from './ledger.schemas.js';
 
 /**
  * The tables of the ledger module. Entries, postings, the monthly aggregates and feed items
- * are written only by the database functions `ledger_post_many`, `feed_publish` and
- * `ledger_record_incomes` (which also writes `incomes`), called by ledger.repository.ts. The
+ * are written only by the database functions `ledger_post_each` (through `ledger_post_many`
+ * for one community), `feed_publish` and `ledger_record_incomes_each` (which also writes
+ * `incomes`), called by ledger.repository.ts. The
  * repository itself writes `accounts` (opening the books, adding an account, moving
  * reservations) and `community_heads` (opening the books, numbering spend requests); no other
  * module reads or writes any of these tables except through the ledger's service.
