@@ -349,6 +349,41 @@ describe('the live stream', () => {
     }
   });
 
+  it('reads the communities woken together in one query, each from its own cursor and within its own batch', async () => {
+    const a = await setupCommunity(h.app);
+    const b = await setupCommunity(h.app);
+    for (const amount of ['1', '2', '3']) await income(a, amount);
+    await income(b, '4', 'leasing');
+    const { tokens, ledger, auth, communities } = h.app.services;
+    const reads: string[][] = [];
+    const counted = {
+      ...ledger,
+      feedItemsAfterEach: (...args: Parameters<typeof ledger.feedItemsAfterEach>) => {
+        reads.push(args[1].map((c) => `${c.communityId === a.id ? 'a' : 'b'}>${c.afterSeq}`));
+        return ledger.feedItemsAfterEach(...args);
+      },
+    };
+    const feed = createFeedService(h.db, { tokens, ledger: counted, auth, communities, batch: 2, pollMs: 60_000, warn: () => undefined });
+    const outA = new PassThrough();
+    const outB = new PassThrough();
+    try {
+      feed.attach(a.id, 1, outA);
+      feed.attach(b.id, 0, outB);
+      const events = (out: PassThrough) => [...String(out.read() ?? '').matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]!));
+      for (let i = 0; i < 200 && (outA.readableLength === 0 || outB.readableLength === 0 || reads.length < 2); i++) {
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      // Both in the first read; `a` filled its batch of two, so it is read again (with `b` too,
+      // should the hub's listener connect meanwhile and wake every room it has).
+      expect(reads[0]).toEqual(['a>1', 'b>0']);
+      expect(reads[1]).toContain('a>3');
+      expect(events(outA)).toEqual((await feedOf(a)).items.slice(1));
+      expect(events(outB)).toEqual((await feedOf(b)).items);
+    } finally {
+      await feed.close();
+    }
+  });
+
   it('sends a heartbeat comment and ends open streams when the server shuts down', async () => {
     const other = await startHarness();
     const otherBase = await baseUrl(other.app);

@@ -16,10 +16,20 @@ export interface StreamItem {
   type: string;
 }
 
+/** Where one community's stream is to be read from: the items after `afterSeq`. */
+export interface LoadCursor {
+  communityId: string;
+  afterSeq: number;
+}
+
 export interface HubOptions<Item extends StreamItem> {
   connectionString: string;
-  /** Items of a community after a seq, oldest first. */
-  load(communityId: string, afterSeq: number, limit: number): Promise<Item[]>;
+  /**
+   * The items of several communities, each after its own cursor, at most `limit` each, oldest
+   * first, keyed by community (one with no new items may be missing). The hub calls it once per
+   * round for every community woken together, so it should be one round trip however many.
+   */
+  load(cursors: LoadCursor[], limit: number): Promise<Map<string, Item[]>>;
   /** Each community's last feed seq. */
   heads(communityIds: string[]): Promise<Map<string, number>>;
   warn(message: string, error?: unknown): void;
@@ -27,7 +37,10 @@ export interface HubOptions<Item extends StreamItem> {
   heartbeatMs?: number;
   /** A subscriber whose socket holds more than this many unsent bytes gets nothing more until it drains. */
   maxBufferedBytes?: number;
+  /** The most items one load reads for one community; a community with more is read again. */
   batch?: number;
+  /** The most communities one load reads; the rest wait for the next round, a tick later. */
+  communitiesPerLoad?: number;
 }
 
 interface Subscriber {
@@ -38,17 +51,19 @@ interface Subscriber {
   stalled: boolean;
 }
 
-interface Room {
-  subscribers: Set<Subscriber>;
-  pumping: Promise<void> | null;
-  again: boolean;
-}
+/** The subscribers of one community's stream. */
+type Room = Set<Subscriber>;
 
 /**
  * The per-process fan-out of the live feed. One dedicated connection LISTENs for the
- * coalesced notifications writers send after commit; on a wake-up the hub reads the new
- * items of that community ONCE and writes them to all of its subscribers, each from its own
- * cursor, so every subscriber gets every item in seq order with no gap and no duplicate.
+ * coalesced notifications writers send after commit; on a wake-up the hub reads the new items
+ * of every community woken together in ONE load, and writes each community's items to all of
+ * its subscribers, each from its own cursor, so every subscriber gets every item in seq order
+ * with no gap and no duplicate.
+ *
+ * Wakes gather in `due`, and a single pump reads all the due communities at once: those one
+ * NOTIFY payload or one poll names, and those woken while a load is in flight. With a thousand
+ * busy communities that is a round trip per round instead of two per write.
  *
  * A notification can be lost (the listener reconnecting, a writer dying between commit and
  * NOTIFY), so a slow poll of the communities' head seqs is the safety net: it delays an event,
@@ -58,6 +73,10 @@ interface Room {
  */
 export class FeedHub<Item extends StreamItem> {
   private readonly rooms = new Map<string, Room>();
+  /** Communities woken since they were last read; the next round reads them together. */
+  private readonly due = new Set<string>();
+  /** The one pump, while it runs; a wake meanwhile only adds to `due`. */
+  private pumping: Promise<void> | null = null;
   private readonly options: Required<HubOptions<Item>>;
   private listener: pg.Client | null = null;
   private connecting = false;
@@ -66,12 +85,12 @@ export class FeedHub<Item extends StreamItem> {
   private timers: NodeJS.Timeout[] = [];
 
   constructor(options: HubOptions<Item>) {
-    this.options = { pollMs: 2_000, heartbeatMs: 15_000, maxBufferedBytes: 64 * 1024, batch: 100, ...options };
+    this.options = { pollMs: 2_000, heartbeatMs: 15_000, maxBufferedBytes: 64 * 1024, batch: 100, communitiesPerLoad: 1_000, ...options };
   }
 
   get subscriberCount(): number {
     let n = 0;
-    for (const room of this.rooms.values()) n += room.subscribers.size;
+    for (const room of this.rooms.values()) n += room.size;
     return n;
   }
 
@@ -84,28 +103,20 @@ export class FeedHub<Item extends StreamItem> {
     this.start();
     let room = this.rooms.get(communityId);
     if (!room) {
-      room = { subscribers: new Set(), pumping: null, again: false };
+      room = new Set();
       this.rooms.set(communityId, room);
     }
     const subscriber: Subscriber = { communityId, cursor, out, stalled: false };
-    room.subscribers.add(subscriber);
+    room.add(subscriber);
     out.once('close', () => this.remove(subscriber));
     this.wake(communityId);
   }
 
-  /** Something may have been committed for this community: read it and fan it out. */
+  /** Something may have been committed for this community: read it, with the others due, and fan it out. */
   wake(communityId: string): void {
-    const room = this.rooms.get(communityId);
-    if (!room || this.closed) return;
-    if (room.pumping) {
-      room.again = true;
-      return;
-    }
-    room.pumping = this.pump(communityId, room)
-      .catch((error: unknown) => this.options.warn('feed fan-out failed; the poll will retry', error))
-      .finally(() => {
-        room.pumping = null;
-      });
+    if (this.closed || !this.rooms.has(communityId)) return;
+    this.due.add(communityId);
+    this.pumping ??= this.pump();
   }
 
   /** Ends every stream and the listener; streams are told nothing more, clients reconnect elsewhere. */
@@ -113,10 +124,10 @@ export class FeedHub<Item extends StreamItem> {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
-    const pumping = [...this.rooms.values()].map((r) => r.pumping).filter((p) => p !== null);
-    for (const room of this.rooms.values()) for (const s of room.subscribers) s.out.end();
+    for (const room of this.rooms.values()) for (const s of room) s.out.end();
     this.rooms.clear();
-    await Promise.allSettled(pumping);
+    this.due.clear();
+    await this.pumping;
     const listener = this.listener;
     this.listener = null;
     await listener?.end().catch(() => undefined);
@@ -137,36 +148,71 @@ export class FeedHub<Item extends StreamItem> {
   private remove(subscriber: Subscriber): void {
     const room = this.rooms.get(subscriber.communityId);
     if (!room) return;
-    room.subscribers.delete(subscriber);
-    if (room.subscribers.size === 0 && !room.pumping) this.rooms.delete(subscriber.communityId);
+    room.delete(subscriber);
+    // A round in flight looks the room up again when its items arrive, and skips it if gone.
+    if (room.size === 0) this.rooms.delete(subscriber.communityId);
   }
 
-  private async pump(communityId: string, room: Room): Promise<void> {
-    do {
-      room.again = false;
-      for (;;) {
-        let from = Number.POSITIVE_INFINITY;
-        for (const s of room.subscribers) if (!s.stalled && s.cursor < from) from = s.cursor;
-        if (from === Number.POSITIVE_INFINITY || this.closed) break;
-        const items = await this.options.load(communityId, from, this.options.batch);
-        if (items.length > 0) this.deliver(room, items, from);
-        if (items.length < this.options.batch) break;
+  /**
+   * Reads the due communities, all in one load, and delivers each one's items, round after
+   * round until nothing is due. Never rejects: a failed load is warned about and its
+   * communities are left to the poll, which wakes them again.
+   */
+  private async pump(): Promise<void> {
+    // One tick's wait, so the wakes of one notification, one poll or one reconnect make one round.
+    await Promise.resolve();
+    while (this.due.size > 0 && !this.closed) {
+      const cursors = this.takeDue();
+      if (cursors.length === 0) continue;
+      try {
+        const loaded = await this.options.load(cursors, this.options.batch);
+        if (!this.closed) this.deliverEach(cursors, loaded);
+      } catch (error) {
+        this.options.warn('feed fan-out failed; the poll will retry', error);
       }
-    } while (room.again && !this.closed);
-    if (room.subscribers.size === 0) this.rooms.delete(communityId);
+    }
+    // Set in the same synchronous step as the last look at `due`, so no wake is left waiting.
+    this.pumping = null;
+  }
+
+  /**
+   * Takes up to `communitiesPerLoad` due communities off `due`, each with the cursor to read it
+   * from: that of its furthest-behind subscriber not stalled. One with no such subscriber is
+   * dropped; a stalled subscriber wakes its community again when it drains.
+   */
+  private takeDue(): LoadCursor[] {
+    const cursors: LoadCursor[] = [];
+    for (const communityId of this.due) {
+      if (cursors.length === this.options.communitiesPerLoad) break;
+      this.due.delete(communityId);
+      let from = Number.POSITIVE_INFINITY;
+      for (const s of this.rooms.get(communityId) ?? []) if (!s.stalled && s.cursor < from) from = s.cursor;
+      if (from !== Number.POSITIVE_INFINITY) cursors.push({ communityId, afterSeq: from });
+    }
+    return cursors;
+  }
+
+  private deliverEach(cursors: LoadCursor[], loaded: Map<string, Item[]>): void {
+    for (const { communityId, afterSeq } of cursors) {
+      const items = loaded.get(communityId) ?? [];
+      const room = this.rooms.get(communityId);
+      if (room && items.length > 0) this.deliver(room, items, afterSeq);
+      // A full batch may not be all there is: read the community again in the next round.
+      if (items.length >= this.options.batch) this.wake(communityId);
+    }
   }
 
   /**
    * Writes each subscriber the items after its cursor; subscribers at one cursor share one
    * buffer. `items` start right after `from`: a subscriber behind that (one that joined or
-   * drained while they were loading) is left for the next pass, which `wake` has already
+   * drained while they were loading) is left for the next round, which `wake` has already
    * asked for, so it gets its own items from its own cursor and never skips any.
    */
   private deliver(room: Room, items: Item[], from: number): void {
     const frames = items.map((item) => `id: ${item.seq}\nevent: ${item.type}\ndata: ${JSON.stringify(item)}\n\n`);
     const shared = new Map<number, Buffer>();
     const last = items.at(-1)!.seq;
-    for (const s of room.subscribers) {
+    for (const s of room) {
       if (s.stalled || s.out.destroyed || s.cursor < from || s.cursor >= last) continue;
       const start = items.findIndex((item) => item.seq > s.cursor);
       let chunk = shared.get(start);
@@ -195,7 +241,7 @@ export class FeedHub<Item extends StreamItem> {
 
   private heartbeat(): void {
     for (const room of this.rooms.values()) {
-      for (const s of room.subscribers) if (!s.stalled && !s.out.destroyed) s.out.write(': heartbeat\n\n');
+      for (const s of room) if (!s.stalled && !s.out.destroyed) s.out.write(': heartbeat\n\n');
     }
   }
 
@@ -206,7 +252,7 @@ export class FeedHub<Item extends StreamItem> {
       const heads = await this.options.heads(ids);
       for (const [id, head] of heads) {
         const room = this.rooms.get(id);
-        if (room && [...room.subscribers].some((s) => !s.stalled && s.cursor < head)) this.wake(id);
+        if (room && [...room].some((s) => !s.stalled && s.cursor < head)) this.wake(id);
       }
     } catch (error) {
       this.options.warn('feed poll failed', error);

@@ -7,7 +7,7 @@ import type { ListOrder } from '../../shared/schemas.js';
 import type { AuthService, Principal, Tokens } from '../auth/auth.service.js';
 import type { CommunitiesService } from '../communities/communities.service.js';
 import type { FeedRow, LedgerService } from '../ledger/ledger.service.js';
-import { FeedHub, type StreamOut } from './feed.hub.js';
+import { FeedHub, type LoadCursor, type StreamOut } from './feed.hub.js';
 import { FeedFacts, type FeedItem, type StreamToken } from './feed.schemas.js';
 
 /** Stream tokens live five minutes: long enough to open an EventSource, short if one leaks. */
@@ -20,7 +20,7 @@ export const STREAM_TOKEN_TTL_SECONDS = 300;
  */
 export interface FeedServiceOptions {
   tokens: Tokens;
-  ledger: Pick<LedgerService, 'feedItemsAfter' | 'feedItemsBefore' | 'feedHeads'>;
+  ledger: Pick<LedgerService, 'feedItemsAfter' | 'feedItemsAfterEach' | 'feedItemsBefore' | 'feedHeads'>;
   auth: Pick<AuthService, 'people'>;
   communities: Pick<CommunitiesService, 'member'>;
   warn?: (message: string, error?: unknown) => void;
@@ -40,9 +40,25 @@ export function createFeedService(db: Database, options: FeedServiceOptions) {
     return rows.map((row) => toItem(row, row.actor_id === null ? null : (people.get(row.actor_id)?.displayName ?? null)));
   }
 
+  /**
+   * The stream's new items of every community woken together, keyed by community: one query
+   * for the items and one for the actors' names, however many communities there are.
+   */
+  async function loadEach(cursors: LoadCursor[], limit: number): Promise<Map<string, FeedItem[]>> {
+    const rows = await ledger.feedItemsAfterEach(db, cursors, limit);
+    const items = await described(rows);
+    const byCommunity = new Map<string, FeedItem[]>();
+    rows.forEach((row, i) => {
+      const list = byCommunity.get(row.community_id);
+      if (list) list.push(items[i]!);
+      else byCommunity.set(row.community_id, [items[i]!]);
+    });
+    return byCommunity;
+  }
+
   const hub = new FeedHub<FeedItem>({
     connectionString: connectionStringOf(db),
-    load: async (communityId, afterSeq, limit) => described(await ledger.feedItemsAfter(db, communityId, afterSeq, limit)),
+    load: loadEach,
     heads: (ids) => ledger.feedHeads(db, ids),
     warn: options.warn ?? ((message, error) => console.warn(message, error)),
     ...(options.pollMs ? { pollMs: options.pollMs } : {}),
