@@ -293,6 +293,8 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
 
     /** The feed after `afterSeq`, oldest first. */
     feedItemsAfter: (executor: Executor, communityId: string, afterSeq: number, limit: number) => feedRepo.feedItemsAfter(executor, communityId, afterSeq, limit),
+    /** The feed of several communities after each one's own seq, at most `limit` items each, in one round trip. */
+    feedItemsAfterEach: (executor: Executor, cursors: readonly feedRepo.FeedCursor[], limit: number) => feedRepo.feedItemsAfterEach(executor, cursors, limit),
     /** The feed before `beforeSeq` (null: from the newest), newest first. */
     feedItemsBefore: (executor: Executor, communityId: string, beforeSeq: number | null, limit: number) =>
       feedRepo.feedItemsBefore(executor, communityId, beforeSeq, limit),
