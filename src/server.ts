@@ -67,7 +67,11 @@ async function main(): Promise<void> {
     }
     app = await buildApp({ config, db, expectedMigrations: SHIPPED_MIGRATIONS, logger: log });
     if (stopping) return;
-    await app.listen({ port: config.PORT, host: config.HOST });
+    // A city's clients connect by the thousand at once (a morning's payments, every stream
+    // reconnecting after a deploy). Past Node's default queue of 511 waiting connections the
+    // kernel drops a client's SYN, and the client waits a full second (then 3, 7, 15) to try
+    // again, however idle the service is a moment later. The kernel caps this at somaxconn.
+    await app.listen({ port: config.PORT, host: config.HOST, backlog: 4096 });
   } catch (error) {
     if (stopping) return;
     log.fatal({ err: error }, 'could not start');
