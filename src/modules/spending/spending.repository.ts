@@ -7,22 +7,53 @@ import type { SpendStatus, TimelineEvent } from './spending.schemas.js';
 type Db = Executor<SpendingTables>;
 type SpendingTx = Tx<SpendingTables>;
 
-export interface NewSpendRequest {
-  communityId: string;
-  id: string;
+/** A submission as `spending_submit` reads it (see that migration for what it checks and writes). */
+export interface Submission {
+  request: {
+    id: string;
+    title: string;
+    description: string | null;
+    amount: string;
+    account: string;
+    payeeName: string;
+    payeeAccount: string | null;
+    budgetYear: number | null;
+    digest: string;
+    submittedBy: string;
+    repairId: string | null;
+    /** It pays the steward's accrued remuneration (2201): checked against what is payable. */
+    remuneration: boolean;
+  };
+  /** The request's evidence, on its `submitted` step, in the order given. */
+  attachmentIds: readonly string[];
+  /** The steps shown with the submission, after it and at its time. */
+  steps: ReadonlyArray<{ event: 'repair' | 'vote'; note: string | null; ref: string }>;
+  /** The feed item, from ledger.prepareFeed; its summary and ref are format() templates of the tracking number. */
+  feedJson: string;
+}
+
+/** What `spending_submit` answers: what the response needs that only the lock could tell. */
+export interface Submitted {
   seq: number;
-  trackingNo: string;
-  title: string;
-  description: string | null;
-  amount: string;
-  account: string;
-  payeeName: string;
-  payeeAccount: string | null;
-  budgetYear: number | null;
-  digest: string;
-  requiredApprovals: number;
-  submittedBy: string;
-  repairId: string | null;
+  tracking_no: string;
+  submitted_at: Date;
+  required_approvals: number;
+  submitter_name: string;
+}
+
+/**
+ * Everything a submission writes, under the community's head lock, in one statement (the
+ * function `spending_submit`): the request's number, the remuneration check, the reservation,
+ * the request with its steps and evidence, and its feed item. The fund's floor refuses it as
+ * a posting would (`available_not_negative`), an unpayable remuneration on
+ * `remuneration_payable`; either way nothing is written.
+ */
+export async function submitRequest(tx: SpendingTx, communityId: string, s: Submission): Promise<Submitted> {
+  const { rows } = await sql<Submitted>`
+    SELECT seq, tracking_no, submitted_at, required_approvals, submitter_name
+      FROM spending_submit(${communityId}, ${JSON.stringify(s.request)}::jsonb, ${JSON.stringify(s.attachmentIds)}::jsonb,
+                           ${JSON.stringify(s.steps)}::jsonb, ${s.feedJson}::jsonb)`.execute(tx);
+  return rows[0]!;
 }
 
 const REQUEST_COLUMNS = [
@@ -32,30 +63,6 @@ const REQUEST_COLUMNS = [
 ] as const;
 
 export type RequestRow = Pick<Selectable<SpendRequestsTable>, (typeof REQUEST_COLUMNS)[number]>;
-
-export async function insertRequest(tx: SpendingTx, r: NewSpendRequest): Promise<RequestRow> {
-  return (await tx
-    .insertInto('spend_requests')
-    .values({
-      community_id: r.communityId,
-      id: r.id,
-      seq: r.seq,
-      tracking_no: r.trackingNo,
-      title: r.title,
-      description: r.description,
-      amount: r.amount,
-      account_code: r.account,
-      payee_name: r.payeeName,
-      payee_account: r.payeeAccount,
-      budget_year: r.budgetYear,
-      digest: r.digest,
-      required_approvals: r.requiredApprovals,
-      submitted_by: r.submittedBy,
-      repair_id: r.repairId,
-    })
-    .returning(REQUEST_COLUMNS)
-    .executeTakeFirstOrThrow()) as RequestRow;
-}
 
 export async function findRequest(db: Db, communityId: string, id: string): Promise<RequestRow | undefined> {
   return (await db
@@ -131,14 +138,6 @@ export function listRequests(db: Db, communityId: string, afterSeq: number, limi
     .limit(limit);
   if (status) query = query.where('r.status', '=', status);
   return query.execute();
-}
-
-/** What open (pending or approved) requests on `account` hold, as a decimal string. */
-export async function openAmountOn(tx: SpendingTx, communityId: string, account: string): Promise<string> {
-  const { rows } = await sql<{ total: string }>`
-    SELECT coalesce(sum(amount), 0)::text AS total FROM spend_requests
-     WHERE community_id = ${communityId} AND account_code = ${account} AND status IN ('pending', 'approved')`.execute(tx);
-  return rows[0]!.total;
 }
 
 export function findDecision(db: Db, communityId: string, requestId: string, userId: string) {

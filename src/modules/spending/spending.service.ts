@@ -1,23 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Executor, Tx } from '../../db/database.js';
+import { pgCode, pgConstraint } from '../../db/transaction.js';
 import type { Principal } from '../auth/auth.service.js';
 import { AppError, assert, forbidden, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatMoney, formatYuan, money, Money } from '../../shared/money.js';
 import { decodeSeqCursor, toPage } from '../../shared/pagination.js';
-import { localDate } from '../../shared/time.js';
 import { requireRole, type CommunitiesService, type Member } from '../communities/communities.service.js';
 import { runOnce, type Idempotency, type Outcome } from '../idempotency/idempotency.service.js';
-import { FUND_ACCOUNT, pastOrPresent, positiveAmount, REMUNERATION_PAYABLE, type LedgerService } from '../ledger/ledger.service.js';
+import { FUND_ACCOUNT, pastOrPresent, positiveAmount, REMUNERATION_PAYABLE, translatePostError, type LedgerService } from '../ledger/ledger.service.js';
 import type { EvidenceService } from '../evidence/evidence.service.js';
+import type { AttachmentRef } from '../evidence/evidence.schemas.js';
 import type { RepairsService } from '../repairs/repairs.service.js';
 import type { VotesService } from '../votes/votes.service.js';
 import { createAcceptance } from './spending.acceptance.js';
 import { createDecisions, lockForChange } from './spending.decisions.js';
 import { spendDigest } from './spending.digest.js';
 import * as repo from './spending.repository.js';
-import type { RequestRow } from './spending.repository.js';
+import type { RequestRow, Submission, Submitted } from './spending.repository.js';
 import type { CancellationBody, PayoutBody, SpendListQuery, SpendRequest, SubmitSpendBody } from './spending.schemas.js';
-import { seesWholeAccount, spendBody, toSummary } from './spending.timeline.js';
+import { composeBody, seesWholeAccount, spendBody, toSummary } from './spending.timeline.js';
 
 export type SpendingService = ReturnType<typeof createSpendingService>;
 
@@ -85,49 +86,38 @@ export function createSpendingService(db: Database, ledger: LedgerService, commu
       // check in a transaction of its own, which must not wait on our head lock.
       const vote = await allowingVote(communityId, fields.amount, input.voteId);
       const id = randomUUID();
+      const digest = spendDigest({ id, communityId, ...fields }, { repairId, attachments: attachments.map((a) => a.sha256) });
+      const steps: Submission['steps'] = [
+        // Each timeline shows the other: the request its repair, the repair this request.
+        ...(repair === null ? [] : [{ event: 'repair' as const, note: null, ref: repair.trackingNo }]),
+        // 五议两公开: the resolution that allowed the spend is published on its timeline.
+        ...(vote ? [{ event: 'vote' as const, note: vote.title, ref: vote.id }] : []),
+      ];
+      const request = { ...fields, id, digest, submittedBy: member.userId, repairId, remuneration: fields.account === REMUNERATION_PAYABLE };
       return runOnce(db, { communityId, ...idempotency }, async (tx) => {
-        // The head lock comes first (nextSpendSeq takes it): the number, the remuneration check
-        // and the reservation all happen under it, so racing submissions queue here.
-        const seq = await ledger.nextSpendSeq(tx, communityId);
-        const community = await communities.findCommunity(tx, communityId);
-        assert(community, 'the member’s community exists');
-        if (fields.account === REMUNERATION_PAYABLE) await requirePayable(tx, ledger, communityId, fields.amount);
-        await ledger.reserve(tx, communityId, fields.amount);
-        const year = localDate(new Date(), community.timezone).slice(0, 4);
-        const trackingNo = `XY-${year}-${community.number}-${String(seq).padStart(6, '0')}`;
-        const digest = spendDigest({ id, communityId, ...fields }, { repairId, attachments: attachments.map((a) => a.sha256) });
-        const row = await repo.insertRequest(tx, {
-          ...fields,
-          communityId,
-          id,
-          seq,
-          trackingNo,
-          digest,
-          requiredApprovals: community.required_approvals,
-          submittedBy: member.userId,
-          repairId,
-        });
-        const submitted = await repo.appendEvent(tx, { communityId, requestId: id, event: 'submitted', actorId: member.userId, note: null });
-        await repo.insertAttachments(tx, communityId, id, submitted.n, attachments.map((a) => a.id));
-        if (repairId !== null && repair !== null) {
-          // Each timeline shows the other: the request its repair, the repair this request.
-          await repo.appendEvent(tx, { communityId, requestId: id, event: 'repair', actorId: member.userId, note: null, at: submitted.at, ref: repair.trackingNo });
-          await repairs.recordSpendStep(tx, communityId, repairId, { event: 'spend.submitted', actorId: member.userId, trackingNo });
-        }
-        if (vote) {
-          // 五议两公开: the resolution that allowed the spend is published on its timeline.
-          await repo.appendEvent(tx, { communityId, requestId: id, event: 'vote', actorId: member.userId, note: vote.title, at: submitted.at, ref: vote.id });
-        }
-        await ledger.publish(tx, communityId, {
+        const feedJson = ledger.prepareFeed(tx, communityId, {
           type: 'spend.submitted',
           amount: fields.amount,
           account: fields.account,
-          summary: `支出申请 ${trackingNo} 已提交：${fields.title} ${formatYuan(fields.amount)}`,
-          ref: trackingNo,
+          // Templates of PostgreSQL's format(): the statement puts in the tracking number it takes.
+          summary: `支出申请 %1$s 已提交：${formatLiteral(fields.title)} ${formatYuan(fields.amount)}`,
+          ref: '%1$s',
           actorId: member.userId,
           details: { title: fields.title, counterparty: fields.payeeName },
         });
-        return { status: 201, body: await body(tx, member, row) };
+        // The one statement under the head lock: the number, the remuneration check, the
+        // reservation and every row of the request, so racing submissions queue for one round trip.
+        const submitted = await repo
+          .submitRequest(tx, communityId, { request, attachmentIds: attachments.map((a) => a.id), steps, feedJson })
+          .catch((error: unknown) => {
+            throw submissionRefusal(error, fields.amount);
+          });
+        if (repairId !== null) {
+          // The repair's step is the repairs module's to write (it locks the repair first): after
+          // the statement, still under the head lock, for a request that names a repair only.
+          await repairs.recordSpendStep(tx, communityId, repairId, { event: 'spend.submitted', actorId: member.userId, trackingNo: submitted.tracking_no });
+        }
+        return { status: 201, body: submittedBody(member, { ...request, attachments, steps }, submitted) };
       });
     },
 
@@ -264,15 +254,67 @@ async function validSubmission(db: Executor, ledger: LedgerService, communityId:
 }
 
 /**
- * The steward is paid only what it has earned: 2201's balance less what open requests on
- * 2201 already ask for. Runs under the head lock, so racing requests cannot both claim it.
+ * The submission statement's refusals as the contract names them. The steward is paid only
+ * what it has earned: 2201's balance less what open requests on 2201 already ask for, which
+ * the statement reports as the constraint `remuneration_payable` with what is payable; the
+ * fund's floor is `insufficient_funds`, as for any reservation.
  */
-async function requirePayable(tx: Tx, ledger: LedgerService, communityId: string, amount: string): Promise<void> {
-  const accrued = await accruedRemuneration(tx, ledger, communityId);
-  const payable = accrued.minus(await repo.openAmountOn(tx, communityId, REMUNERATION_PAYABLE));
-  if (payable.lt(amount)) {
-    throw invalidState(`Only ${formatMoney(Money.max(payable, 0))} CNY of accrued remuneration (2201) is payable, less than ${amount}`);
+function submissionRefusal(error: unknown, amount: string): unknown {
+  if (pgCode(error) === '23514' && pgConstraint(error) === 'remuneration_payable') {
+    const payable = new Money(String((error as { detail?: unknown }).detail));
+    return invalidState(`Only ${formatMoney(Money.max(payable, 0))} CNY of accrued remuneration (2201) is payable, less than ${amount}`);
   }
+  return translatePostError(error);
+}
+
+/** Text that PostgreSQL's format() gives back as it is: a % is written %%. */
+const formatLiteral = (text: string) => text.replaceAll('%', '%%');
+
+/** A request as its submission knows it before the statement: its fields, evidence and steps. */
+type SubmittedRequest = Submission['request'] & { attachments: AttachmentRef[]; steps: Submission['steps'] };
+
+/**
+ * The body of a request just submitted, from what the submission knew and what its statement
+ * answered: byte for byte what spendBody reads back (test/spending.submission.test.ts), without
+ * reading it. A new request has no approvals or verdicts; its evidence is on its first step;
+ * every step is the submitter's, at the time of the submission.
+ */
+function submittedBody(member: Member, request: SubmittedRequest, submitted: Submitted): SpendRequest {
+  const at = submitted.submitted_at;
+  const row: RequestRow = {
+    id: request.id,
+    seq: submitted.seq,
+    tracking_no: submitted.tracking_no,
+    title: request.title,
+    description: request.description,
+    amount: request.amount,
+    account_code: request.account,
+    payee_name: request.payeeName,
+    payee_account: request.payeeAccount,
+    budget_year: request.budgetYear,
+    digest: request.digest,
+    required_approvals: submitted.required_approvals,
+    submitted_by: member.userId,
+    submitted_at: at,
+    status: 'pending',
+    bank_reference: null,
+    paid_at: null,
+    paid_by: null,
+    entry_seq: null,
+    entry_id: null,
+    repair_id: request.repairId,
+  };
+  const events = [
+    { n: 1, at, event: 'submitted' as const, actor_id: member.userId, note: null, ref: null },
+    ...request.steps.map((step, i) => ({ n: i + 2, at, event: step.event, actor_id: member.userId, note: step.note, ref: step.ref })),
+  ];
+  return composeBody(member, row, {
+    events,
+    approvals: [],
+    evidence: new Map(request.attachments.length === 0 ? [] : [[1, request.attachments]]),
+    verdicts: [],
+    people: new Map([[member.userId, { id: member.userId, displayName: submitted.submitter_name, roles: member.roles }]]),
+  });
 }
 
 /** At payout, the accrued remuneration still covers the request (2201 never turns into a debit). */

@@ -44,7 +44,6 @@ export function toSummary(row: RequestRow, approvalCount: number, whole: boolean
  * inside a transaction describes what that transaction wrote.
  */
 export async function spendBody(executor: Executor, views: SpendViews, member: Member, row: RequestRow): Promise<SpendRequest> {
-  const { communities } = views;
   const communityId = member.communityId;
   const [events, approvals, evidence, verdicts] = await Promise.all([
     repo.eventsOf(executor, communityId, row.id),
@@ -52,7 +51,27 @@ export async function spendBody(executor: Executor, views: SpendViews, member: M
     evidenceByStep(executor, views, communityId, row.id),
     repo.verdictsOf(executor, communityId, row.id),
   ]);
-  const people = await communities.profiles(executor, communityId, [row.submitted_by, ...events.map((e) => e.actor_id)]);
+  const people = await views.communities.profiles(executor, communityId, [row.submitted_by, ...events.map((e) => e.actor_id)]);
+  return composeBody(member, row, { events, approvals, evidence, verdicts, people });
+}
+
+/**
+ * What a request's body shows besides its row: read back by spendBody, or, for a request
+ * just submitted, known without reading (spending.service.ts).
+ */
+export interface BodyParts {
+  /** The stored steps, by number. */
+  events: ReadonlyArray<StoredStep & { n: number; ref: string | null }>;
+  approvals: ReadonlyArray<{ user_id: string; at: Date }>;
+  /** The evidence of each step, by the step's number, in the order given. */
+  evidence: ReadonlyMap<number, AttachmentRef[]>;
+  verdicts: ReadonlyArray<{ user_id: string; verdict: 'accepted' | 'disputed'; note: string; step: number; at: Date }>;
+  /** Everyone the row and its steps name, by id. */
+  people: ReadonlyMap<string, Actor>;
+}
+
+/** The body of a request from its row and its parts, as `member` may see it; no I/O. */
+export function composeBody(member: Member, row: RequestRow, { events, approvals, evidence, verdicts, people }: BodyParts): SpendRequest {
   const actor = (id: string): Actor => {
     const person = people.get(id);
     assert(person, `the actor ${id} of a spend request is known`);
