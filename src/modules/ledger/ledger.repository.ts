@@ -179,17 +179,6 @@ export async function lockHead(tx: LedgerTx, communityId: string) {
     .executeTakeFirstOrThrow();
 }
 
-/** Takes the community's next spend-request number; the caller holds the head lock. */
-export async function nextSpendSeq(tx: LedgerTx, communityId: string): Promise<number> {
-  const row = await tx
-    .updateTable('community_heads')
-    .set((eb) => ({ spend_seq: eb('spend_seq', '+', 1) }))
-    .where('community_id', '=', communityId)
-    .returning('spend_seq')
-    .executeTakeFirstOrThrow();
-  return row.spend_seq;
-}
-
 /**
  * Moves money between the fund's balance and its reservations. The database refuses a
  * reservation above what is available (constraint available_not_negative).

@@ -20,7 +20,7 @@ import type { Account, AccountType, CreateAccountBody, EntriesQuery, Entry, Fund
 import { leavesAfter, verifyBooks, type VerifyOptions } from './ledger.verify.js';
 import { entryRow, toAccount, withPostings } from './ledger.views.js';
 
-export { pastOrPresent, positiveAmount, type PostRequest } from './ledger.drafts.js';
+export { pastOrPresent, positiveAmount, translatePostError, type PostRequest } from './ledger.drafts.js';
 export { FEE_INCOME, FEES_IN_ADVANCE, FEES_RECEIVABLE, FUND_ACCOUNT, REMUNERATION_EXPENSE, REMUNERATION_PAYABLE } from './ledger.chart.js';
 export type { FeedDraft, FeedRow, PayeesOf, PostingLine, Posted };
 export type { VerificationProgress, VerifiedPrefix } from './ledger.verify.js';
@@ -114,6 +114,16 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
     },
 
     /**
+     * A feed item for another module's statement that publishes it through `feed_publish` with
+     * its own writes, in one round trip (a spend submission: spending_submit). The statement
+     * runs in `tx`; the live feed hears of it after the commit. Returns the JSON it reads.
+     */
+    prepareFeed(tx: Tx, communityId: string, feed: FeedDraft): string {
+      afterCommit(tx, () => signal.touched(communityId));
+      return JSON.stringify(feed);
+    },
+
+    /**
      * Publishes a feed item that has no entry of its own (a request submitted or approved, a
      * budget approved), in the caller's transaction. Returns its seq.
      */
@@ -128,21 +138,6 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
 
     /** Takes the community's first lock; every writer calls this (or posts) before others. */
     lockHead: (tx: Tx, communityId: string) => repo.lockHead(tx, communityId),
-
-    /** The community's next spend-request number (gapless), taken under the head lock. */
-    async nextSpendSeq(tx: Tx, communityId: string): Promise<number> {
-      await repo.lockHead(tx, communityId);
-      return repo.nextSpendSeq(tx, communityId);
-    },
-
-    /** Holds `amount` of the fund for an open spend request; `insufficient_funds` if not available. */
-    async reserve(tx: Tx, communityId: string, amount: string): Promise<void> {
-      assert(new Money(amount).gt(0), 'a reservation is positive');
-      await repo.lockHead(tx, communityId);
-      await repo.changeReserved(tx, communityId, amount).catch((error: unknown) => {
-        throw translatePostError(error);
-      });
-    },
 
     /** Gives a reservation back (rejection, cancellation, or the payout that spends it). */
     async release(tx: Tx, communityId: string, amount: string): Promise<void> {
@@ -309,11 +304,11 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
 
 /** One income waiting for its batch, with who asks to record it and where. */
 interface IncomeRequest {
+  communityId: string;
   principal: Principal;
   item: IncomeItem;
 }
 
-  communityId: string;
 
 /**
  * Incomes wait in one of a few lanes, each community always in the same one. In a lane the
