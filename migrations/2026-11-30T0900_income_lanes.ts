@@ -46,7 +46,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     LANGUAGE plpgsql SET xinyi.posting = 'on' AS $$
     #variable_conflict use_column
     DECLARE
-      recorded timestamptz := date_trunc('milliseconds', clock_timestamp());
+      -- When the batch is recorded: read once its heads are held, so that no entry of a chain
+      -- is recorded before the one it follows.
+      recorded timestamptz;
       -- The communities, in C order: their heads as locked, then how far each one moved.
       c_id text[]; c_seq bigint[]; c_feed bigint[]; c_tz text[];
       c_hash text[]; c_entries bigint[]; c_feeds bigint[];
@@ -63,6 +65,9 @@ export async function up(db: Kysely<any>): Promise<void> {
       locked integer;
       short text;
     BEGIN
+      IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_items) x(item) WHERE x.item ->> 'communityId' IS NULL) THEN
+        RAISE EXCEPTION 'an entry names no community' USING ERRCODE = 'no_data_found';
+      END IF;
       SELECT array_agg(hd.community_id ORDER BY hd.community_id COLLATE "C"),
              array_agg(hd.entry_seq ORDER BY hd.community_id COLLATE "C"),
              array_agg(hd.feed_seq ORDER BY hd.community_id COLLATE "C"),
@@ -82,6 +87,7 @@ export async function up(db: Kysely<any>): Promise<void> {
          WHERE NOT coalesce(x.item ->> 'communityId' = ANY (c_id), false) LIMIT 1;
         RAISE EXCEPTION 'no community %', short USING ERRCODE = 'no_data_found';
       END IF;
+      recorded := date_trunc('milliseconds', clock_timestamp());
       c_entries := array_fill(0::bigint, ARRAY[wanted]);
       c_feeds := array_fill(0::bigint, ARRAY[wanted]);
 
@@ -226,33 +232,50 @@ export async function up(db: Kysely<any>): Promise<void> {
      * Incomes of any number of communities: their entries in one call, the incomes in one
      * statement. p_items: [{"communityId", "id", "entryId", "memo", "receivedAt", "postings",
      * "feed", "category", "amount", "payer", "reference", "incomeMemo", "recordedBy"}...]
+     *
+     * With p_skip_locked, the incomes of a community whose head another writer holds (a fee
+     * payment, a billing run) are left out and not answered: the batch does not wait for one
+     * busy community while holding the others, and the caller posts those apart. Returns one
+     * row per income posted, with its position in p_items (1-based).
      */
-    CREATE FUNCTION ledger_record_incomes_each(p_items jsonb)
-    RETURNS TABLE (community_id text, income_id text, entry_seq bigint, entry_hash text, entry_recorded_at timestamptz)
+    CREATE FUNCTION ledger_record_incomes_each(p_items jsonb, p_skip_locked boolean DEFAULT false)
+    RETURNS TABLE (ord integer, community_id text, income_id text, entry_seq bigint, entry_hash text, entry_recorded_at timestamptz)
     LANGUAGE plpgsql AS $$
     #variable_conflict use_column
+    DECLARE
+      ready text[];
     BEGIN
+      IF p_skip_locked THEN
+        -- The heads free now, taken in the one order without waiting; ledger_post_each takes
+        -- them again below, which costs nothing to the transaction holding them.
+        SELECT array_agg(h.community_id) INTO ready
+          FROM (SELECT hd.community_id FROM community_heads hd
+                 WHERE hd.community_id IN (SELECT DISTINCT x.item ->> 'communityId' FROM jsonb_array_elements(p_items) x(item))
+                 ORDER BY hd.community_id COLLATE "C" FOR UPDATE SKIP LOCKED) h;
+      END IF;
       RETURN QUERY
         WITH items AS (
-          SELECT x.item, x.ord::integer AS ord FROM jsonb_array_elements(p_items) WITH ORDINALITY x(item, ord)
+          SELECT x.item, x.ord::integer AS ord, row_number() OVER (ORDER BY x.ord)::integer AS pos
+            FROM jsonb_array_elements(p_items) WITH ORDINALITY x(item, ord)
+           WHERE NOT p_skip_locked OR x.item ->> 'communityId' = ANY (ready)
         ), posted AS (
           SELECT * FROM ledger_post_each((
             SELECT coalesce(jsonb_agg(jsonb_build_object(
                      'communityId', i.item ->> 'communityId',
                      'entryId', i.item ->> 'entryId', 'kind', 'income', 'memo', i.item ->> 'memo',
                      'sourceType', 'income', 'sourceId', i.item ->> 'id', 'occurredAt', i.item ->> 'receivedAt',
-                     'reversesSeq', NULL, 'postings', i.item -> 'postings', 'feed', i.item -> 'feed') ORDER BY i.ord), '[]'::jsonb)
+                     'reversesSeq', NULL, 'postings', i.item -> 'postings', 'feed', i.item -> 'feed') ORDER BY i.pos), '[]'::jsonb)
               FROM items i))
         ), recorded AS (
           INSERT INTO incomes (community_id, id, entry_seq, category, amount, payer, received_at, reference, memo, recorded_by)
           SELECT p.community_id, i.item ->> 'id', p.seq, i.item ->> 'category', (i.item ->> 'amount')::numeric,
                  i.item ->> 'payer', (i.item ->> 'receivedAt')::timestamptz, i.item ->> 'reference',
                  i.item ->> 'incomeMemo', i.item ->> 'recordedBy'
-            FROM items i JOIN posted p ON p.ord = i.ord
+            FROM items i JOIN posted p ON p.ord = i.pos
           RETURNING id
         )
-        SELECT p.community_id, i.item ->> 'id', p.seq, p.hash, p.recorded_at
-          FROM items i JOIN posted p ON p.ord = i.ord
+        SELECT i.ord, p.community_id, i.item ->> 'id', p.seq, p.hash, p.recorded_at
+          FROM items i JOIN posted p ON p.ord = i.pos
          ORDER BY i.ord;
     END $$;
 
@@ -271,6 +294,6 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await postManyFunction('CREATE OR REPLACE').execute(db);
   await recordIncomesBatchFunction().execute(db);
-  await sql`DROP FUNCTION ledger_record_incomes_each(jsonb)`.execute(db);
+  await sql`DROP FUNCTION ledger_record_incomes_each(jsonb, boolean)`.execute(db);
   await sql`DROP FUNCTION ledger_post_each(jsonb)`.execute(db);
 }

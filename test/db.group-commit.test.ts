@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { createGroupCommit } from '../src/db/group-commit.js';
+import { incomeOf } from '../src/modules/ledger/ledger.income.js';
 import { setupCommunity, startHarness, type Harness } from './support/harness.js';
 import { expectProblem } from './support/problems.js';
 
@@ -76,6 +78,46 @@ describe('group commit', () => {
     expect(await Promise.all([first, ...waiting])).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(batches).toEqual([['lane x', 'a'], ['lane y', 'g'], ['lane x', 'b', 'c', 'd', 'e']]);
   });
+
+  it('gives every key of a lane its turn in a batch, so a flood on one never keeps another waiting behind it', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const batches: string[][] = [];
+    const group = createGroupCommit<string, string>(
+      async (_lane, items) => {
+        batches.push(items);
+        if (batches.length === 1) await gate;
+        return items;
+      },
+      { maxBatch: 4, laneOf: () => 'one lane' },
+    );
+    const first = group.submit('flood', 'f0');
+    const flood = Array.from({ length: 9 }, (_, i) => group.submit('flood', `f${i + 1}`));
+    const quiet = group.submit('quiet', 'q1');
+    release();
+    await Promise.all([first, ...flood, quiet]);
+    expect(batches[1], 'the quiet key rides the first batch after it arrived').toEqual(['f1', 'q1', 'f2', 'f3']);
+    expect(batches.slice(2)).toEqual([['f4', 'f5', 'f6', 'f7'], ['f8', 'f9']]);
+  });
+
+  it('retries a refused lane batch key by key, and item by item only within the key that failed', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const calls: string[][] = [];
+    const group = createGroupCommit<string, string>(
+      async (_lane, items) => {
+        calls.push(items);
+        if (calls.length === 1) await gate;
+        if (items.includes('a2')) throw Object.assign(new Error('a2 refused'), { severity: 'ERROR', code: '23514' });
+        return items;
+      },
+      { laneOf: () => 'one lane' },
+    );
+    const outcomes = Promise.allSettled(['x', 'a1', 'a2', 'b1', 'b2'].map((item) => group.submit(item === 'x' ? 'x' : item[0]!, item)));
+    release();
+    expect((await outcomes).map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual(['x', 'a1', 'a2 refused', 'b1', 'b2']);
+    expect(calls).toEqual([['x'], ['a1', 'a2', 'b1', 'b2'], ['a1', 'a2'], ['a1'], ['a2'], ['b1', 'b2']]);
+  });
 });
 
 describe('incomes posted together', () => {
@@ -115,6 +157,60 @@ describe('incomes posted together', () => {
     for (const [i, c] of cities.entries()) {
       const fund = await c.owner.api.get(`/v1/communities/${c.id}/fund`);
       expect(fund.body, `community ${i}`).toMatchObject({ balance: `${5 * (i + 1)}.00`, ledgerHead: { seq: 5 } });
+      expect((await c.owner.api.get(`/v1/communities/${c.id}/ledger/verify`)).body.ok).toBe(true);
+    }
+  });
+
+  it('a batch of several communities posts those whose head is free and leaves out, unwritten, one another writer holds', async () => {
+    const [busy, free] = await Promise.all([setupCommunity(h.app), setupCommunity(h.app)]);
+    const income = (communityId: string, by: string) => ({ communityId, ...incomeOf({ category: 'parking', amount: '3.00', payer: 'Lane' }, by).item });
+    const items = [income(busy.id, busy.manager.id), income(free.id, free.manager.id), income(busy.id, busy.manager.id)];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding: () => void = () => undefined;
+    const locked = new Promise<void>((resolve) => (holding = resolve));
+    // Another writer (a fee payment, a billing run) holds the busy community's head.
+    const other = h.db.transaction().execute(async (tx) => {
+      await sql`SELECT 1 FROM community_heads WHERE community_id = ${busy.id} FOR UPDATE`.execute(tx);
+      holding();
+      await held;
+    });
+    await locked;
+    const { rows } = await sql<{ ord: number; community_id: string }>`
+      SELECT ord, community_id FROM ledger_record_incomes_each(${JSON.stringify(items)}::jsonb, true)`.execute(h.db);
+    expect(rows, 'only the free community is posted, and the statement did not wait').toEqual([{ ord: 2, community_id: free.id }]);
+    release();
+    await other;
+    expect((await busy.owner.api.get(`/v1/communities/${busy.id}/fund`)).body).toMatchObject({ balance: '0.00', ledgerHead: { seq: 0 } });
+    expect((await free.owner.api.get(`/v1/communities/${free.id}/fund`)).body).toMatchObject({ balance: '3.00', ledgerHead: { seq: 1 } });
+  });
+
+  it('through the API, incomes of a community whose head is held are answered once it is free, and the lane goes on meanwhile', async () => {
+    const cities = await Promise.all(Array.from({ length: 8 }, () => setupCommunity(h.app)));
+    const [busy, ...others] = cities;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding: () => void = () => undefined;
+    const locked = new Promise<void>((resolve) => (holding = resolve));
+    const other = h.db.transaction().execute(async (tx) => {
+      await sql`SELECT 1 FROM community_heads WHERE community_id = ${busy!.id} FOR UPDATE`.execute(tx);
+      holding();
+      await held;
+    });
+    await locked;
+    const post = (c: (typeof cities)[number]) => c.manager.api.post(`/v1/communities/${c.id}/income`, { category: 'parking', amount: '1.00', payer: 'Lane' });
+    const waiting = Promise.all([post(busy!), post(busy!)]);
+    // Every other community's income is answered while the busy one's head is still held.
+    for (let round = 0; round < 3; round++) {
+      const replies = await Promise.all(others.map(post));
+      expect(replies.map((r) => r.status)).toEqual(others.map(() => 201));
+    }
+    release();
+    await other;
+    expect((await waiting).map((r) => r.status)).toEqual([201, 201]);
+    for (const [i, c] of cities.entries()) {
+      const expected = i === 0 ? '2.00' : '3.00';
+      expect((await c.owner.api.get(`/v1/communities/${c.id}/fund`)).body, `community ${i}`).toMatchObject({ balance: expected });
       expect((await c.owner.api.get(`/v1/communities/${c.id}/ledger/verify`)).body.ok).toBe(true);
     }
   });

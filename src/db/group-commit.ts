@@ -19,8 +19,9 @@ import { metrics } from '../shared/metrics.js';
  *
  * A key's waiting work is bounded: past `maxQueued` waiting items of one key a new one is
  * refused at once with `503 unavailable` (nothing written), so a flood on one community
- * answers quickly instead of piling up work whose callers have long given up, and never
- * crowds out the other communities of its lane.
+ * answers quickly instead of piling up work whose callers have long given up. A lane's batch
+ * takes every waiting key in turn, so the flood never crowds out the other communities of its
+ * lane either.
  */
 export interface GroupCommit<Item, Result> {
   submit(key: string, item: Item): Promise<Result>;
@@ -54,7 +55,7 @@ export function createGroupCommit<Item, Result>(
     busy.add(lane);
     try {
       for (let queue = queues.get(lane); queue && queue.length > 0; queue = queues.get(lane)) {
-        const batch = queue.splice(0, maxBatch);
+        const batch = takeBatch(queue);
         for (const w of batch) {
           const left = waitingOf.get(w.key)! - 1;
           if (left === 0) waitingOf.delete(w.key);
@@ -79,8 +80,29 @@ export function createGroupCommit<Item, Result>(
       // connection may have lost the answer to a commit that happened: retrying could post
       // twice, so every item of the batch fails instead.
       if (batch.length === 1 || !answeredByDatabase(error)) return batch.forEach((w) => w.reject(error));
-      for (const waiting of batch) await writeBatch(lane, [waiting]);
+      // A lane's batch is retried key by key first, so one bad item costs its own key's
+      // items a retry each, not every item of the lane.
+      const byKey = groupByKey(batch);
+      if (byKey.length > 1) for (const own of byKey) await writeBatch(lane, own);
+      else for (const waiting of batch) await writeBatch(lane, [waiting]);
     }
+  }
+
+  /**
+   * The next batch of a lane: every key waiting gets a turn, one item each round (in its own
+   * order), so a flood on one key never keeps the other keys of its lane waiting behind it.
+   */
+  function takeBatch(queue: Waiting<Item, Result>[]): Waiting<Item, Result>[] {
+    if (queue.length <= maxBatch) return queue.splice(0);
+    const byKey = groupByKey(queue);
+    const batch: Waiting<Item, Result>[] = [];
+    for (let round = 0; batch.length < maxBatch && byKey.some((own) => own.length > round); round++) {
+      for (const own of byKey) if (round < own.length && batch.length < maxBatch) batch.push(own[round]!);
+    }
+    const taken = new Set(batch);
+    const rest = queue.filter((w) => !taken.has(w));
+    queue.splice(0, queue.length, ...rest);
+    return batch;
   }
 
   return {
@@ -100,6 +122,17 @@ export function createGroupCommit<Item, Result>(
       });
     },
   };
+}
+
+/** The waiting items by key, each key's in its own order, keys in the order they first appear. */
+function groupByKey<W extends { key: string }>(items: readonly W[]): W[][] {
+  const byKey = new Map<string, W[]>();
+  for (const w of items) {
+    const own = byKey.get(w.key);
+    if (own) own.push(w);
+    else byKey.set(w.key, [w]);
+  }
+  return [...byKey.values()];
 }
 
 /**

@@ -168,7 +168,12 @@ export class FeedHub<Item extends StreamItem> {
         const loaded = await this.options.load(cursors, this.options.batch);
         if (!this.closed) this.deliverEach(cursors, loaded);
       } catch (error) {
-        this.options.warn('feed fan-out failed; the poll will retry', error);
+        // Nothing may escape the pump: it would leave `pumping` set and stop every stream.
+        try {
+          this.options.warn('feed fan-out failed; the poll will retry', error);
+        } catch {
+          // A logger that fails loses the warning, not the fan-out.
+        }
       }
     }
     // Set in the same synchronous step as the last look at `due`, so no wake is left waiting.

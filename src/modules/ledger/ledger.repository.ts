@@ -112,11 +112,19 @@ export interface IncomeItem {
  * each community's on its own chain). It locks like `postEntries`, so it demands a
  * transaction: the caller's, or, being one statement, the statement's own (`StatementTx`: the
  * group-commit path, which saves the BEGIN and COMMIT round trips of each batch).
+ *
+ * With `skipLocked`, the incomes of a community whose head another writer holds are left out:
+ * the answer maps the position (0-based) of each income posted to its entry, and those
+ * missing were not written.
  */
-export async function insertIncomes(tx: LedgerTx | StatementTx<LedgerTables>, items: ReadonlyArray<IncomeItem & { communityId: string }>): Promise<Posted[]> {
-  const { rows } = await sql<{ entry_seq: number; entry_hash: string; entry_recorded_at: Date }>`
-    SELECT * FROM ledger_record_incomes_each(${JSON.stringify(items)}::jsonb)`.execute(tx);
-  return rows.map((r) => ({ seq: r.entry_seq, hash: r.entry_hash, recorded_at: r.entry_recorded_at, feed_seq: null }));
+export async function insertIncomes(
+  tx: LedgerTx | StatementTx<LedgerTables>,
+  items: ReadonlyArray<IncomeItem & { communityId: string }>,
+  skipLocked = false,
+): Promise<Map<number, Posted>> {
+  const { rows } = await sql<{ ord: number; entry_seq: number; entry_hash: string; entry_recorded_at: Date }>`
+    SELECT * FROM ledger_record_incomes_each(${JSON.stringify(items)}::jsonb, ${skipLocked})`.execute(tx);
+  return new Map(rows.map((r) => [r.ord - 1, { seq: r.entry_seq, hash: r.entry_hash, recorded_at: r.entry_recorded_at, feed_seq: null }]));
 }
 
 export async function insertDefaultChart(tx: LedgerTx, communityId: string): Promise<void> {

@@ -47,22 +47,36 @@ export type LedgerService = ReturnType<typeof createLedgerService>;
 
 export function createLedgerService(db: Database, signal: ChangeSignal, communities: LedgerCommunities) {
   const { member } = communities;
-  const incomes = createGroupCommit<IncomeRequest, Posted | AppError>((_lane, batch) => recordIncomes(batch), { laneOf: incomeLane });
+  const incomes = createGroupCommit<IncomeRequest, Posted | AppError | Promise<Posted>>((_lane, batch) => recordIncomes(batch), { laneOf: incomeLane });
 
   /**
    * Writes one batch of incomes, of one community or of several that share a lane. Who may
    * record income is decided first, for the whole batch in one membership query; the refused
    * get their answer and the rest go out in one statement, which is a transaction of its own.
+   *
+   * The batch takes only the heads that are free: another writer (a fee payment, a billing
+   * run, another process's batch) may hold one, and a lane that waited for it would hold up
+   * every other community of the lane, and their locks too. The incomes of a busy community
+   * are handed to `contended`, which posts them when its head is free, one statement at a time
+   * per community, while the lane goes on with its next batch; their callers are answered
+   * when that statement is.
    */
-  async function recordIncomes(batch: IncomeRequest[]): Promise<Array<Posted | AppError>> {
+  async function recordIncomes(batch: IncomeRequest[]): Promise<Array<Posted | AppError | Promise<Posted>>> {
     const refusals = (await communities.membersEach(batch)).map(incomeRefusal);
-    const allowed = batch.filter((_, i) => refusals[i] === undefined).map(({ communityId, item }) => ({ communityId, ...item }));
+    const allowed = batch.flatMap(({ communityId, item }, i) => (refusals[i] === undefined ? [{ at: i, item: { communityId, ...item } }] : []));
+    if (allowed.length === 0) return refusals.map((refusal) => refusal!);
     // One statement is its own transaction: no BEGIN or COMMIT round trip (StatementTx).
-    const posted = allowed.length === 0 ? [] : await repo.insertIncomes(db, allowed);
-    assert(posted.length === allowed.length, 'one entry per income posted');
-    let next = 0;
-    return refusals.map((refusal) => refusal ?? posted[next++]!);
+    const posted = await repo.insertIncomes(db, allowed.map((a) => a.item), true);
+    const answers: Array<Posted | AppError | Promise<Posted>> = refusals.map((refusal) => refusal!);
+    allowed.forEach((a, k) => (answers[a.at] = posted.get(k) ?? contended.submit(a.item.communityId, a.item)));
+    return answers;
   }
+
+  /** Incomes of communities whose head was busy: per community, they wait for it together. */
+  const contended = createGroupCommit<CommunityIncome, Posted>(async (_communityId, items) => {
+    const posted = await repo.insertIncomes(db, items);
+    return items.map((_, k) => posted.get(k)!);
+  });
 
   /** The community's own facts, for its clock (the member has been checked already). */
   async function communityOf(communityId: string) {
@@ -301,6 +315,9 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
     fundMovements: (executor: Executor, communityId: string, timezone: string) => repo.fundMovements(executor, communityId, timezone),
   };
 }
+
+/** An income as the database takes it: with its community. */
+type CommunityIncome = IncomeItem & { communityId: string };
 
 /** One income waiting for its batch, with who asks to record it and where. */
 interface IncomeRequest {
