@@ -593,6 +593,9 @@ describe('the fund never spends what it has reserved', () => {
       ])}::jsonb)`.execute(tx),
     );
     expectRefused(refused, { code: SQLSTATE.check, constraint: 'available_not_negative' });
+    const { communityId: _none, ...nameless } = entry(plain.id, [{ account: '1001', debit: '1.00' }, { account: '4199', credit: '1.00' }]);
+    const unnamed = await attempt((tx) => sql`SELECT * FROM ledger_post_each(${JSON.stringify([nameless])}::jsonb)`.execute(tx));
+    expectRefused(unnamed, { code: 'P0002', message: /^an entry names no community$/ });
 
     const heads = async () =>
       (await sql<{ community_id: string; entry_seq: string; entry_hash: string }>`
