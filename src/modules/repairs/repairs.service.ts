@@ -45,7 +45,7 @@ const EVENT_WORDS: Record<RepairEvent, string> = {
 export interface RepairsDeps {
   communities: Pick<CommunitiesService, 'member' | 'profiles' | 'findCommunity' | 'findCommunityByNumber'>;
   evidence: Pick<EvidenceService, 'resolve' | 'describe'>;
-  ledger: Pick<LedgerService, 'publish'>;
+  ledger: Pick<LedgerService, 'publish' | 'lockHead'>;
   /** The spend requests naming a repair; spending is built after repairs, so this is late-bound. */
   spendRequestsFor: (executor: Executor, communityId: string, repairId: string) => Promise<Repair['spendRequests']>;
 }
@@ -147,6 +147,10 @@ export function createRepairsService(db: Database, { communities, evidence, ledg
       const attachments = await evidence.resolve(db, communityId, input.attachments ?? []);
       const note = input.note?.trim() ?? null;
       return inTransaction(db, async (tx) => {
+        // The community's head first, the one lock order: a spend submission naming this
+        // repair holds the head and then locks the repair, and must never meet us the other
+        // way round.
+        await ledger.lockHead(tx, communityId);
         const row = await repo.lockRepair(tx, communityId, id);
         assert(row, 'a repair is never deleted');
         const move = MOVES[input.event];
