@@ -63,6 +63,8 @@ export async function up(db: Kysely<any>): Promise<void> {
       k integer;
       wanted integer;
       locked integer;
+      -- Floor accounts some line of the batch takes money from.
+      lowered integer;
       short text;
     BEGIN
       IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_items) x(item) WHERE x.item ->> 'communityId' IS NULL) THEN
@@ -138,9 +140,10 @@ export async function up(db: Kysely<any>): Promise<void> {
 
       -- Lock the accounts, community by community in C order and by code: the one order.
       SELECT count(*) INTO wanted FROM (SELECT DISTINCT u.comm, u.account FROM unnest(l_comm, l_account) u(comm, account)) w;
-      SELECT count(*) INTO locked FROM (
-        SELECT a.code FROM accounts a
-          JOIN (SELECT DISTINCT u.comm, u.account FROM unnest(l_comm, l_account) u(comm, account)) w
+      SELECT count(*), count(*) FILTER (WHERE held.has_floor AND held.lowered) INTO locked, lowered FROM (
+        SELECT a.has_floor, w.lowered FROM accounts a
+          JOIN (SELECT u.comm, u.account, bool_or(u.credit > u.debit) AS lowered
+                  FROM unnest(l_comm, l_account, l_debit, l_credit) u(comm, account, debit, credit) GROUP BY 1, 2) w
             ON a.community_id = w.comm AND a.code = w.account
          ORDER BY a.community_id COLLATE "C", a.code FOR UPDATE OF a
       ) held;
@@ -150,8 +153,10 @@ export async function up(db: Kysely<any>): Promise<void> {
 
       -- A floor account keeps its floor after every entry of its community, not only after
       -- the last: one update of the balance would otherwise let an income later in the batch
-      -- cover a payout earlier in it. (A lone entry is left to the row check of the update.)
-      IF n > 1 THEN
+      -- cover a payout earlier in it. (A lone entry is left to the row check of the update; and
+      -- a batch that only adds to its floor accounts, as incomes do, cannot take one below the
+      -- floor it starts above.)
+      IF n > 1 AND lowered > 0 THEN
         SELECT r.comm INTO short
           FROM (SELECT d.comm, d.account,
                        sum(d.delta) OVER (PARTITION BY d.comm, d.account ORDER BY d.ord) AS run
