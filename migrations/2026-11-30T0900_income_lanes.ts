@@ -70,16 +70,19 @@ export async function up(db: Kysely<any>): Promise<void> {
       IF EXISTS (SELECT 1 FROM jsonb_array_elements(p_items) x(item) WHERE x.item ->> 'communityId' IS NULL) THEN
         RAISE EXCEPTION 'an entry names no community' USING ERRCODE = 'no_data_found';
       END IF;
+      -- The ids first, as an array: a lookup by "= ANY" of an array is an index scan of the
+      -- heads whatever their number, where "IN (subquery)" was planned as a scan of every
+      -- community's head (0.4 ms at a thousand communities, and growing with the city).
+      SELECT array_agg(DISTINCT x.item ->> 'communityId') INTO c_id FROM jsonb_array_elements(p_items) x(item);
       SELECT array_agg(hd.community_id ORDER BY hd.community_id COLLATE "C"),
              array_agg(hd.entry_seq ORDER BY hd.community_id COLLATE "C"),
              array_agg(hd.feed_seq ORDER BY hd.community_id COLLATE "C"),
              array_agg(hd.entry_hash ORDER BY hd.community_id COLLATE "C"),
-             array_agg(c.timezone ORDER BY hd.community_id COLLATE "C")
+             array_agg((SELECT c.timezone FROM communities c WHERE c.id = hd.community_id) ORDER BY hd.community_id COLLATE "C")
         INTO c_id, c_seq, c_feed, c_hash, c_tz
         FROM (SELECT h.community_id, h.entry_seq, h.feed_seq, h.entry_hash FROM community_heads h
-               WHERE h.community_id IN (SELECT DISTINCT x.item ->> 'communityId' FROM jsonb_array_elements(p_items) x(item))
-               ORDER BY h.community_id COLLATE "C" FOR UPDATE) hd
-        JOIN communities c ON c.id = hd.community_id;
+               WHERE h.community_id = ANY (c_id)
+               ORDER BY h.community_id COLLATE "C" FOR UPDATE) hd;
       SELECT count(DISTINCT x.item ->> 'communityId') INTO wanted FROM jsonb_array_elements(p_items) x(item);
       IF wanted = 0 THEN
         RETURN;
@@ -250,13 +253,19 @@ export async function up(db: Kysely<any>): Promise<void> {
     DECLARE
       ready text[];
     BEGIN
+      -- The heads first, in the one order, before the statement below opens the tables it
+      -- writes: a writer waiting for a head with those open would hold up any ALTER or
+      -- TRUNCATE queued on them, and every writer queued behind that. ledger_post_each takes
+      -- the heads again, which costs nothing to the transaction holding them.
+      SELECT array_agg(DISTINCT x.item ->> 'communityId') INTO ready FROM jsonb_array_elements(p_items) x(item);
       IF p_skip_locked THEN
-        -- The heads free now, taken in the one order without waiting; ledger_post_each takes
-        -- them again below, which costs nothing to the transaction holding them.
+        -- Only those free now, without waiting.
         SELECT array_agg(h.community_id) INTO ready
           FROM (SELECT hd.community_id FROM community_heads hd
-                 WHERE hd.community_id IN (SELECT DISTINCT x.item ->> 'communityId' FROM jsonb_array_elements(p_items) x(item))
+                 WHERE hd.community_id = ANY (ready)
                  ORDER BY hd.community_id COLLATE "C" FOR UPDATE SKIP LOCKED) h;
+      ELSE
+        PERFORM 1 FROM community_heads hd WHERE hd.community_id = ANY (ready) ORDER BY hd.community_id COLLATE "C" FOR UPDATE;
       END IF;
       RETURN QUERY
         WITH items AS (
