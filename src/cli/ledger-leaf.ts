@@ -1,7 +1,7 @@
 /**
  * Reading an entry's leaf: the exact bytes the server hashed when it wrote the entry.
  *
- * The server builds them in the database (ledger_post_many) as `xinyi-ledger/v1;` followed by
+ * The server builds them in the database (ledger_post_each) as `xinyi-ledger/v1;` followed by
  * length-prefixed fields, each `<UTF-8 byte count>:<text>;`, in this order:
  *
  *   community id, seq, entry id, kind, memo, source type, source id,

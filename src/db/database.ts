@@ -4,7 +4,7 @@ import type { DB } from './schema.js';
 
 export type Database = Kysely<DB>;
 /**
- * A transaction. A function that takes row locks (FOR UPDATE, `ledger_post_many`, inserting
+ * A transaction. A function that takes row locks (FOR UPDATE, `ledger_post_each`, inserting
  * postings) demands one, so its locks last until the caller's commit. A repository narrows it
  * to the tables its module owns: `Tx<LedgerTables>`.
  */

@@ -4,7 +4,7 @@ import type { FeedItemsTable, LedgerTables } from './ledger.tables.js';
 
 /**
  * The ledger's outbox as the feed module reads it (through the ledger's service): the items
- * `ledger_post_many` and `feed_publish` write in each change's transaction, and each community's
+ * `ledger_post_each` and `feed_publish` write in each change's transaction, and each community's
  * last feed seq. Read only.
  */
 type Db = Executor<LedgerTables>;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 /**
  * The canonical serialization of an entry that its SHA-256 hash covers, rebuilt here
- * independently of the database function `ledger_post_many` that wrote it, so that
+ * independently of the database function `ledger_post_each` that wrote it, so that
  * /ledger/verify is a real second opinion. Every field is length-prefixed (UTF-8 bytes).
  */
 export interface HashableEntry {

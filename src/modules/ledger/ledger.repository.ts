@@ -304,7 +304,7 @@ export async function monthlyMismatches(db: Db, communityId: string, timezone: s
 }
 
 /**
- * A year's movements per account and month, from the monthly aggregates `ledger_post_many` keeps
+ * A year's movements per account and month, from the monthly aggregates `ledger_post_each` keeps
  * in each posting transaction (months in the community's time zone). Never a scan of
  * postings, so the cost does not grow with the ledger.
  */

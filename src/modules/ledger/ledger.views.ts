@@ -49,7 +49,7 @@ export async function withPostings(db: Executor, communityId: string, rows: Entr
       prevHash: r.prev_hash,
       hash: r.hash,
       leaf: Buffer.from(canonicalEntry(leafFields(communityId, r, lines)), 'utf8').toString('base64'),
-      // Seqs run 1, 2, 3… without gaps (ledger_post_many numbers them under the head lock).
+      // Seqs run 1, 2, 3… without gaps (ledger_post_each numbers them under the head lock).
       leafIndex: r.seq - 1,
     };
   });
