@@ -5,6 +5,13 @@ import { incomeOf } from '../src/modules/ledger/ledger.income.js';
 import { setupCommunity, startHarness, type Harness } from './support/harness.js';
 import { expectProblem } from './support/problems.js';
 
+/** A promise and the function that settles it: what a test holds shut and then opens. */
+function gate(): { opened: Promise<void>; open: () => void } {
+  let open: () => void = () => undefined;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
 describe('group commit', () => {
   it('sends what arrives during a batch together in the next one, in order', async () => {
     const batches: number[][] = [];
@@ -41,10 +48,9 @@ describe('group commit', () => {
   });
 
   it('refuses at once, with unavailable, what would wait past the bound of its queue', async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { opened: gated, open: release } = gate();
     const group = createGroupCommit<number, number>(async (key, items) => {
-      if (key === 'a') await gate;
+      if (key === 'a') await gated;
       return items;
     }, { maxQueued: 3 });
     // The first goes out at once and holds the writer; three wait; the fifth is one too many.
@@ -57,13 +63,12 @@ describe('group commit', () => {
   });
 
   it('sends the work of every key of a lane in one batch, and bounds each key on its own', async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { opened: gated, open: release } = gate();
     const batches: string[][] = [];
     const group = createGroupCommit<string, string>(
       async (lane, items) => {
         batches.push([lane, ...items]);
-        if (batches.length === 1) await gate;
+        if (batches.length === 1) await gated;
         return items;
       },
       { maxQueued: 2, laneOf: (key) => (key.startsWith('x') ? 'lane x' : 'lane y') },
@@ -80,13 +85,12 @@ describe('group commit', () => {
   });
 
   it('gives every key of a lane its turn in a batch, so a flood on one never keeps another waiting behind it', async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { opened: gated, open: release } = gate();
     const batches: string[][] = [];
     const group = createGroupCommit<string, string>(
       async (_lane, items) => {
         batches.push(items);
-        if (batches.length === 1) await gate;
+        if (batches.length === 1) await gated;
         return items;
       },
       { maxBatch: 4, laneOf: () => 'one lane' },
@@ -101,13 +105,12 @@ describe('group commit', () => {
   });
 
   it('retries a refused lane batch key by key, and item by item only within the key that failed', async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { opened: gated, open: release } = gate();
     const calls: string[][] = [];
     const group = createGroupCommit<string, string>(
       async (_lane, items) => {
         calls.push(items);
-        if (calls.length === 1) await gate;
+        if (calls.length === 1) await gated;
         if (items.includes('a2')) throw Object.assign(new Error('a2 refused'), { severity: 'ERROR', code: '23514' });
         return items;
       },
@@ -122,6 +125,18 @@ describe('group commit', () => {
 
 describe('incomes posted together', () => {
   let h: Harness;
+  /** Holds a community's head in a transaction of its own, as another writer would, until released. */
+  async function holdHead(communityId: string) {
+    const held = gate();
+    const locked = gate();
+    const other = h.db.transaction().execute(async (tx) => {
+      await sql`SELECT 1 FROM community_heads WHERE community_id = ${communityId} FOR UPDATE`.execute(tx);
+      locked.open();
+      await held.opened;
+    });
+    await locked.opened;
+    return { release: held.open, other };
+  }
   beforeAll(async () => {
     h = await startHarness();
   });
@@ -165,17 +180,8 @@ describe('incomes posted together', () => {
     const [busy, free] = await Promise.all([setupCommunity(h.app), setupCommunity(h.app)]);
     const income = (communityId: string, by: string) => ({ communityId, ...incomeOf({ category: 'parking', amount: '3.00', payer: 'Lane' }, by).item });
     const items = [income(busy.id, busy.manager.id), income(free.id, free.manager.id), income(busy.id, busy.manager.id)];
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let holding: () => void = () => undefined;
-    const locked = new Promise<void>((resolve) => (holding = resolve));
     // Another writer (a fee payment, a billing run) holds the busy community's head.
-    const other = h.db.transaction().execute(async (tx) => {
-      await sql`SELECT 1 FROM community_heads WHERE community_id = ${busy.id} FOR UPDATE`.execute(tx);
-      holding();
-      await held;
-    });
-    await locked;
+    const { release, other } = await holdHead(busy.id);
     const { rows } = await sql<{ ord: number; community_id: string }>`
       SELECT ord, community_id FROM ledger_record_incomes_each(${JSON.stringify(items)}::jsonb, true)`.execute(h.db);
     expect(rows, 'only the free community is posted, and the statement did not wait').toEqual([{ ord: 2, community_id: free.id }]);
@@ -188,16 +194,7 @@ describe('incomes posted together', () => {
   it('through the API, incomes of a community whose head is held are answered once it is free, and the lane goes on meanwhile', async () => {
     const cities = await Promise.all(Array.from({ length: 8 }, () => setupCommunity(h.app)));
     const [busy, ...others] = cities;
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let holding: () => void = () => undefined;
-    const locked = new Promise<void>((resolve) => (holding = resolve));
-    const other = h.db.transaction().execute(async (tx) => {
-      await sql`SELECT 1 FROM community_heads WHERE community_id = ${busy!.id} FOR UPDATE`.execute(tx);
-      holding();
-      await held;
-    });
-    await locked;
+    const { release, other } = await holdHead(busy!.id);
     const post = (c: (typeof cities)[number]) => c.manager.api.post(`/v1/communities/${c.id}/income`, { category: 'parking', amount: '1.00', payer: 'Lane' });
     const waiting = Promise.all([post(busy!), post(busy!)]);
     // Every other community's income is answered while the busy one's head is still held.

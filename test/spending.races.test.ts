@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fund, setupCommunity, startHarness, type Community, type Harness } from './support/harness.js';
+import { funded, startHarness, type Community, type Harness } from './support/harness.js';
 import { approve, balanceOf, cancel, fundOf, payout, reject, repair, requestsUrl, submit, twoKeys } from './support/spending.js';
 
 let h: Harness;
@@ -9,11 +9,6 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-async function funded(amount: string): Promise<Community> {
-  const c = await setupCommunity(h.app);
-  await fund(c, amount);
-  return c;
-}
 
 const statuses = (replies: Array<{ status: number; body: any }>) =>
   replies.map((r) => `${r.status}${r.status >= 400 ? ` ${r.body.code}` : ''}`).sort();
@@ -31,7 +26,7 @@ async function verified(c: Community) {
 describe('racing spend requests', () => {
   it('N+10 concurrent reservations when N fit: exactly N succeed and available never goes below zero', async () => {
     const n = 10;
-    const c = await funded('1000.00');
+    const c = await funded(h.app, '1000.00');
     const replies = await Promise.all(
       Array.from({ length: n + 10 }, () => c.manager.api.post(requestsUrl(c), repair({ amount: '100' }))),
     );
@@ -43,7 +38,7 @@ describe('racing spend requests', () => {
   });
 
   it('six concurrent approvals by three co-signers, twice each: approved, nobody counted twice', async () => {
-    const c = await funded('5000.00');
+    const c = await funded(h.app, '5000.00');
     expect((await c.admin.put(`/v1/communities/${c.id}/policy`, { requiredApprovals: 3 })).status).toBe(200);
     const request = await submit(c);
     const replies = await Promise.all(c.cosigners.flatMap((who) => [approve(c, who, request), approve(c, who, request)]));
@@ -62,7 +57,7 @@ describe('racing spend requests', () => {
   });
 
   it('with two keys required, racing co-signers approve it exactly once with exactly two keys', async () => {
-    const c = await funded('5000.00');
+    const c = await funded(h.app, '5000.00');
     const request = await submit(c);
     const replies = await Promise.all(c.cosigners.flatMap((who) => [approve(c, who, request), approve(c, who, request)]));
     const ok = replies.filter((r) => r.status === 200);
@@ -76,7 +71,7 @@ describe('racing spend requests', () => {
   });
 
   it('ten concurrent payouts pay once and debit the fund once', async () => {
-    const c = await funded('2000.00');
+    const c = await funded(h.app, '2000.00');
     const request = await submit(c);
     await twoKeys(c, request);
     const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => payout(c, request, `BANK-${i}`)));
@@ -90,7 +85,7 @@ describe('racing spend requests', () => {
   });
 
   it('a payout racing a cancellation or a rejection: exactly one wins and the books agree', async () => {
-    const c = await funded('10000.00');
+    const c = await funded(h.app, '10000.00');
     let paidTotal = 0;
     for (let round = 0; round < 6; round++) {
       const request = await submit(c, { amount: '100' });

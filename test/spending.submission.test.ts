@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fund, setupCommunity, startHarness, type Community, type Harness } from './support/harness.js';
+import { funded, startHarness, type Community, type Harness } from './support/harness.js';
 import { evidenceId } from './support/evidence.js';
 import { jpeg, pdf } from './support/images.js';
-import { cancel, fundOf, problem, repair, requestsUrl } from './support/spending.js';
+import { accrue, cancel, fundOf, problem, repair, requestsUrl } from './support/spending.js';
 
 /**
  * A submission is one statement under the community's head lock (spending_submit), and its
@@ -17,11 +17,6 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-async function funded(amount: string): Promise<Community> {
-  const c = await setupCommunity(h.app);
-  await fund(c, amount);
-  return c;
-}
 
 /** Submits and reads the same request back as its submitter: the two bodies, as sent. */
 async function postedAndRead(c: Community, body: Record<string, unknown>) {
@@ -37,7 +32,7 @@ const statuses = (replies: Array<{ status: number; body: any }>) =>
 
 describe('the answer to a submission is the request as it is read afterwards', () => {
   it('a plain request, and one with no payee account, description or budget year', async () => {
-    const c = await funded('5000.00');
+    const c = await funded(h.app, '5000.00');
     for (const body of [repair(), repair({ payee: { name: 'Cleaner Li' }, description: undefined, budgetYear: undefined })]) {
       const { posted, read } = await postedAndRead(c, body);
       expect(posted.text).toBe(read.text);
@@ -46,7 +41,7 @@ describe('the answer to a submission is the request as it is read afterwards', (
   });
 
   it('with evidence, a repair and a passed owners’ vote: every step and attachment as read back', async () => {
-    const c = await funded('5000.00');
+    const c = await funded(h.app, '5000.00');
     const unit = (await c.admin.post(`/v1/communities/${c.id}/units`, { code: '1-101', building: '1', areaM2: '88.00' })).body.id;
     const owner = await c.addMember(['owner'], { unitIds: [unit] });
     const vote = await c.cosigners[0].api.post(`/v1/communities/${c.id}/votes`, {
@@ -76,7 +71,7 @@ describe('the answer to a submission is the request as it is read afterwards', (
   });
 
   it('the feed item names the tracking number, and a title with % signs reads as it was written', async () => {
-    const c = await funded('5000.00');
+    const c = await funded(h.app, '5000.00');
     const title = '100% 完成 %s %1$s %%';
     const { posted, read } = await postedAndRead(c, repair({ title, amount: '12.34' }));
     expect(posted.text).toBe(read.text);
@@ -93,7 +88,7 @@ describe('the answer to a submission is the request as it is read afterwards', (
 
 describe('racing submissions, under the head lock', () => {
   it('two requests racing for the last available yuan: exactly one is taken, and reserved never exceeds the balance', async () => {
-    const c = await funded('100.00');
+    const c = await funded(h.app, '100.00');
     await c.manager.api.post(requestsUrl(c), repair({ amount: '99.00' }));
     for (let round = 0; round < 5; round++) {
       const replies = await Promise.all([1, 2].map(() => c.manager.api.post(requestsUrl(c), repair({ amount: '1.00' }))));
@@ -108,18 +103,8 @@ describe('racing submissions, under the head lock', () => {
   });
 
   it('two requests racing for the steward’s last accrued remuneration: one is taken, the other is told what is payable', async () => {
-    const c = await funded('1000.00');
-    const { inTransaction } = await import('../src/db/transaction.js');
-    await inTransaction(h.db, (tx) =>
-      h.app.services.ledger.post(tx, {
-        communityId: c.id,
-        kind: 'remuneration',
-        memo: 'Remuneration on fees collected',
-        source: null,
-        occurredAt: new Date(),
-        lines: [{ account: '5001', debit: '50.00' }, { account: '2201', credit: '50.00' }],
-      }),
-    );
+    const c = await funded(h.app, '1000.00');
+    await accrue(h, c, '50.00');
     const replies = await Promise.all([1, 2].map(() => c.manager.api.post(requestsUrl(c), repair({ account: '2201', amount: '30' }))));
     expect(statuses(replies)).toEqual(['201', '409 invalid_state']);
     const refused = replies.find((r) => r.status !== 201)!;

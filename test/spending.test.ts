@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fund, setupCommunity, startHarness, type Community, type Harness } from './support/harness.js';
+import { funded, startHarness, type Community, type Harness } from './support/harness.js';
 import type { TimelineEvent } from '../src/modules/spending/spending.schemas.js';
 import { timelineSteps } from '../src/modules/spending/spending.timeline.js';
-import { approve, balanceOf, cancel, fundOf, payout, problem, reject, repair, requestsUrl, submit, twoKeys } from './support/spending.js';
+import { accrue, approve, balanceOf, cancel, fundOf, payout, problem, reject, repair, requestsUrl, submit, twoKeys } from './support/spending.js';
 
 let h: Harness;
 
@@ -12,15 +12,10 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-async function funded(amount = '10000.00'): Promise<Community> {
-  const c = await setupCommunity(h.app);
-  await fund(c, amount);
-  return c;
-}
 
 describe('an owner watches a repair go from request to two keys to bank transfer', () => {
   it('and every figure in /fund, /accounts, /entries and /ledger/verify agrees', async () => {
-    const c = await funded('5000.00');
+    const c = await funded(h.app, '5000.00');
     const url = requestsUrl(c);
     const submitted = await c.manager.api.post(url, repair());
     expect(submitted.status).toBe(201);
@@ -110,7 +105,7 @@ describe('an owner watches a repair go from request to two keys to bank transfer
 
 describe('submitting a spend request', () => {
   it('reserves the amount; overdrawing by one fen is refused and reserves nothing', async () => {
-    const c = await funded('100.00');
+    const c = await funded(h.app, '100.00');
     problem(await c.manager.api.post(requestsUrl(c), repair({ amount: '100.01' })), 409, 'insufficient_funds');
     expect(await fundOf(c)).toMatchObject({ balance: '100.00', reserved: '0.00', available: '100.00' });
     await submit(c, { amount: '60' });
@@ -123,13 +118,13 @@ describe('submitting a spend request', () => {
   });
 
   it('only a manager submits', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     for (const who of [c.owner, c.supervisor, c.cosigners[0]]) problem(await who.api.post(requestsUrl(c), repair()), 403, 'forbidden');
     expect(await fundOf(c)).toMatchObject({ reserved: '0.00' });
   });
 
   it('pays only an expense account or 2201', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     for (const account of ['1001', '1101', '2101', '3001', '4001', '4101']) {
       const reply = await c.manager.api.post(requestsUrl(c), repair({ account }));
       problem(reply, 400, 'validation_failed');
@@ -142,7 +137,7 @@ describe('submitting a spend request', () => {
   });
 
   it('refuses malformed bodies and reserves nothing', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     const bad: Array<Record<string, unknown>> = [
       { amount: 12.5 }, { amount: '0' }, { amount: '0.00' }, { amount: '-1' }, { amount: '1.234' }, { amount: '1e3' },
       { amount: '12345678901234' }, { amount: '' }, { title: '' }, { title: '   ' }, { title: 'two\nlines' },
@@ -162,7 +157,7 @@ describe('submitting a spend request', () => {
   });
 
   it('replays the same Idempotency-Key once and refuses it with another body', async () => {
-    const c = await funded('1000.00');
+    const c = await funded(h.app, '1000.00');
     const headers = { 'idempotency-key': 'submit-pump-1' };
     const first = await c.manager.api.post(requestsUrl(c), repair({ amount: '300' }), headers);
     const again = await c.manager.api.post(requestsUrl(c), repair({ amount: '300' }), headers);
@@ -175,7 +170,7 @@ describe('submitting a spend request', () => {
   });
 
   it('gives a digest anyone holding the whole request can recompute', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     const request = await submit(c);
     const field = (v: string | null) => (v === null ? '~;' : `${Buffer.byteLength(v)}:${v};`);
     const canonical = 'xinyi-spend/v1;' + [request.id, c.id, request.amount, request.account, request.payee.name,
@@ -186,9 +181,9 @@ describe('submitting a spend request', () => {
 
 describe('paying the steward its remuneration (2201)', () => {
   it('never more than has accrued, less what open requests already ask', async () => {
-    const c = await funded('1000.00');
+    const c = await funded(h.app, '1000.00');
     problem(await c.manager.api.post(requestsUrl(c), repair({ account: '2201', amount: '0.01' })), 409, 'invalid_state');
-    await accrue(c, '50.00');
+    await accrue(h, c, '50.00');
     const first = await submit(c, { account: '2201', amount: '30' });
     const over = await c.manager.api.post(requestsUrl(c), repair({ account: '2201', amount: '20.01' }));
     problem(over, 409, 'invalid_state');
@@ -202,25 +197,11 @@ describe('paying the steward its remuneration (2201)', () => {
     expect(await balanceOf(c, '2201')).toBe('20.00');
     expect(await fundOf(c)).toMatchObject({ balance: '970.00', reserved: '20.00', available: '950.00' });
   });
-
-  async function accrue(c: Community, amount: string) {
-    const { inTransaction } = await import('../src/db/transaction.js');
-    await inTransaction(h.db, (tx) =>
-      h.app.services.ledger.post(tx, {
-        communityId: c.id,
-        kind: 'remuneration',
-        memo: 'Remuneration on fees collected',
-        source: null,
-        occurredAt: new Date(),
-        lines: [{ account: '5001', debit: amount }, { account: '2201', credit: amount }],
-      }),
-    );
-  }
 });
 
 describe('the keys', () => {
   it('owners, managers, supervisors and admins cannot approve or reject', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     const request = await submit(c);
     const admin = await c.addMember(['admin']);
     for (const who of [c.owner, c.manager, c.supervisor, admin]) {
@@ -231,7 +212,7 @@ describe('the keys', () => {
   });
 
   it('the submitter never counts, even as a co-signer', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     const both = await c.addMember(['manager', 'cosigner']);
     const request = await submit(c, {}, both);
     problem(await approve(c, both, request), 403, 'self_approval');
@@ -243,7 +224,7 @@ describe('the keys', () => {
   });
 
   it('the same key twice, or a rejection after an approval, is already decided', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     const request = await submit(c);
     expect((await approve(c, c.cosigners[0], request)).status).toBe(200);
     problem(await approve(c, c.cosigners[0], request), 409, 'already_decided');
@@ -253,7 +234,7 @@ describe('the keys', () => {
   });
 
   it('a wrong signing password is refused, then throttled like logins', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     const request = await submit(c);
     const signer = c.cosigners[2];
     const wrong = { signingPassword: 'not-my-signing-key', digest: request.digest };
@@ -267,7 +248,7 @@ describe('the keys', () => {
   });
 
   it('a digest other than the request’s is a mismatch', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     const request = await submit(c);
     const other = await submit(c, { amount: '1280.51' });
     problem(await approve(c, c.cosigners[0], { id: request.id, digest: other.digest }), 409, 'digest_mismatch');
@@ -276,7 +257,7 @@ describe('the keys', () => {
   });
 
   it('a rejected, cancelled or paid request cannot be approved; a pending one cannot be paid', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     const [rejected, cancelled, paid] = [await submit(c), await submit(c), await submit(c)];
     const rejectedReply = await reject(c, c.cosigners[0], rejected, 'Three quotes are needed');
     expect(rejectedReply.status).toBe(200);
@@ -296,7 +277,7 @@ describe('the keys', () => {
   });
 
   it('a co-signer who has not decided may still stop an approved request', async () => {
-    const c = await funded('2000.00');
+    const c = await funded(h.app, '2000.00');
     const request = await submit(c);
     await twoKeys(c, request);
     const stopped = await reject(c, c.cosigners[2], request, 'The pump was replaced last month');
@@ -306,7 +287,7 @@ describe('the keys', () => {
   });
 
   it('one key of two leaves it pending: the timeline reads submitted, key 1/2, and nobody is told it is approved', async () => {
-    const c = await funded('2000.00');
+    const c = await funded(h.app, '2000.00');
     const request = await submit(c);
     const first = await approve(c, c.cosigners[0], request);
     expect(first.body.status).toBe('pending');
@@ -331,7 +312,7 @@ describe('the keys', () => {
   });
 
   it('a community may require more keys, never fewer than two', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     problem(await c.admin.put(`/v1/communities/${c.id}/policy`, { requiredApprovals: 1 }), 400, 'validation_failed');
     expect((await c.admin.put(`/v1/communities/${c.id}/policy`, { requiredApprovals: 3 })).status).toBe(200);
     const request = await submit(c);
@@ -381,7 +362,7 @@ describe('timelines kept before each key was its own step', () => {
 
 describe('cancellation and payout', () => {
   it('only the submitter cancels; only a manager pays', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     const request = await submit(c);
     const otherManager = await c.addMember(['manager']);
     for (const who of [otherManager, c.owner, c.cosigners[0]]) problem(await cancel(c, request, who), 403, 'forbidden');
@@ -397,7 +378,7 @@ describe('cancellation and payout', () => {
   });
 
   it('a payout replays under its Idempotency-Key and pays once', async () => {
-    const c = await funded('2000.00');
+    const c = await funded(h.app, '2000.00');
     const request = await submit(c);
     await twoKeys(c, request);
     const headers = { 'idempotency-key': 'pay-pump' };
@@ -415,7 +396,7 @@ describe('cancellation and payout', () => {
 
 describe('reading requests', () => {
   it('owners and supervisors see the payee account masked; managers, co-signers and admins whole', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     const request = await submit(c);
     const admin = await c.addMember(['admin']);
     for (const who of [c.owner, c.supervisor]) {
@@ -433,7 +414,7 @@ describe('reading requests', () => {
   });
 
   it('lists requests oldest first, page by page, and by status', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     const made = [];
     for (let i = 0; i < 5; i++) made.push(await submit(c, { amount: `${i + 1}` }));
     await cancel(c, made[1]);
@@ -449,8 +430,8 @@ describe('reading requests', () => {
   });
 
   it('another community’s request is not found, by id or by tracking number', async () => {
-    const c = await funded();
-    const other = await funded();
+    const c = await funded(h.app);
+    const other = await funded(h.app);
     const theirs = await submit(other);
     problem(await c.owner.api.get(`${requestsUrl(other)}/${theirs.id}`), 404, 'not_found');
     problem(await c.owner.api.get(`${requestsUrl(c)}/${theirs.id}`), 404, 'not_found');
@@ -472,7 +453,7 @@ describe('reading requests', () => {
 
 describe('the database keeps the rules too', () => {
   it('refuses changing what was signed, skipping a status, or a key from the submitter', async () => {
-    const c = await funded();
+    const c = await funded(h.app);
     const request = await submit(c);
     const where = `community_id = '${c.id}' AND id = '${request.id}'`;
     const { sql } = await import('kysely');

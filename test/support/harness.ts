@@ -144,6 +144,13 @@ export async function setupCommunity(app: App, options: { managementFeeRate?: st
   return { id, admin, manager, cosigners: [c1, c2, c3], owner, supervisor, addMember };
 }
 
+/** A community of every role whose fund holds `amount`. */
+export async function funded(app: App, amount = '10000.00'): Promise<Community> {
+  const c = await setupCommunity(app);
+  await fund(c, amount);
+  return c;
+}
+
 /** Records income so a test has money to spend. */
 export async function fund(community: Community, amount: string, category = 'other'): Promise<void> {
   const reply = await community.manager.api.post(`/v1/communities/${community.id}/income`, { category, amount, payer: 'Test payer' });

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
-import type { Community, Person, Reply } from './harness.js';
+import { inTransaction } from '../../src/db/transaction.js';
+import type { Community, Harness, Person, Reply } from './harness.js';
 
 /** Spending helpers: a repair request, keys turned by co-signers, and the fund's figures. */
 export const repair = (overrides: Record<string, unknown> = {}) => ({
@@ -60,3 +61,17 @@ export const problem = (reply: Reply, status: number, code: string) => {
   expect({ status: reply.status, code: reply.body?.code }).toEqual({ status, code });
   expect(reply.headers['content-type']).toMatch(/^application\/problem\+json/);
 };
+
+/** Accrues `amount` of the steward's remuneration (Dr 5001 / Cr 2201), as collected fees would. */
+export async function accrue(h: Harness, c: Community, amount: string): Promise<void> {
+  await inTransaction(h.db, (tx) =>
+    h.app.services.ledger.post(tx, {
+      communityId: c.id,
+      kind: 'remuneration',
+      memo: 'Remuneration on fees collected',
+      source: null,
+      occurredAt: new Date(),
+      lines: [{ account: '5001', debit: amount }, { account: '2201', credit: amount }],
+    }),
+  );
+}
