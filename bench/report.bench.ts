@@ -3,6 +3,7 @@ import { createDatabase } from '../src/db/database.js';
 import { formatMoney, Money } from '../src/shared/money.js';
 import { api, createCommunity, login } from './support/api.js';
 import { startStack } from './support/stack.js';
+import { BULK_FILL_TOTALS } from './support/common.js';
 import { quantile } from './support/stats.js';
 
 /**
@@ -143,22 +144,7 @@ BEGIN
     INSERT INTO postings (community_id, entry_seq, line, account_code, debit, credit)
     VALUES (p_community, s, 1, dr, amt::numeric, 0), (p_community, s, 2, cr, 0, amt::numeric);
   END LOOP;
-  -- EXECUTE plans these afresh each batch: a plan cached while the tables were empty would
-  -- scan every posting written since.
-  EXECUTE 'UPDATE accounts a SET balance = a.balance + d.delta
-             FROM (SELECT account_code, sum(debit - credit) AS delta FROM postings
-                    WHERE community_id = $1 AND entry_seq > $2 GROUP BY 1) d
-            WHERE a.community_id = $1 AND a.code = d.account_code' USING p_community, head.entry_seq;
-  EXECUTE 'INSERT INTO account_months AS m (community_id, account_code, month, debit, credit)
-           SELECT $1, p.account_code, date_trunc(''month'', e.occurred_at AT TIME ZONE $3)::date, sum(p.debit), sum(p.credit)
-             FROM postings p JOIN entries e ON e.community_id = p.community_id AND e.seq = p.entry_seq
-            WHERE p.community_id = $1 AND p.entry_seq > $2 AND e.seq > $2
-            GROUP BY 2, 3
-           ON CONFLICT (community_id, account_code, month)
-           DO UPDATE SET debit = m.debit + EXCLUDED.debit, credit = m.credit + EXCLUDED.credit' USING p_community, head.entry_seq, tz;
-  UPDATE community_heads SET entry_seq = s, entry_hash = h WHERE community_id = p_community;
-  RETURN s;
-END $$`;
+${BULK_FILL_TOTALS}`;
 
 async function put(baseUrl: string, token: string, route: string, body: unknown): Promise<void> {
   const reply = await fetch(`${baseUrl}${route}`, {

@@ -6,6 +6,7 @@ import { fromBase64, openCheckpoint, parseVerifierKey, type Checkpoint } from '.
 import { api, createCommunity, login } from './support/api.js';
 import { runHttpLoad } from './support/http-load.js';
 import { startStack } from './support/stack.js';
+import { BULK_FILL_TOTALS } from './support/common.js';
 import { quantile } from './support/stats.js';
 import { encodeCursor } from '../src/shared/pagination.js';
 
@@ -233,20 +234,7 @@ BEGIN
          CASE l.line WHEN 1 THEN x.amt ELSE 0 END, CASE l.line WHEN 1 THEN 0 ELSE x.amt END
     FROM unnest(a_seq, a_acct, a_amt) AS x (seq, acct, amt) CROSS JOIN (VALUES (1), (2)) AS l (line)
    ORDER BY x.seq, l.line;
-  EXECUTE 'UPDATE accounts a SET balance = a.balance + d.delta
-             FROM (SELECT account_code, sum(debit - credit) AS delta FROM postings
-                    WHERE community_id = $1 AND entry_seq > $2 GROUP BY 1) d
-            WHERE a.community_id = $1 AND a.code = d.account_code' USING p_community, head.entry_seq;
-  EXECUTE 'INSERT INTO account_months AS m (community_id, account_code, month, debit, credit)
-           SELECT $1, p.account_code, date_trunc(''month'', e.occurred_at AT TIME ZONE $3)::date, sum(p.debit), sum(p.credit)
-             FROM postings p JOIN entries e ON e.community_id = p.community_id AND e.seq = p.entry_seq
-            WHERE p.community_id = $1 AND p.entry_seq > $2 AND e.seq > $2
-            GROUP BY 2, 3
-           ON CONFLICT (community_id, account_code, month)
-           DO UPDATE SET debit = m.debit + EXCLUDED.debit, credit = m.credit + EXCLUDED.credit' USING p_community, head.entry_seq, tz;
-  UPDATE community_heads SET entry_seq = s, entry_hash = h WHERE community_id = p_community;
-  RETURN s;
-END $$`;
+${BULK_FILL_TOTALS}`;
 
 async function text(baseUrl: string, route: string, token?: string): Promise<string> {
   const reply = await fetch(`${baseUrl}${route}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });

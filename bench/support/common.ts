@@ -231,3 +231,27 @@ export function shedReasons(before: Map<string, number>, after: Map<string, numb
   });
   return reasons.map(([r, n]) => `${r} ${n}`).join(', ');
 }
+
+/**
+ * The end of a bench's bulk writer (a pg_temp PL/pgSQL function that writes entries straight,
+ * as ledger_post would, with `head` the community's head before them, `s` and `h` the last
+ * seq and hash, `tz` its time zone): the balances, the monthly totals and the head, moved
+ * once for the batch.
+ */
+export const BULK_FILL_TOTALS = `
+  -- EXECUTE plans these afresh each batch: a plan cached while the tables were empty would
+  -- scan every posting written since.
+  EXECUTE 'UPDATE accounts a SET balance = a.balance + d.delta
+             FROM (SELECT account_code, sum(debit - credit) AS delta FROM postings
+                    WHERE community_id = $1 AND entry_seq > $2 GROUP BY 1) d
+            WHERE a.community_id = $1 AND a.code = d.account_code' USING p_community, head.entry_seq;
+  EXECUTE 'INSERT INTO account_months AS m (community_id, account_code, month, debit, credit)
+           SELECT $1, p.account_code, date_trunc(''month'', e.occurred_at AT TIME ZONE $3)::date, sum(p.debit), sum(p.credit)
+             FROM postings p JOIN entries e ON e.community_id = p.community_id AND e.seq = p.entry_seq
+            WHERE p.community_id = $1 AND p.entry_seq > $2 AND e.seq > $2
+            GROUP BY 2, 3
+           ON CONFLICT (community_id, account_code, month)
+           DO UPDATE SET debit = m.debit + EXCLUDED.debit, credit = m.credit + EXCLUDED.credit' USING p_community, head.entry_seq, tz;
+  UPDATE community_heads SET entry_seq = s, entry_hash = h WHERE community_id = p_community;
+  RETURN s;
+END $$`;
