@@ -107,28 +107,11 @@ const DEBIT = '1001';
 const CREDIT = '4101';
 
 async function postOnce(client: pg.PoolClient, communityId: string, amount: string): Promise<void> {
-  // The database lets only ledger_post write the ledger (migration money_guards) unless the
-  // transaction says it is a posting; the reference does, in the same round trip as BEGIN.
-  await client.query("BEGIN; SET LOCAL xinyi.posting = 'on'");
-  const head = await client.query<{ entry_seq: string; entry_hash: string }>(
-    'SELECT entry_seq, entry_hash FROM community_heads WHERE community_id = $1 FOR UPDATE',
-    [communityId],
-  );
-  const locked = await client.query(
-    `SELECT code, balance FROM accounts WHERE community_id = $1 AND code IN ('1001', '4101') ORDER BY code FOR UPDATE`,
-    [communityId],
-  );
-  if (head.rowCount !== 1 || locked.rowCount !== 2) throw new Error('reference community is missing its head or accounts');
-
-  const seq = Number(head.rows[0]!.entry_seq) + 1;
-  const prevHash = head.rows[0]!.entry_hash;
+  const begun = await beginPosting(client, communityId, amount);
+  const { prevHash, memo, postings } = begun;
+  const seq = begun.seq + 1;
   const id = randomUUID();
   const now = new Date();
-  const memo = 'parking income from Bench';
-  const postings = [
-    { account: DEBIT, debit: amount, credit: '0.00' },
-    { account: CREDIT, debit: '0.00', credit: amount },
-  ];
   const hash = entryHash({
     communityId,
     seq,
@@ -175,7 +158,14 @@ const POST_ONE = `
           WHERE community_id = $1 AND code IN ('${DEBIT}', '${CREDIT}'))
   UPDATE community_heads SET entry_seq = $2, entry_hash = $7 WHERE community_id = $1`;
 
-async function postLoop(client: pg.PoolClient, communityId: string, amount: string, count: number): Promise<void> {
+/**
+ * What every reference does first, as ledger_post does: a transaction with the posting flag
+ * (the database lets only ledger_post write the ledger, migration money_guards, unless the
+ * transaction says it is a posting; said in the same round trip as BEGIN), the head and the
+ * two accounts locked in the one order. Answers where the chain stands and the income's memo
+ * and lines.
+ */
+async function beginPosting(client: pg.PoolClient, communityId: string, amount: string) {
   await client.query("BEGIN; SET LOCAL xinyi.posting = 'on'");
   const head = await client.query<{ entry_seq: string; entry_hash: string }>(
     'SELECT entry_seq, entry_hash FROM community_heads WHERE community_id = $1 FOR UPDATE',
@@ -186,13 +176,21 @@ async function postLoop(client: pg.PoolClient, communityId: string, amount: stri
     [communityId],
   );
   if (head.rowCount !== 1 || locked.rowCount !== 2) throw new Error('reference community is missing its head or accounts');
-  let seq = Number(head.rows[0]!.entry_seq);
-  let prevHash = head.rows[0]!.entry_hash;
-  const memo = 'parking income from Bench';
-  const postings = [
-    { account: DEBIT, debit: amount, credit: '0.00' },
-    { account: CREDIT, debit: '0.00', credit: amount },
-  ];
+  return {
+    seq: Number(head.rows[0]!.entry_seq),
+    prevHash: head.rows[0]!.entry_hash,
+    memo: 'parking income from Bench',
+    postings: [
+      { account: DEBIT, debit: amount, credit: '0.00' },
+      { account: CREDIT, debit: '0.00', credit: amount },
+    ],
+  };
+}
+
+async function postLoop(client: pg.PoolClient, communityId: string, amount: string, count: number): Promise<void> {
+  const start = await beginPosting(client, communityId, amount);
+  let { seq, prevHash } = start;
+  const { memo, postings } = start;
   for (let i = 0; i < count; i++) {
     seq++;
     const id = randomUUID();
@@ -206,23 +204,9 @@ async function postLoop(client: pg.PoolClient, communityId: string, amount: stri
 
 /** (b), set-based: one statement per table for the whole batch. */
 async function postSet(client: pg.PoolClient, communityId: string, amount: string, count: number): Promise<void> {
-  await client.query("BEGIN; SET LOCAL xinyi.posting = 'on'");
-  const head = await client.query<{ entry_seq: string; entry_hash: string }>(
-    'SELECT entry_seq, entry_hash FROM community_heads WHERE community_id = $1 FOR UPDATE',
-    [communityId],
-  );
-  const locked = await client.query(
-    `SELECT code FROM accounts WHERE community_id = $1 AND code IN ('${DEBIT}', '${CREDIT}') ORDER BY code FOR UPDATE`,
-    [communityId],
-  );
-  if (head.rowCount !== 1 || locked.rowCount !== 2) throw new Error('reference community is missing its head or accounts');
-  let seq = Number(head.rows[0]!.entry_seq);
-  let prevHash = head.rows[0]!.entry_hash;
-  const memo = 'parking income from Bench';
-  const postings = [
-    { account: DEBIT, debit: amount, credit: '0.00' },
-    { account: CREDIT, debit: '0.00', credit: amount },
-  ];
+  const start = await beginPosting(client, communityId, amount);
+  let { seq, prevHash } = start;
+  const { memo, postings } = start;
   const seqs: number[] = [];
   const ids: string[] = [];
   const times: Date[] = [];
