@@ -1,7 +1,7 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { chineseCapitals } from '../format.js';
-import { Field } from './ui.js';
+import { Field, Problem } from './ui.js';
 
 const MONEY = /^(0|[1-9]\d{0,12})(\.\d{1,2})?$/;
 
@@ -59,6 +59,25 @@ export function Confirmation({ children }: { children: ComponentChildren }) {
     <p class="notice-ok" role="status" tabIndex={-1} ref={ref}>
       {children}
     </p>
+  );
+}
+
+/**
+ * The top of a form that stays on the page after it is sent: what the last sending did, the
+ * problems found before sending, and the API's refusal. The note is plain (not focused as
+ * `Confirmation` is), because the person goes on to fill the same form again.
+ */
+export function FormOutcome({ done, errors, error }: { done?: string | undefined; errors: Errors; error: unknown }) {
+  return (
+    <>
+      {done ? (
+        <p class="notice-ok" role="status">
+          {done}
+        </p>
+      ) : null}
+      <ErrorSummary errors={errors} />
+      <Problem error={error} />
+    </>
   );
 }
 

@@ -3,7 +3,7 @@ import { api } from '../api.js';
 import { hasRole, useSession } from '../context.js';
 import { formatMonth, formatRatePerM2, formatYuan, monthOf, shiftMonth } from '../format.js';
 import { useLoad, useSubmit } from '../hooks.js';
-import { CapitalsPreview, ErrorSummary, moneyProblem, recentMonths, valueOf, type Errors } from '../parts/form.js';
+import { CapitalsPreview, FormOutcome, moneyProblem, recentMonths, valueOf, type Errors } from '../parts/form.js';
 import { Card, Field, Money, Problem } from '../parts/ui.js';
 import { PAYMENT_METHODS } from '../words.js';
 import { NotForYou } from './record-income.js';
@@ -89,13 +89,7 @@ function RecordPayment() {
   };
   return (
     <Card title="登记缴费">
-      {done ? (
-        <p class="notice-ok" role="status">
-          {done}
-        </p>
-      ) : null}
-      <ErrorSummary errors={errors} />
-      <Problem error={pay.error} />
+      <FormOutcome done={done} errors={errors} error={pay.error} />
       <form class="form" onSubmit={onSubmit} noValidate>
         <Field id="payment-unit" label="房屋" error={errors['payment-unit']}>
           <select id="payment-unit" value={form.unitId} onChange={set('unitId')}>

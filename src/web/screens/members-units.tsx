@@ -2,8 +2,8 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { hasRole, useSession } from '../context.js';
 import { useLoad, useSubmit } from '../hooks.js';
-import { ErrorSummary, valueOf, type Errors } from '../parts/form.js';
-import { Card, Field, Loading, Problem } from '../parts/ui.js';
+import { FormOutcome, valueOf, type Errors } from '../parts/form.js';
+import { Card, Field, Loading } from '../parts/ui.js';
 import { ROLE_WORDS } from '../words.js';
 import { NotForYou } from './record-income.js';
 
@@ -80,8 +80,7 @@ function AddUnit({ onDone }: { onDone: () => void }) {
   };
   return (
     <Card title="添加房屋">
-      <ErrorSummary errors={errors} />
-      <Problem error={add.error} />
+      <FormOutcome errors={errors} error={add.error} />
       <form class="form" onSubmit={onSubmit} noValidate>
         <Field id="unit-building" label="楼栋" hint="例如：3号楼" error={errors['unit-building']}>
           <input id="unit-building" aria-describedby="unit-building-hint" value={form.building} onInput={set('building')} />
@@ -145,13 +144,7 @@ function AddMember({ units, onDone }: { units: { id: string; building: string; c
   };
   return (
     <Card title="添加成员">
-      {done ? (
-        <p class="notice-ok" role="status">
-          {done}
-        </p>
-      ) : null}
-      <ErrorSummary errors={errors} />
-      <Problem error={add.error} />
+      <FormOutcome done={done} errors={errors} error={add.error} />
       <form class="form" onSubmit={onSubmit} noValidate>
         <Field id="member-name" label="姓名" error={errors['member-name']}>
           <input id="member-name" value={form.displayName} onInput={set('displayName')} />

@@ -3,7 +3,8 @@ import { api } from '../api.js';
 import { useSession } from '../context.js';
 import { formatDate } from '../format.js';
 import { useLoad } from '../hooks.js';
-import { Empty, Loading, Money, Problem } from '../parts/ui.js';
+import { SpendRequestItem } from '../parts/spend-request-item.js';
+import { Empty, Loading, Problem } from '../parts/ui.js';
 import { loadSpendRequests } from './spend-requests.js';
 
 /** 待我审批: pending requests that still wait for my key (not mine to approve if I submitted them). */
@@ -30,18 +31,12 @@ export function PendingApprovals() {
       ) : (
         <ul class="list">
           {list.data.map((r) => (
-            <li key={r.id} class="card request">
-              <a class="request-link" href={`/track/${encodeURIComponent(r.trackingNo)}`}>
-                <span class="request-title">{r.title}</span>
-                <span class="request-amount">
-                  <Money amount={r.amount} />
-                </span>
-              </a>
+            <SpendRequestItem key={r.id} request={r}>
               <p class="small muted">
                 {r.trackingNo} · {r.submittedBy.displayName} 于 {formatDate(r.submittedAt, here.timezone)} 提交 · 已签 {r.approvals.length}/
                 {r.requiredApprovals}
               </p>
-            </li>
+            </SpendRequestItem>
           ))}
         </ul>
       )}

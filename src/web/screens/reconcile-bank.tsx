@@ -91,41 +91,46 @@ function Summary({ r }: { r: Reconciliation }) {
 function Unmatched({ r }: { r: Reconciliation }) {
   return (
     <>
-      <Card title={`账本有、银行流水没有（${r.unmatchedLedger.length} 笔）`}>
-        {r.unmatchedLedger.length ? (
-          <ul class="plain-list unmatched-list" data-testid="unmatched-ledger">
-            {r.unmatchedLedger.map((m) => (
-              <li key={m.entryId}>
-                <span>
-                  {day(m.date)} · {DIRECTION[m.direction]}
-                  {m.reference ? <span class="small muted"> · 凭证号 {m.reference}</span> : null}
-                </span>
-                <Money amount={m.amount} sign={m.direction === 'in' ? '+' : '-'} />
-              </li>
-            ))}
-          </ul>
-        ) : (
-          <Empty>账本中的每一笔都在银行流水里找到了。</Empty>
-        )}
-      </Card>
-      <Card title={`银行流水有、账本没有（${r.unmatchedBank.length} 笔）`}>
-        {r.unmatchedBank.length ? (
-          <ul class="plain-list unmatched-list" data-testid="unmatched-bank">
-            {r.unmatchedBank.map((l, i) => (
-              <li key={`${l.date}-${i}`}>
-                <span>
-                  {day(l.date)} · {DIRECTION[l.direction]} · {l.counterparty || '（未写对方户名）'}
-                  {l.reference ? <span class="small muted"> · 凭证号 {l.reference}</span> : null}
-                </span>
-                <Money amount={l.amount} sign={l.direction === 'in' ? '+' : '-'} />
-              </li>
-            ))}
-          </ul>
-        ) : (
-          <Empty>银行流水中的每一笔都在账本里找到了。</Empty>
-        )}
-      </Card>
+      <UnmatchedSide
+        title={`账本有、银行流水没有（${r.unmatchedLedger.length} 笔）`}
+        testId="unmatched-ledger"
+        lines={r.unmatchedLedger.map((m) => ({ ...m, key: m.entryId }))}
+        empty="账本中的每一笔都在银行流水里找到了。"
+      />
+      <UnmatchedSide
+        title={`银行流水有、账本没有（${r.unmatchedBank.length} 笔）`}
+        testId="unmatched-bank"
+        lines={r.unmatchedBank.map((l, i) => ({ ...l, key: `${l.date}-${i}`, party: l.counterparty || '（未写对方户名）' }))}
+        empty="银行流水中的每一笔都在账本里找到了。"
+      />
     </>
+  );
+}
+
+/** A movement one side has and the other lacks; only a bank line names the other party. */
+type UnmatchedLine = Pick<Reconciliation['unmatchedLedger'][number], 'date' | 'direction' | 'reference' | 'amount'> & { key: string; party?: string };
+
+/** One side's movements that the other side does not have, or a word that it has none. */
+function UnmatchedSide({ title, testId, lines, empty }: { title: string; testId: string; lines: UnmatchedLine[]; empty: string }) {
+  return (
+    <Card title={title}>
+      {lines.length ? (
+        <ul class="plain-list unmatched-list" data-testid={testId}>
+          {lines.map((line) => (
+            <li key={line.key}>
+              <span>
+                {day(line.date)} · {DIRECTION[line.direction]}
+                {line.party === undefined ? null : ` · ${line.party}`}
+                {line.reference ? <span class="small muted"> · 凭证号 {line.reference}</span> : null}
+              </span>
+              <Money amount={line.amount} sign={line.direction === 'in' ? '+' : '-'} />
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <Empty>{empty}</Empty>
+      )}
+    </Card>
   );
 }
 

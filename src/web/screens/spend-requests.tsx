@@ -5,7 +5,8 @@ import { formatDate } from '../format.js';
 import { useLoad } from '../hooks.js';
 import { SpendingNav } from '../parts/section-nav.js';
 import { Steps } from '../parts/steps.js';
-import { Empty, Loading, Money, Problem, StatusWord } from '../parts/ui.js';
+import { SpendRequestItem } from '../parts/spend-request-item.js';
+import { Empty, Loading, Problem, StatusWord } from '../parts/ui.js';
 import { STATUS_WORDS } from '../words.js';
 
 const FILTERS: (SpendStatus | 'all')[] = ['all', 'pending', 'approved', 'paid', 'rejected', 'cancelled'];
@@ -59,18 +60,12 @@ export function SpendRequests() {
       ) : (
         <ul class="list">
           {list.data.map((r) => (
-            <li key={r.id} class="card request">
-              <a class="request-link" href={`/track/${encodeURIComponent(r.trackingNo)}`}>
-                <span class="request-title">{r.title}</span>
-                <span class="request-amount">
-                  <Money amount={r.amount} />
-                </span>
-              </a>
+            <SpendRequestItem key={r.id} request={r}>
               <p class="small muted">
                 <StatusWord status={r.status} /> · {r.trackingNo} · {formatDate(r.submittedAt, here.timezone)} · 收款方 {r.payee.name}
               </p>
               <Steps request={r} />
-            </li>
+            </SpendRequestItem>
           ))}
         </ul>
       )}
