@@ -6,6 +6,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { api, createCommunity, login, type BenchCommunity } from './support/api.js';
+import { ask, answer } from './support/child-messages.js';
 import { scrapeMetrics } from './support/common.js';
 import { runHttpLoad, type LoadResult } from './support/http-load.js';
 import { quantile } from './support/stats.js';
@@ -435,34 +436,6 @@ function startChild(childRole: Role, children: ChildProcess[]): ChildProcess {
   return child;
 }
 
-function ask<T = unknown>(child: ChildProcess, message: { type: string; [key: string]: unknown }): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (reply: { type: string; error?: string } & T) => {
-      if (reply.type !== message.type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (reply.error) reject(new Error(reply.error));
-      else resolve(reply);
-    };
-    const onExit = (code: number | null) => reject(new Error(`the ${message.type} child exited (${code})`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-    child.send(message);
-  });
-}
-
-function answer(handlers: Record<string, (message: any) => Promise<object>>): void {
-  process.on('message', (message: { type: string }) => {
-    const handler = handlers[message.type];
-    if (!handler) return;
-    handler(message).then(
-      (reply) => process.send!({ ...reply, type: message.type }),
-      (error: unknown) => process.send!({ type: message.type, error: String((error as Error)?.stack ?? error) }),
-    );
-  });
-  // The parent gone (killed, crashed): nothing to report to.
-  process.on('disconnect', () => process.exit(0));
-}
 
 // ---------------------------------------------------------------------------------------------
 // The streams process: holds every stream, reads all of it, counts the items.

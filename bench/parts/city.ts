@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { api, createCommunity, login } from '../support/api.js';
 import { envNumber, fixed2, PgStatWindow, pooled, printChecks, reportProfiles, scrapeMetrics, shedReasons, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
 import { drive, isOk, statusSummary, type Outcome, type Task } from '../support/driver.js';
+import { ask, answer } from '../support/child-messages.js';
 import { addUnits, billAll } from '../support/setup.js';
 import { quantile } from '../support/stats.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -233,21 +234,6 @@ function startStreamsChild(): ChildProcess {
   });
 }
 
-function ask<T>(child: ChildProcess, message: { type: string; [key: string]: unknown }): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (reply: { type: string; error?: string } & T) => {
-      if (reply.type !== message.type) return;
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (reply.error) reject(new Error(reply.error));
-      else resolve(reply);
-    };
-    const onExit = (code: number | null) => reject(new Error(`the streams child exited (${code})`));
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-    child.send(message);
-  });
-}
 
 function runStreamsChild(): void {
   interface Held {
@@ -329,13 +315,5 @@ function runStreamsChild(): void {
       return report;
     },
   };
-  process.on('message', (message: { type: string }) => {
-    const handler = handlers[message.type];
-    if (!handler) return;
-    handler(message).then(
-      (reply) => process.send!({ ...reply, type: message.type }),
-      (error: unknown) => process.send!({ type: message.type, error: String((error as Error)?.stack ?? error) }),
-    );
-  });
-  process.on('disconnect', () => process.exit(0));
+  answer(handlers);
 }
