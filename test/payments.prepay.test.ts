@@ -31,6 +31,17 @@ const platform = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const providerKeys: SimulatorKeys = { ...platform, serial: PLATFORM_SERIAL, apiV3Key: 'V3'.repeat(16), mchid: MCHID, appid: APPID };
 
+/** The merchant's settings for WeChat Pay: its ids, the platform's key and serial, its own key. */
+const merchantSettings = () => ({
+  WECHATPAY_MCHID: MCHID,
+  WECHATPAY_APPID: APPID,
+  WECHATPAY_PLATFORM_PUBLIC_KEY: platform.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  WECHATPAY_PLATFORM_SERIAL: PLATFORM_SERIAL,
+  WECHATPAY_APIV3_KEY: providerKeys.apiV3Key,
+  WECHATPAY_MERCHANT_PRIVATE_KEY: merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  WECHATPAY_MERCHANT_SERIAL: MERCHANT_SERIAL,
+});
+
 let db: Database;
 let app: App;
 let provider: SimulatedServer;
@@ -54,13 +65,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
     DB_POOL_SIZE: '6',
     NODE_ENV: 'production',
-    WECHATPAY_MCHID: MCHID,
-    WECHATPAY_APPID: APPID,
-    WECHATPAY_PLATFORM_PUBLIC_KEY: platform.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-    WECHATPAY_PLATFORM_SERIAL: PLATFORM_SERIAL,
-    WECHATPAY_APIV3_KEY: providerKeys.apiV3Key,
-    WECHATPAY_MERCHANT_PRIVATE_KEY: merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    WECHATPAY_MERCHANT_SERIAL: MERCHANT_SERIAL,
+    ...merchantSettings(),
     WECHATPAY_API_BASE: provider.url,
     WECHATPAY_NOTIFY_URL: `http://127.0.0.1:${port}/v1/payments/wechat/notify`,
   });
@@ -216,13 +221,7 @@ describe('JSAPI prepay with a merchant key', () => {
     const { paymentSettings } = await import('../src/modules/payments/payments.settings.js');
     const env = {
       NODE_ENV: 'production',
-      WECHATPAY_MCHID: MCHID,
-      WECHATPAY_APPID: APPID,
-      WECHATPAY_PLATFORM_PUBLIC_KEY: platform.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-      WECHATPAY_PLATFORM_SERIAL: PLATFORM_SERIAL,
-      WECHATPAY_APIV3_KEY: providerKeys.apiV3Key,
-      WECHATPAY_MERCHANT_PRIVATE_KEY: merchant.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      WECHATPAY_MERCHANT_SERIAL: MERCHANT_SERIAL,
+      ...merchantSettings(),
     };
     expect(() => paymentSettings(loadConfig(env))).toThrow(/WECHATPAY_NOTIFY_URL/);
     expect(paymentSettings(loadConfig({ ...env, WECHATPAY_NOTIFY_URL: 'https://pay.example.org/v1/payments/wechat/notify' }))).toMatchObject({ mode: 'wechat', apiBase: 'https://api.mch.weixin.qq.com' });
