@@ -7,6 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { api, createCommunity, login, type BenchCommunity } from './support/api.js';
 import { ask, answer } from './support/child-messages.js';
+import { eventIdReader } from './support/sse-ids.js';
 import { scrapeMetrics } from './support/common.js';
 import { runHttpLoad, type LoadResult } from './support/http-load.js';
 import { quantile } from './support/stats.js';
@@ -484,24 +485,17 @@ function runStreamsChild(): void {
         // line split across two chunks is counted once.
         let carry: Buffer | null = null;
         // Sampled streams: every `id:` must be the previous plus one (no gap, no duplicate).
-        let text = '';
         let lastId = 0;
+        const readIds = eventIdReader((id) => {
+          if (id <= lastId) sampleDuplicates++;
+          else if (id !== lastId + 1) sampleGaps++;
+          lastId = Math.max(lastId, id);
+        });
         response.on('data', (chunk: Buffer) => {
           const data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
           for (let at = data.indexOf(EVENT); at !== -1; at = data.indexOf(EVENT, at + EVENT.length)) stream.count++;
           carry = Buffer.from(data.subarray(Math.max(0, data.length - EVENT.length + 1)));
-          if (!sampled) return;
-          text += chunk.toString('utf8');
-          const end = text.lastIndexOf('\n');
-          if (end === -1) return;
-          for (const line of text.slice(0, end).split('\n')) {
-            if (!line.startsWith('id: ')) continue;
-            const id = Number(line.slice(4));
-            if (id <= lastId) sampleDuplicates++;
-            else if (id !== lastId + 1) sampleGaps++;
-            lastId = Math.max(lastId, id);
-          }
-          text = text.slice(end + 1);
+          if (sampled) readIds(chunk);
         });
         const closed = () => {
           stream.open = false;

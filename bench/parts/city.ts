@@ -5,6 +5,7 @@ import { api, createCommunity, login } from '../support/api.js';
 import { envNumber, fixed2, PgStatWindow, pooled, printChecks, reportProfiles, scrapeMetrics, shedReasons, stackOptions, truth, type Check, type Log, type PartOutcome } from '../support/common.js';
 import { drive, isOk, statusSummary, type Outcome, type Task } from '../support/driver.js';
 import { ask, answer } from '../support/child-messages.js';
+import { eventIdReader } from '../support/sse-ids.js';
 import { addUnits, billAll } from '../support/setup.js';
 import { quantile } from '../support/stats.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -255,21 +256,15 @@ function runStreamsChild(): void {
           return;
         }
         const stream: Held = { open: true, count: 0, lastId: after, gaps: 0, duplicates: 0, close: () => request.destroy() };
-        let text = '';
-        response.on('data', (chunk: Buffer) => {
-          text += chunk.toString('utf8');
-          const end = text.lastIndexOf('\n');
-          if (end === -1) return;
-          for (const line of text.slice(0, end).split('\n')) {
-            if (!line.startsWith('id: ')) continue;
-            const id = Number(line.slice(4));
+        response.on(
+          'data',
+          eventIdReader((id) => {
             stream.count++;
             if (id <= stream.lastId) stream.duplicates++;
             else if (id !== stream.lastId + 1) stream.gaps++;
             stream.lastId = Math.max(stream.lastId, id);
-          }
-          text = text.slice(end + 1);
-        });
+          }),
+        );
         const closed = () => (stream.open = false);
         response.on('close', closed);
         response.on('error', closed);
