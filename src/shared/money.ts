@@ -20,35 +20,45 @@ export function money(value: string | Money): Money {
 
 /** Rounds half-up to the fen and prints exactly two fractional digits. */
 export function formatMoney(value: string | Money): string {
-  return new Money(value).toDecimalPlaces(2, Money.ROUND_HALF_UP).toFixed(2);
+  return formatFixed(value, 2);
 }
 
 /** A floor area in m² as the API shows it: exact, two fractional digits (numeric(12,2) stores no more). */
 export function formatArea(value: string): string {
-  return new Money(value).toFixed(2);
+  return digits(new Money(value), 2);
 }
 
 /** A ratio with four fractional digits, half-up, or null where the denominator is zero. */
 export function formatRate(numerator: string | Money, denominator: string | Money): string | null {
   const d = new Money(denominator);
   if (d.isZero()) return null;
-  return new Money(numerator).div(d).toDecimalPlaces(4, Money.ROUND_HALF_UP).toFixed(4);
+  return formatFixed(new Money(numerator).div(d), 4);
 }
 
 /** A decimal with exactly `places` fractional digits, half-up (a fee rate per m² is kept with four). */
 export function formatFixed(value: string | Money, places: number): string {
-  return new Money(value).toDecimalPlaces(places, Money.ROUND_HALF_UP).toFixed(places);
+  return digits(new Money(value).toDecimalPlaces(places, Money.ROUND_HALF_UP), places);
 }
 
 /** A decimal exactly, with at least `places` fractional digits and no trailing zeros beyond them ("2.35", "1.125"). */
 export function formatAtLeast(value: string | Money, places: number): string {
   const exact = new Money(value);
-  return exact.toFixed(Math.max(places, exact.decimalPlaces()));
+  return digits(exact, Math.max(places, exact.decimalPlaces()));
 }
 
 /** Every digit of a decimal in plain notation (never an exponent): a running sum kept to be continued exactly. */
 export function formatExact(value: Money): string {
-  return value.toFixed();
+  return digits(value);
+}
+
+/**
+ * The one place a decimal is printed: decimal.js's own `toFixed`, a method of the Money (a
+ * Decimal) and exact at any size, never JavaScript's on a number: plain notation, with
+ * exactly `places` fractional digits (padded, never rounded here: the callers round first),
+ * or every digit when no places are given.
+ */
+function digits(value: Money, places?: number): string {
+  return places === undefined ? value.toFixed() : value.toFixed(places);
 }
 
 export function sum(values: Iterable<string | Money>): Money {

@@ -1,6 +1,6 @@
-import Decimal from 'decimal.js';
 import QRCode from 'qrcode';
 import { useEffect, useState } from 'preact/hooks';
+import { formatMoney, Money, sum, ZERO } from '../../shared/money.js';
 import { api, ApiError, type Account, type Entry, type Fund } from '../api.js';
 import { formatDate, formatMonth, formatRate, formatYuan, lastDayOf, monthOf, shiftMonth } from '../format.js';
 import { useLoad } from '../hooks.js';
@@ -21,7 +21,7 @@ interface MonthFigures {
 
 /** The fund's net movement (debits minus credits of 1001) over some entries. */
 const fundNet = (entries: Entry[]) =>
-  entries.flatMap((e) => e.postings.filter((p) => p.account === FUND)).reduce((sum, p) => sum.plus(p.debit).minus(p.credit), new Decimal(0));
+  entries.flatMap((e) => e.postings.filter((p) => p.account === FUND)).reduce((net, p) => net.plus(p.debit).minus(p.credit), ZERO);
 
 /**
  * Sums the month's movements per account with decimal.js (money is never a float). The fund
@@ -29,14 +29,14 @@ const fundNet = (entries: Entry[]) =>
  */
 function figures(monthEntries: Entry[], laterEntries: Entry[], accounts: Account[], balance: Fund): MonthFigures {
   const type = new Map(accounts.map((a) => [a.code, a.type]));
-  const income = new Map<string, Decimal>();
-  const spending = new Map<string, Decimal>();
+  const income = new Map<string, Money>();
+  const spending = new Map<string, Money>();
   const payouts: MonthFigures['payouts'] = [];
   for (const entry of monthEntries) {
     for (const p of entry.postings) {
-      const net = new Decimal(p.debit).minus(p.credit);
-      if (type.get(p.account) === 'income') income.set(p.account, (income.get(p.account) ?? new Decimal(0)).minus(net));
-      if (type.get(p.account) === 'expense') spending.set(p.account, (spending.get(p.account) ?? new Decimal(0)).plus(net));
+      const net = new Money(p.debit).minus(p.credit);
+      if (type.get(p.account) === 'income') income.set(p.account, (income.get(p.account) ?? ZERO).minus(net));
+      if (type.get(p.account) === 'expense') spending.set(p.account, (spending.get(p.account) ?? ZERO).plus(net));
     }
     if (entry.kind === 'payout') {
       const out = entry.postings.find((p) => p.account === FUND)?.credit ?? '0.00';
@@ -44,10 +44,10 @@ function figures(monthEntries: Entry[], laterEntries: Entry[], accounts: Account
       payouts.push({ title: /: (.+)$/.exec(entry.memo)?.[1] ?? '支出付款', ...(tracking ? { tracking } : {}), amount: out, date: entry.occurredAt });
     }
   }
-  const rows = (m: Map<string, Decimal>) =>
-    [...m.entries()].filter(([, v]) => !v.isZero()).map(([code, v]) => [code, v.toFixed(2)] as [string, string]);
-  const total = (m: Map<string, Decimal>) => [...m.values()].reduce((a, b) => a.plus(b), new Decimal(0)).toFixed(2);
-  const fundAtEnd = new Decimal(balance.balance).minus(fundNet(laterEntries.filter((e) => e.seq <= balance.ledgerHead.seq))).toFixed(2);
+  const rows = (m: Map<string, Money>) =>
+    [...m.entries()].filter(([, v]) => !v.isZero()).map(([code, v]) => [code, formatMoney(v)] as [string, string]);
+  const total = (m: Map<string, Money>) => formatMoney(sum(m.values()));
+  const fundAtEnd = formatMoney(new Money(balance.balance).minus(fundNet(laterEntries.filter((e) => e.seq <= balance.ledgerHead.seq))));
   return { income: rows(income), spending: rows(spending), incomeTotal: total(income), spendingTotal: total(spending), payouts, fundAtEnd };
 }
 
