@@ -144,3 +144,18 @@ function answeredByDatabase(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
 }
+
+/**
+ * Lanes by a hash of the key: each community always waits in the same one of `count` lanes.
+ * In a lane the work of every community waiting goes out together (one statement, one
+ * commit); several lanes keep a few batches in flight at once, so one batch's round trip
+ * overlaps another's work, and since a community is in one lane only, the batches of one
+ * process never wait on each other's locks.
+ */
+export function hashLanes(count: number): (key: string) => string {
+  return (key) => {
+    let hash = 0;
+    for (let i = 0; i < key.length; i++) hash = (hash * 31 + key.charCodeAt(i)) | 0;
+    return String(Math.abs(hash) % count);
+  };
+}

@@ -9,7 +9,7 @@ import { decodeSeqCursor, encodeCursor } from '../../shared/pagination.js';
 import { requireAdministrator, requireRole, type CommunitiesService } from '../communities/communities.service.js';
 import { runOnce, type Idempotency, type Outcome } from '../idempotency/idempotency.service.js';
 import { toDraft, translatePostError, type PostRequest } from './ledger.drafts.js';
-import { createGroupCommit } from '../../db/group-commit.js';
+import { createGroupCommit, hashLanes } from '../../db/group-commit.js';
 import { incomeOf, incomeRefusal } from './ledger.income.js';
 import { journalStream, type PayeesOf } from './ledger.journal.js';
 import * as feedRepo from './ledger.feed.repository.js';
@@ -326,18 +326,5 @@ interface IncomeRequest {
   item: IncomeItem;
 }
 
-
-/**
- * Incomes wait in one of a few lanes, each community always in the same one. In a lane the
- * incomes of every community waiting go out together (one statement, one commit); a busy
- * community's burst rides one lane as one batch, as before. Several lanes keep a few batches
- * in flight at once, so one batch's round trip overlaps another's work, and since a community
- * is in one lane only, the batches of one process never wait on each other's locks.
- */
-const INCOME_LANES = 4;
-
-function incomeLane(communityId: string): string {
-  let hash = 0;
-  for (let i = 0; i < communityId.length; i++) hash = (hash * 31 + communityId.charCodeAt(i)) | 0;
-  return String(Math.abs(hash) % INCOME_LANES);
-}
+/** Incomes wait in one of a few lanes, by community (see hashLanes). */
+const incomeLane = hashLanes(4);
