@@ -3,14 +3,8 @@ import { sql } from 'kysely';
 import { createGroupCommit } from '../src/db/group-commit.js';
 import { incomeOf } from '../src/modules/ledger/ledger.income.js';
 import { setupCommunity, startHarness, type Harness } from './support/harness.js';
+import { gate, holdHead as holdLock } from './support/locks.js';
 import { expectProblem } from './support/problems.js';
-
-/** A promise and the function that settles it: what a test holds shut and then opens. */
-function gate(): { opened: Promise<void>; open: () => void } {
-  let open: () => void = () => undefined;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
-}
 
 describe('group commit', () => {
   it('sends what arrives during a batch together in the next one, in order', async () => {
@@ -125,18 +119,7 @@ describe('group commit', () => {
 
 describe('incomes posted together', () => {
   let h: Harness;
-  /** Holds a community's head in a transaction of its own, as another writer would, until released. */
-  async function holdHead(communityId: string) {
-    const held = gate();
-    const locked = gate();
-    const other = h.db.transaction().execute(async (tx) => {
-      await sql`SELECT 1 FROM community_heads WHERE community_id = ${communityId} FOR UPDATE`.execute(tx);
-      locked.open();
-      await held.opened;
-    });
-    await locked.opened;
-    return { release: held.open, other };
-  }
+  const holdHead = (communityId: string) => holdLock(h.db, communityId);
   beforeAll(async () => {
     h = await startHarness();
   });

@@ -90,8 +90,13 @@ export function createCommunityDirectory(db: Database, auth: Pick<AuthService, '
     },
 
     findCommunity: (executor: Executor, communityId: string) => repo.findCommunity(executor, communityId),
+    /** The communities of these ids that exist, by id, in one query. */
+    findCommunities: async (executor: Executor, communityIds: readonly string[]) =>
+      new Map((await repo.findCommunities(executor, [...new Set(communityIds)])).map((c) => [c.id, c])),
     findCommunityByNumber: (executor: Executor, number: number) => repo.findCommunityByNumber(executor, number),
     findUnit: (executor: Executor, communityId: string, unitId: string) => repo.findUnit(executor, communityId, unitId),
+    /** Each (community, unit) asked, in one round trip: the unit and its community's fee rate, or undefined (see the repository). */
+    unitsEach: (executor: Executor, asks: ReadonlyArray<{ communityId: string; unitId: string }>) => repo.unitsEach(executor, asks),
     /** Every unit of the community, by id: what a billing run bills, read in its transaction. */
     allUnits: (executor: Executor, communityId: string) => repo.allUnits(executor, communityId),
     isOwnerOf: (executor: Executor, communityId: string, userId: string, unitId: string) =>

@@ -18,6 +18,12 @@ export function findCommunity(db: Db, id: string) {
   return db.selectFrom('communities').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The communities of these ids that exist, in one query (a lane's batch reads its communities' policies so). */
+export function findCommunities(db: Db, ids: readonly string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('communities').selectAll().where('id', 'in', ids).execute();
+}
+
 export function findCommunityByNumber(db: Db, number: number) {
   return db.selectFrom('communities').selectAll().where('number', '=', number).executeTakeFirst();
 }
@@ -138,6 +144,26 @@ export function findUnit(db: Db, communityId: string, unitId: string) {
     .where('community_id', '=', communityId)
     .where('id', '=', unitId)
     .executeTakeFirst();
+}
+
+/**
+ * Each (community, unit) asked, in the order asked, in one round trip: the unit (null when the
+ * community has no such unit) and its community's management fee rate. Every lookup is by its
+ * own community's key, as in standingsEach: what a lane of fee payments reads for all of them.
+ */
+export async function unitsEach(db: Db, asks: ReadonlyArray<{ communityId: string; unitId: string }>) {
+  const { rows } = await sql<{ id: string | null; code: string | null; building: string | null; area_m2: string | null; management_fee_rate: string | null }>`
+    SELECT u.id, u.code, u.building, u.area_m2, c.management_fee_rate
+      FROM unnest(${asks.map((a) => a.communityId)}::text[], ${asks.map((a) => a.unitId)}::text[])
+             WITH ORDINALITY AS w(community_id, unit_id, ord)
+      LEFT JOIN communities c ON c.id = w.community_id
+      LEFT JOIN units u ON u.community_id = w.community_id AND u.id = w.unit_id
+     ORDER BY w.ord`.execute(db);
+  return rows.map((r) =>
+    r.id === null || r.management_fee_rate === null
+      ? undefined
+      : { unit: { id: r.id, code: r.code!, building: r.building!, area_m2: r.area_m2! }, managementFeeRate: r.management_fee_rate },
+  );
 }
 
 /** Every unit of the community, by id. */

@@ -1,5 +1,5 @@
 import { assert } from '../../shared/errors.js';
-import { Money, ZERO } from '../../shared/money.js';
+import { formatMoney, Money, ZERO } from '../../shared/money.js';
 
 /**
  * The pure rules of fee money, kept apart from the database so they can be read and tested
@@ -65,4 +65,18 @@ export function settleOldestFirst(bills: readonly OpenBill[], amount: Money, man
   const toBills = amount.minus(left);
   const remuneration = settlements.reduce((total, s) => total.plus(s.remuneration), ZERO);
   return { settlements, toBills, rest: left, remuneration };
+}
+
+/**
+ * The bills as they stand once `settlements` are paid on them, still unpaid ones only: what
+ * the next payment of the same unit is allocated over when several are written together.
+ */
+export function afterSettling(bills: readonly OpenBill[], settlements: readonly Settlement[]): OpenBill[] {
+  const settled = new Map<string, Money>();
+  for (const s of settlements) settled.set(s.billId, (settled.get(s.billId) ?? ZERO).plus(s.amount));
+  return bills.flatMap((bill) => {
+    const paid = new Money(bill.paid).plus(settled.get(bill.id) ?? ZERO);
+    assert(paid.lte(bill.amount), 'a bill is never paid beyond its amount');
+    return paid.eq(bill.amount) ? [] : [{ ...bill, paid: formatMoney(paid) }];
+  });
 }

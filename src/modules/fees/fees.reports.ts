@@ -11,7 +11,7 @@ import type { Arrear, FeeSummary, Statement } from './fees.schemas.js';
 
 /** The readers of fee data: a unit's statement, a period's summary, and the arrears list. */
 
-export type FeesCommunities = Pick<CommunitiesService, 'member' | 'findCommunity' | 'findUnit' | 'isOwnerOf' | 'allUnits'>;
+export type FeesCommunities = Pick<CommunitiesService, 'member' | 'membersEach' | 'findCommunity' | 'findUnit' | 'unitsEach' | 'isOwnerOf' | 'allUnits'>;
 
 /** Staff and oversight see every unit; an owner only their own. */
 function seesEveryUnit(member: Member): boolean {

@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
-import type { Executor, Tx } from '../../db/database.js';
+import type { Executor, StatementTx, Tx } from '../../db/database.js';
+import type { EntryItem } from '../ledger/ledger.service.js';
+import type { OpenBill } from './fees.allocation.js';
 import type { FeesTables } from './fees.tables.js';
 
 /**
@@ -91,23 +93,7 @@ export async function insertBills(tx: FeesTx, communityId: string, runId: string
       FROM jsonb_to_recordset(${JSON.stringify(bills)}::jsonb) AS b(id text, unit_id text, area_m2 numeric, amount numeric)`.execute(tx);
 }
 
-/**
- * The unit's unpaid bills, oldest first, read without a lock: what a payment is allocated
- * over before `recordPayment` locks them and checks they are still these.
- */
-export function unpaidBills(db: Db, communityId: string, unitId: string) {
-  return db
-    .selectFrom('bills')
-    .select(['id', 'period', 'amount', 'paid'])
-    .where('community_id', '=', communityId)
-    .where('unit_id', '=', unitId)
-    .where(sql<boolean>`paid < amount`)
-    .orderBy('period')
-    .orderBy('id')
-    .execute();
-}
-
-/** Unpaid bills as `fees_record_payment` compares them: `id:paid`, by period then id, in code-unit (C) order. */
+/** Unpaid bills as `fees_record_payments_each` compares them: `id:paid`, by period then id, in code-unit (C) order. */
 export function billsSeen(bills: ReadonlyArray<{ id: string; period: string; paid: string }>): string {
   const byCode = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   return [...bills]
@@ -117,19 +103,79 @@ export function billsSeen(bills: ReadonlyArray<{ id: string; period: string; pai
 }
 
 /**
- * Everything a fee payment writes, under the community's head lock, in one statement (the
- * function `fees_record_payment`): it refuses with 40001, writing nothing, when the unit's
- * unpaid bills are no longer `seen`. Returns the payment's entry seq and the unit's balance.
+ * The unpaid bills of each (community, unit) asked, oldest first, in one round trip, read
+ * without a lock: what a lane's payments are allocated over. Each lookup is by its own
+ * community's key.
  */
-export async function recordPayment(
-  tx: FeesTx,
-  p: { communityId: string; unitId: string; seen: string; entriesJson: string; payment: object; settlements: SettlementRow[] },
-): Promise<{ entry_seq: number; due: string; advance: string }> {
-  const { rows } = await sql<{ entry_seq: number; due: string; advance: string }>`
+export async function unpaidBillsEach(db: Db, asks: ReadonlyArray<{ communityId: string; unitId: string }>): Promise<OpenBill[][]> {
+  const { rows } = await sql<{ bills: OpenBill[] }>`
+    SELECT coalesce((SELECT jsonb_agg(jsonb_build_object('id', b.id, 'period', b.period, 'amount', b.amount::text, 'paid', b.paid::text)
+                                      ORDER BY b.period, b.id)
+                       FROM bills b
+                      WHERE b.community_id = w.community_id AND b.unit_id = w.unit_id AND b.paid < b.amount), '[]'::jsonb) AS bills
+      FROM unnest(${asks.map((a) => a.communityId)}::text[], ${asks.map((a) => a.unitId)}::text[])
+             WITH ORDINALITY AS w(community_id, unit_id, ord)
+     ORDER BY w.ord`.execute(db);
+  return rows.map((r) => r.bills);
+}
+
+/** One fee payment as `fees_record_payments_each` reads it (see the migration 2026-11-30T1100). */
+export interface PaymentItem {
+  communityId: string;
+  unitId: string;
+  /** The unit's unpaid bills the payment was allocated over, as billsSeen writes them. */
+  seen: string;
+  /** The payment's entry, then its remuneration's. */
+  entries: EntryItem[];
+  payment: {
+    id: string;
+    amount: string;
+    method: string;
+    reference: string | null;
+    paidAt: string;
+    toBills: string;
+    toAdvance: string;
+    remuneration: string;
+    recordedBy: string;
+  };
+  settlements: Array<Pick<SettlementRow, 'id' | 'bill_id' | 'amount' | 'remuneration'>>;
+}
+
+/** What the unit owes and holds in advance right after a payment, and the seq of its entry. */
+export interface PaymentRecorded {
+  entry_seq: number;
+  due: string;
+  advance: string;
+}
+
+/**
+ * Everything one fee payment writes, under the community's head lock, in one statement (the
+ * function `fees_record_payment`): it refuses with 40001, writing nothing, when the unit's
+ * unpaid bills are no longer those it was allocated over.
+ */
+export async function recordPayment(tx: FeesTx, item: PaymentItem): Promise<PaymentRecorded> {
+  const { rows } = await sql<PaymentRecorded>`
     SELECT entry_seq, due::text AS due, advance::text AS advance
-      FROM fees_record_payment(${p.communityId}, ${p.unitId}, ${p.seen}, ${p.entriesJson}::jsonb,
-                               ${JSON.stringify(p.payment)}::jsonb, ${JSON.stringify(p.settlements)}::jsonb)`.execute(tx);
+      FROM fees_record_payment(${item.communityId}, ${item.unitId}, ${item.seen}, ${JSON.stringify(item.entries)}::jsonb,
+                               ${JSON.stringify(item.payment)}::jsonb, ${JSON.stringify(item.settlements)}::jsonb)`.execute(tx);
   return rows[0]!;
+}
+
+/**
+ * The fee payments of any number of communities in one statement (`fees_record_payments_each`),
+ * which is a transaction of its own on the pool. Answers each item in order: recorded, or
+ * `busy` (its community's head was held and `skipLocked` asked not to wait) or `stale` (its
+ * unit's bills changed since it was allocated); those wrote nothing.
+ */
+export async function recordPaymentsEach(
+  executor: FeesTx | StatementTx<FeesTables>,
+  items: readonly PaymentItem[],
+  skipLocked: boolean,
+): Promise<Array<PaymentRecorded | 'busy' | 'stale'>> {
+  const { rows } = await sql<PaymentRecorded & { status: 'done' | 'busy' | 'stale' }>`
+    SELECT status, entry_seq, due::text AS due, advance::text AS advance
+      FROM fees_record_payments_each(${JSON.stringify(items)}::jsonb, ${skipLocked}) ORDER BY ord`.execute(executor);
+  return rows.map(({ status, ...recorded }) => (status === 'done' ? recorded : status));
 }
 
 export interface SettlementRow {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Executor, Tx } from '../../db/database.js';
-import { inTransaction, pgCode, pgConstraint } from '../../db/transaction.js';
+import { afterCommit, inTransaction, pgCode, pgConstraint } from '../../db/transaction.js';
 import type { Principal } from '../auth/auth.service.js';
-import { assert, invalidState, notFound, validationFailed } from '../../shared/errors.js';
+import { AppError, assert, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatFixed, formatMoney, formatYuan, Money, sum } from '../../shared/money.js';
 import { oneLine } from '../../shared/text.js';
 import { localMonth } from '../../shared/time.js';
@@ -13,14 +13,14 @@ import {
   FEES_IN_ADVANCE,
   FEES_RECEIVABLE,
   FUND_ACCOUNT,
-  pastOrPresent,
   positiveAmount,
   REMUNERATION_EXPENSE,
   REMUNERATION_PAYABLE,
   type LedgerService,
   type PostRequest,
 } from '../ledger/ledger.service.js';
-import { billAmount, settleOldestFirst, type Settlement } from './fees.allocation.js';
+import { afterSettling, billAmount, settleOldestFirst, type OpenBill, type Settlement } from './fees.allocation.js';
+import { checkPayment, createPaymentLanes, type PaymentDraft, type PaymentInput } from './fees.lanes.js';
 import * as reports from './fees.reports.js';
 import * as repo from './fees.repository.js';
 import { formatRatePerM2, rateInEffect, requirePeriod } from './fees.schedule.js';
@@ -41,15 +41,14 @@ const METHOD_WORDS: Record<FeePaymentBody['method'], string> = {
 
 export type FeesService = ReturnType<typeof createFeesService>;
 
-export function createFeesService(db: Database, ledger: Pick<LedgerService, 'post' | 'prepare' | 'lockHead'>, communities: reports.FeesCommunities) {
+export function createFeesService(db: Database, ledger: Pick<LedgerService, 'post' | 'draftEntries' | 'touched' | 'lockHead'>, communities: reports.FeesCommunities) {
   async function communityOf(communityId: string) {
     const community = await communities.findCommunity(db, communityId);
     if (!community) throw notFound('community');
     return community;
   }
 
-  /** Posts Dr 5001 / Cr 2201 for what settlements accrued; nothing when it rounds to zero. */
-  /** The steward's remuneration earned on fees collected, as an entry to post; null when none. */
+  /** The steward's remuneration earned on fees collected (Dr 5001 / Cr 2201), as an entry to post; null when it rounds to zero. */
   function remunerationEntry(communityId: string, amount: Money, source: { type: string; id: string }, at: Date, memo: string): PostRequest | null {
     if (amount.isZero()) return null;
     return {
@@ -151,27 +150,15 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
     };
   }
 
-  interface PaymentInput {
-    communityId: string;
-    unit: { id: string; building: string };
-    amount: Money;
-    paidAt: Date;
-    feeRate: string;
-    body: FeePaymentBody;
-    principal: Principal;
-  }
-
   /**
-   * Settles the unit's oldest bills first; the rest becomes its advance. The allocation is
-   * made over the unpaid bills as read now, with no lock held; one statement then takes the
-   * community's head lock, locks the bills, checks they are still these (else 40001: nothing
-   * is written and the transaction runs again) and writes the whole payment. So the lock every
-   * writer of the community queues for is held for one statement and the commit, not for a
-   * dozen round trips.
+   * A payment as drafted over the unit's unpaid bills `open` (oldest first, the rest to the
+   * unit's advance, the steward's remuneration on what settles bills): the item the database
+   * function writes, the bills as they stand after it, and the answer once it is recorded.
+   * `seen` is the bills the function compares under its lock: those read, which for a later
+   * payment of the same unit in one batch are the bills before the first.
    */
-  async function pay(tx: Tx, input: PaymentInput): Promise<FeePayment> {
+  function draftPayment(input: PaymentInput, open: readonly OpenBill[], seen: string): PaymentDraft {
     const { communityId, unit, amount, paidAt } = input;
-    const open = await repo.unpaidBills(tx, communityId, unit.id);
     const allocation = settleOldestFirst(open, amount, input.feeRate);
     assert(allocation.toBills.plus(allocation.rest).eq(amount), 'a payment splits exactly into bills and advance');
     const paymentId = randomUUID();
@@ -199,13 +186,13 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
     };
     const remuneration = remunerationEntry(communityId, allocation.remuneration, { type: 'fee_payment', id: paymentId }, paidAt, 'Steward remuneration on property fees collected');
     // The payment's entry, then the remuneration it earns.
-    const entries = ledger.prepare(tx, remuneration ? [payment, remuneration] : [payment]);
+    const entries = ledger.draftEntries(remuneration ? [payment, remuneration] : [payment]);
     const split = { toBills: formatMoney(allocation.toBills), toAdvance: formatMoney(allocation.rest), remuneration: formatMoney(allocation.remuneration) };
-    const recorded = await repo.recordPayment(tx, {
+    const item: repo.PaymentItem = {
       communityId,
       unitId: unit.id,
-      seen: repo.billsSeen(open),
-      entriesJson: entries.json,
+      seen,
+      entries: entries.items,
       payment: {
         id: paymentId,
         amount: text,
@@ -216,21 +203,42 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
         recordedBy: input.principal.userId,
       },
       settlements: settlementRows(allocation.settlements, { payment_id: paymentId, run_id: null }),
-    });
+    };
     return {
-      id: paymentId,
-      entryId: entries.ids[0]!,
-      unitId: unit.id,
-      amount: text,
-      method: input.body.method,
-      reference: input.body.reference ?? null,
-      paidAt: paidAt.toISOString(),
-      ...split,
-      settled: allocation.settlements.map((s) => ({ period: s.period, amount: formatMoney(s.amount) })),
-      unitDue: formatMoney(recorded.due),
-      unitAdvance: formatMoney(recorded.advance),
+      item,
+      after: afterSettling(open, allocation.settlements),
+      answer: (recorded) => ({
+        id: paymentId,
+        entryId: entries.ids[0]!,
+        unitId: unit.id,
+        amount: text,
+        method: input.body.method,
+        reference: input.body.reference ?? null,
+        paidAt: paidAt.toISOString(),
+        ...split,
+        settled: allocation.settlements.map((s) => ({ period: s.period, amount: formatMoney(s.amount) })),
+        unitDue: formatMoney(recorded.due),
+        unitAdvance: formatMoney(recorded.advance),
+      }),
     };
   }
+
+  /**
+   * One payment in the caller's transaction. The allocation is made over the unpaid bills as
+   * read now, with no lock held; one statement then takes the community's head lock, locks
+   * the bills, checks they are still these (else 40001: nothing is written and the
+   * transaction runs again) and writes the whole payment. So the lock every writer of the
+   * community queues for is held for one statement and the commit, not for a dozen round trips.
+   */
+  async function pay(tx: Tx, input: PaymentInput): Promise<FeePayment> {
+    const [open] = await repo.unpaidBillsEach(tx, [{ communityId: input.communityId, unitId: input.unit.id }]);
+    const draft = draftPayment(input, open!, repo.billsSeen(open!));
+    afterCommit(tx, () => ledger.touched(input.communityId));
+    return draft.answer(await repo.recordPayment(tx, draft.item));
+  }
+
+  /** Payments without an Idempotency-Key: a lane's batch writes those of many communities at once. */
+  const lanes = createPaymentLanes(db, { communities, ledger, draftPayment });
 
   async function schedule(communityId: string, timezone: string): Promise<FeeSchedule> {
     const rows = await repo.listSchedules(db, communityId);
@@ -277,9 +285,14 @@ export function createFeesService(db: Database, ledger: Pick<LedgerService, 'pos
     },
 
     async recordPayment(communityId: string, principal: Principal, body: FeePaymentBody, idempotency: Idempotency): Promise<Outcome<FeePayment>> {
-      requireRole(await communities.member(communityId, principal), 'manager');
-      const amount = new Money(positiveAmount(body.amount));
-      const paidAt = pastOrPresent(body.paidAt, 'paidAt');
+      if (idempotency.key === undefined) {
+        // The hot path: concurrent payments of a lane's communities share one membership
+        // read, one read of their units and bills, one statement and one commit.
+        const result = await lanes.submit(communityId, { communityId, principal, body });
+        if (result instanceof AppError) throw result;
+        return { status: 201, body: result };
+      }
+      const { amount, paidAt } = checkPayment(await communities.member(communityId, principal), body);
       const community = await communityOf(communityId);
       const unit = await communities.findUnit(db, communityId, body.unitId);
       if (!unit) throw notFound('unit');

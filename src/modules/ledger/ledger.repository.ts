@@ -66,22 +66,37 @@ export async function postEntries(tx: LedgerTx, communityId: string, drafts: rea
 
 /** Entries as `ledger_post_many` reads them (its `p_items`), for this module's calls and others' functions that post through it. */
 export function entriesJson(communityId: string, drafts: readonly EntryDraft[]): string {
-  return JSON.stringify(
-    drafts.map((d) => {
-      assert(d.communityId === communityId, 'the entries of one call belong to one community');
-      return {
-        entryId: d.id,
-        kind: d.kind,
-        memo: d.memo,
-        sourceType: d.sourceType,
-        sourceId: d.sourceId,
-        occurredAt: d.occurredAt.toISOString(),
-        reversesSeq: d.reversesSeq,
-        postings: d.postings,
-        feed: d.feed,
-      };
-    }),
-  );
+  return JSON.stringify(entryItems(communityId, drafts));
+}
+
+/** One entry as the posting functions read it, without its community (the caller's item names it). */
+export interface EntryItem {
+  entryId: string;
+  kind: string;
+  memo: string;
+  sourceType: string | null;
+  sourceId: string | null;
+  occurredAt: string;
+  reversesSeq: number | null;
+  postings: PostingLine[];
+  feed: FeedDraft | null;
+}
+
+export function entryItems(communityId: string, drafts: readonly EntryDraft[]): EntryItem[] {
+  return drafts.map((d) => {
+    assert(d.communityId === communityId, 'the entries of one call belong to one community');
+    return {
+      entryId: d.id,
+      kind: d.kind,
+      memo: d.memo,
+      sourceType: d.sourceType,
+      sourceId: d.sourceId,
+      occurredAt: d.occurredAt.toISOString(),
+      reversesSeq: d.reversesSeq,
+      postings: d.postings,
+      feed: d.feed,
+    };
+  });
 }
 
 export async function publishFeedItem(tx: LedgerTx, communityId: string, feed: FeedDraft): Promise<number> {

@@ -15,14 +15,14 @@ import { journalStream, type PayeesOf } from './ledger.journal.js';
 import * as feedRepo from './ledger.feed.repository.js';
 import type { FeedRow } from './ledger.feed.repository.js';
 import * as repo from './ledger.repository.js';
-import type { FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
+import type { EntryItem, FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
 import type { Account, AccountType, CreateAccountBody, EntriesQuery, Entry, Fund, Income, RecordIncomeBody, ReversalBody } from './ledger.schemas.js';
 import { leavesAfter, verifyBooks, type VerifyOptions } from './ledger.verify.js';
 import { entryRow, toAccount, withPostings } from './ledger.views.js';
 
 export { pastOrPresent, positiveAmount, translatePostError, type PostRequest } from './ledger.drafts.js';
 export { FEE_INCOME, FEES_IN_ADVANCE, FEES_RECEIVABLE, FUND_ACCOUNT, REMUNERATION_EXPENSE, REMUNERATION_PAYABLE } from './ledger.chart.js';
-export type { FeedDraft, FeedRow, PayeesOf, PostingLine, Posted };
+export type { EntryItem, FeedDraft, FeedRow, PayeesOf, PostingLine, Posted };
 export type { VerificationProgress, VerifiedPrefix } from './ledger.verify.js';
 
 /** What the ledger needs of the communities module: who the caller is there, their key, the community's clock. */
@@ -114,18 +114,20 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
     post,
 
     /**
-     * Entries checked and prepared for another module's statement that posts them through
-     * `ledger_post_many` with its own writes, in one round trip (a fee payment:
-     * fees_record_payment). The statement runs in `tx`; the live feed hears of it after the
-     * commit. Returns the entries' ids, in order, and the JSON the function reads.
+     * Entries checked and drafted for another module's statement that posts them through
+     * `ledger_post_each` with its own writes, in one round trip (fee payments:
+     * fees_record_payments_each). Returns the entries' ids, in order, and the items the
+     * function reads. Whoever runs the statement tells the live feed once it has committed
+     * (`touched`, or `afterCommit` inside a transaction).
      */
-    prepare(tx: Tx, requests: readonly PostRequest[]): { ids: string[]; json: string } {
+    draftEntries(requests: readonly PostRequest[]): { ids: string[]; items: EntryItem[] } {
       assert(requests.length > 0, 'something to post');
-      const communityId = requests[0]!.communityId;
       const drafts = requests.map(toDraft);
-      if (drafts.some((d) => d.feed)) afterCommit(tx, () => signal.touched(communityId));
-      return { ids: drafts.map((d) => d.id), json: repo.entriesJson(communityId, drafts) };
+      return { ids: drafts.map((d) => d.id), items: repo.entryItems(requests[0]!.communityId, drafts) };
     },
+
+    /** Tells the live feed that a community's books moved (a statement committed outside inTransaction). */
+    touched: (communityId: string) => signal.touched(communityId),
 
     /**
      * A feed item for another module's statement that publishes it through `feed_publish` with
