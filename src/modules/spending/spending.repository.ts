@@ -1,5 +1,6 @@
 import { sql, type Selectable } from 'kysely';
-import type { Executor, Tx } from '../../db/database.js';
+import type { Executor, StatementTx, Tx } from '../../db/database.js';
+import { assert } from '../../shared/errors.js';
 import type { SpendRequestsTable, SpendingTables } from './spending.tables.js';
 import type { SpendStatus, TimelineEvent } from './spending.schemas.js';
 
@@ -54,6 +55,55 @@ export async function submitRequest(tx: SpendingTx, communityId: string, s: Subm
       FROM spending_submit(${communityId}, ${JSON.stringify(s.request)}::jsonb, ${JSON.stringify(s.attachmentIds)}::jsonb,
                            ${JSON.stringify(s.steps)}::jsonb, ${s.feedJson}::jsonb)`.execute(tx);
   return rows[0]!;
+}
+
+/** A submission as `spending_submit_each` reads it: one community's request among any number. */
+export interface SubmissionItem {
+  communityId: string;
+  request: Submission['request'];
+  /** The request's evidence, on its `submitted` step, in the order given. */
+  attachments: readonly string[];
+  steps: Submission['steps'];
+  /** The feed item; its summary and ref are format() templates of the tracking number. */
+  feed: object;
+}
+
+/**
+ * What became of one submission of a batch: `done` (written, and `submitted` is what
+ * spending_submit answers), `busy` (its head was held: nothing written), or refused with
+ * nothing written: `insufficient_funds`, or `remuneration` with what is payable.
+ */
+export type SubmissionOutcome =
+  | { status: 'done'; submitted: Submitted }
+  | { status: 'busy' }
+  | { status: 'insufficient_funds' }
+  | { status: 'remuneration'; payable: string };
+
+/**
+ * Submissions of any number of communities in one statement (`spending_submit_each`, see that
+ * migration): each community's under its own head lock, each request checked against what
+ * the earlier ones of its community left, a refusal writing nothing of its request only. On
+ * the pool it is a transaction of its own (StatementTx). With `skipLocked` the requests of a
+ * community whose head another writer holds are answered `busy`; without, it waits for it.
+ * Answers in the order given.
+ */
+export async function submitRequests(
+  tx: SpendingTx | StatementTx<SpendingTables>,
+  items: readonly SubmissionItem[],
+  skipLocked: boolean,
+): Promise<SubmissionOutcome[]> {
+  if (items.length === 0) return [];
+  const { rows } = await sql<Partial<Submitted> & { ord: number; status: SubmissionOutcome['status']; payable: string | null }>`
+    SELECT ord, status, seq, tracking_no, submitted_at, required_approvals, submitter_name, payable
+      FROM spending_submit_each(${JSON.stringify(items)}::jsonb, ${skipLocked})`.execute(tx);
+  assert(rows.length === items.length, 'one outcome per submission');
+  return rows.map((r, k): SubmissionOutcome => {
+    assert(r.ord === k + 1, 'outcomes in the order given');
+    if (r.status === 'remuneration') return { status: r.status, payable: r.payable! };
+    if (r.status === 'busy' || r.status === 'insufficient_funds') return { status: r.status };
+    const { seq, tracking_no, submitted_at, required_approvals, submitter_name } = r;
+    return { status: r.status, submitted: { seq: seq!, tracking_no: tracking_no!, submitted_at: submitted_at!, required_approvals: required_approvals!, submitter_name: submitter_name! } };
+  });
 }
 
 const REQUEST_COLUMNS = [
