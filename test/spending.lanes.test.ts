@@ -5,6 +5,7 @@ import { hashLanes } from '../src/db/group-commit.js';
 import { funded, setupCommunity, startHarness, unique, type Community, type Harness, type Reply } from './support/harness.js';
 import { evidenceId } from './support/evidence.js';
 import { jpeg } from './support/images.js';
+import { holdHead as holdLock } from './support/locks.js';
 import { expectProblem } from './support/problems.js';
 import { accrue, fundOf, repair, requestsUrl } from './support/spending.js';
 
@@ -22,25 +23,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-/** A promise and the function that settles it: what a test holds shut and then opens. */
-function gate(): { opened: Promise<void>; open: () => void } {
-  let open: () => void = () => undefined;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  return { opened, open };
-}
-
-/** Holds a community's head in a transaction of its own, as another writer would, until released. */
-async function holdHead(communityId: string) {
-  const held = gate();
-  const locked = gate();
-  const other = h.db.transaction().execute(async (tx) => {
-    await sql`SELECT 1 FROM community_heads WHERE community_id = ${communityId} FOR UPDATE`.execute(tx);
-    locked.open();
-    await held.opened;
-  });
-  await locked.opened;
-  return { release: held.open, other };
-}
+const holdHead = (communityId: string) => holdLock(h.db, communityId);
 
 const codes = (replies: Array<{ status: number; body: any }>) => replies.map((r) => `${r.status}${r.status >= 400 ? ` ${r.body.code}` : ''}`);
 
