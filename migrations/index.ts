@@ -25,6 +25,7 @@ import * as incomeLanes from './2026-11-30T0900_income_lanes.js';
 import * as feePaymentStatement from './2026-11-29T1200_fee_payment_statement.js';
 import * as spendSubmissionStatement from './2026-11-30T1000_spend_submission_statement.js';
 import * as feePaymentLanes from './2026-11-30T1100_fee_payment_lanes.js';
+import * as spendSubmissionLanes from './2026-11-30T1200_spend_submission_lanes.js';
 import * as paymentProvider from './2026-11-29T0900_payment_provider.js';
 
 /**
@@ -58,5 +59,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-30T1000_spend_submission_statement': spendSubmissionStatement,
   '2026-11-30T0900_income_lanes': incomeLanes,
   '2026-11-30T1100_fee_payment_lanes': feePaymentLanes,
+  '2026-11-30T1200_spend_submission_lanes': spendSubmissionLanes,
   '2026-11-29T0900_payment_provider': paymentProvider,
 };

@@ -178,6 +178,21 @@ export function findAccount(db: Db, communityId: string, code: string) {
     .executeTakeFirst();
 }
 
+/**
+ * Accounts of several communities in one query, each looked up by its own community and code
+ * (a lane's batch of spend submissions): in the order asked, undefined where there is none.
+ */
+export async function findAccountsEach(db: Db, asks: ReadonlyArray<{ communityId: string; code: string }>) {
+  type Found = NonNullable<Awaited<ReturnType<typeof findAccount>>>;
+  if (asks.length === 0) return [];
+  const { rows } = await sql<{ [K in keyof Found]: Found[K] | null }>`
+    SELECT a.code, a.name, a.type, a.balance, a.reserved
+      FROM unnest(${asks.map((a) => a.communityId)}::text[], ${asks.map((a) => a.code)}::text[]) WITH ORDINALITY AS w(community_id, code, ord)
+      LEFT JOIN accounts a ON a.community_id = w.community_id AND a.code = w.code
+     ORDER BY w.ord`.execute(db);
+  return rows.map((r): Found | undefined => (r.code === null ? undefined : (r as Found)));
+}
+
 /** The fund account and the ledger head, read together in one snapshot. */
 export function readFund(db: Db, communityId: string) {
   return db

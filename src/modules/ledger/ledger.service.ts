@@ -183,6 +183,8 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
     /** Account rows for other modules' reports (names, types, balances). */
     accountRows: (executor: Executor, communityId: string) => repo.listAccounts(executor, communityId),
     findAccount: (executor: Executor, communityId: string, code: string) => repo.findAccount(executor, communityId, code),
+    /** Accounts of several communities, each by its own community and code, in one query; in order, undefined where none. */
+    findAccountsEach: (executor: Executor, asks: ReadonlyArray<{ communityId: string; code: string }>) => repo.findAccountsEach(executor, asks),
     /** An entry of the community by its id, or undefined (what a challenge may ask about). */
     findEntry: (executor: Executor, communityId: string, id: string) => repo.findEntryById(executor, communityId, id),
 
