@@ -26,6 +26,7 @@ import * as feePaymentStatement from './2026-11-29T1200_fee_payment_statement.js
 import * as spendSubmissionStatement from './2026-11-30T1000_spend_submission_statement.js';
 import * as feePaymentLanes from './2026-11-30T1100_fee_payment_lanes.js';
 import * as spendSubmissionLanes from './2026-11-30T1200_spend_submission_lanes.js';
+import * as incomeCallers from './2026-11-30T1300_income_callers.js';
 import * as paymentProvider from './2026-11-29T0900_payment_provider.js';
 
 /**
@@ -60,5 +61,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-30T0900_income_lanes': incomeLanes,
   '2026-11-30T1100_fee_payment_lanes': feePaymentLanes,
   '2026-11-30T1200_spend_submission_lanes': spendSubmissionLanes,
+  '2026-11-30T1300_income_callers': incomeCallers,
   '2026-11-29T0900_payment_provider': paymentProvider,
 };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fund, setupCommunity, startHarness, type Community, type Harness } from './support/harness.js';
@@ -99,6 +100,7 @@ describe('recording public income', () => {
       }
       expectProblem(await community.admin.post(path, income, headers), 403, 'forbidden');
       expectProblem(await outsider.api.post(path, income, headers), 404, 'not_found');
+      expectProblem(await community.manager.api.post(`/v1/communities/${randomUUID()}/income`, income, headers), 404, 'not_found');
     }
     expect(await books(community)).toEqual(before);
   });

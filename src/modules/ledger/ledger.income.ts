@@ -77,12 +77,17 @@ export function incomeOf(body: RecordIncomeBody, recordedBy: string): { income: 
 }
 
 /**
- * Who may record income, decided in TypeScript before anything is written, the same way on
- * both paths (a group-commit batch and a request with an Idempotency-Key): an outsider learns
- * nothing (`not_found`, as if there were no community), and only a manager records it.
+ * Who may record income, the same on both paths: an outsider learns nothing (`not_found`, as
+ * if there were no community), and only a manager records it. A lane's batch is checked by
+ * its statement (ledger_record_incomes_checked), which answers with the refusal's name; a
+ * request with an Idempotency-Key is checked here, before anything is written.
  */
 export function incomeRefusal(member: Member | undefined): AppError | undefined {
-  if (!member) return notFound('community');
-  if (!hasRole(member, 'manager')) return forbidden('Only a manager records income');
+  if (!member) return refusedIncome('not_found');
+  if (!hasRole(member, 'manager')) return refusedIncome('forbidden');
   return undefined;
+}
+
+export function refusedIncome(refusal: 'not_found' | 'forbidden'): AppError {
+  return refusal === 'not_found' ? notFound('community') : forbidden('Only a manager records income');
 }

@@ -142,6 +142,24 @@ export async function insertIncomes(
   return new Map(rows.map((r) => [r.ord - 1, { seq: r.entry_seq, hash: r.entry_hash, recorded_at: r.entry_recorded_at, feed_seq: null }]));
 }
 
+/**
+ * Incomes of any number of communities, their callers checked in the same statement
+ * (`ledger_record_incomes_checked`): each item is answered in order with the refusal of its
+ * caller, its posting, or nothing when its community's head was busy and `skipLocked` asked
+ * not to wait (then it wrote nothing).
+ */
+export async function insertIncomesChecked(
+  db: StatementTx<LedgerTables>,
+  items: ReadonlyArray<IncomeItem & { communityId: string; platformAdmin: boolean }>,
+  skipLocked: boolean,
+): Promise<Array<Posted | 'not_found' | 'forbidden' | undefined>> {
+  const { rows } = await sql<{ refusal: 'not_found' | 'forbidden' | null; entry_seq: number | null; entry_hash: string; entry_recorded_at: Date }>`
+    SELECT refusal, entry_seq, entry_hash, entry_recorded_at FROM ledger_record_incomes_checked(${JSON.stringify(items)}::jsonb, ${skipLocked})`.execute(db);
+  return rows.map((r) =>
+    r.refusal ?? (r.entry_seq === null ? undefined : { seq: r.entry_seq, hash: r.entry_hash, recorded_at: r.entry_recorded_at, feed_seq: null }),
+  );
+}
+
 export async function insertDefaultChart(tx: LedgerTx, communityId: string): Promise<void> {
   await tx.insertInto('community_heads').values({ community_id: communityId, entry_hash: GENESIS_HASH }).execute();
   await tx

@@ -10,7 +10,7 @@ import { requireAdministrator, requireRole, type CommunitiesService } from '../c
 import { runOnce, type Idempotency, type Outcome } from '../idempotency/idempotency.service.js';
 import { toDraft, translatePostError, type PostRequest } from './ledger.drafts.js';
 import { createGroupCommit, hashLanes } from '../../db/group-commit.js';
-import { incomeOf, incomeRefusal } from './ledger.income.js';
+import { incomeOf, incomeRefusal, refusedIncome } from './ledger.income.js';
 import { journalStream, type PayeesOf } from './ledger.journal.js';
 import * as feedRepo from './ledger.feed.repository.js';
 import type { FeedRow } from './ledger.feed.repository.js';
@@ -26,7 +26,7 @@ export type { EntryItem, FeedDraft, FeedRow, PayeesOf, PostingLine, Posted };
 export type { VerificationProgress, VerifiedPrefix } from './ledger.verify.js';
 
 /** What the ledger needs of the communities module: who the caller is there, their key, the community's clock. */
-export type LedgerCommunities = Pick<CommunitiesService, 'member' | 'members' | 'membersEach' | 'checkSigningPassword' | 'findCommunity'>;
+export type LedgerCommunities = Pick<CommunitiesService, 'member' | 'members' | 'checkSigningPassword' | 'findCommunity'>;
 
 /** Kinds backed by another module's records, corrected there rather than by reversal. */
 const NOT_REVERSIBLE = new Set(['payout', 'reversal', 'fee_bill', 'fee_payment', 'remuneration']);
@@ -50,9 +50,10 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
   const incomes = createGroupCommit<IncomeRequest, Posted | AppError | Promise<Posted>>((_lane, batch) => recordIncomes(batch), { laneOf: incomeLane });
 
   /**
-   * Writes one batch of incomes, of one community or of several that share a lane. Who may
-   * record income is decided first, for the whole batch in one membership query; the refused
-   * get their answer and the rest go out in one statement, which is a transaction of its own.
+   * Writes one batch of incomes, of one community or of several that share a lane, in one
+   * statement, which is a transaction of its own: it checks who may record each income and
+   * posts the rest (ledger_record_incomes_checked). The batch leaves the moment it is taken,
+   * with no read before it, so the database starts on it while the API answers the last one.
    *
    * The batch takes only the heads that are free: another writer (a fee payment, a billing
    * run, another process's batch) may hold one, and a lane that waited for it would hold up
@@ -62,14 +63,13 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
    * when that statement is.
    */
   async function recordIncomes(batch: IncomeRequest[]): Promise<Array<Posted | AppError | Promise<Posted>>> {
-    const refusals = (await communities.membersEach(batch)).map(incomeRefusal);
-    const allowed = batch.flatMap(({ communityId, item }, i) => (refusals[i] === undefined ? [{ at: i, item: { communityId, ...item } }] : []));
-    if (allowed.length === 0) return refusals.map((refusal) => refusal!);
+    const items = batch.map(({ communityId, principal, item }) => ({ communityId, ...item, platformAdmin: principal.isPlatformAdmin }));
     // One statement is its own transaction: no BEGIN or COMMIT round trip (StatementTx).
-    const posted = await repo.insertIncomes(db, allowed.map((a) => a.item), true);
-    const answers: Array<Posted | AppError | Promise<Posted>> = refusals.map((refusal) => refusal!);
-    allowed.forEach((a, k) => (answers[a.at] = posted.get(k) ?? contended.submit(a.item.communityId, a.item)));
-    return answers;
+    const outcomes = await repo.insertIncomesChecked(db, items, true);
+    return outcomes.map((outcome, k) => {
+      if (outcome === 'not_found' || outcome === 'forbidden') return refusedIncome(outcome);
+      return outcome ?? contended.submit(batch[k]!.communityId, { communityId: batch[k]!.communityId, ...batch[k]!.item });
+    });
   }
 
   /** Incomes of communities whose head was busy: per community, they wait for it together. */
