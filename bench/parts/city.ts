@@ -201,6 +201,7 @@ function report(outcomes: Outcome[], seconds: number, perCommunity: { ok: Outcom
     `${COMMUNITIES} communities, one writer each (${KINDS.join(', ')}${KINDS.length > 1 ? ' in turn' : ''}), ${COMMUNITIES} SSE subscribers, ${seconds.toFixed(1)} s`,
     `aggregate: ${ok.length} x 2xx = ${aggregate.toFixed(1)}/s (${kindLine}); non-2xx ${outcomes.length - ok.length}${outcomes.length > ok.length ? ` (${statusSummary(outcomes.filter((o) => !isOk(o)))}; shed at the door by reason: ${shed}; other 503s waited over 3 s for a database connection or found a queue full)` : ''}`,
     `per community: 2xx min ${Math.min(...perCommunityCounts)}, median ${quantile(perCommunityCounts, 0.5)}, max ${Math.max(...perCommunityCounts)}; its own p99 (of so few requests, about its max): median community ${quantile(p99s, 0.5).toFixed(0)} ms, worst ${Math.max(...p99s).toFixed(0)} ms`,
+    `slowest writes: ${slowest(ok)}`,
     `SSE: ${delivered.received} items received of ${expectedItems} expected; ${delivered.exact}/${COMMUNITIES} streams exact, ${delivered.open}/${COMMUNITIES} open at the end, gaps ${delivered.gaps}, duplicates ${delivered.duplicates}, short ${delivered.short}, over ${delivered.over} (waited ${(delivered.waitedMs / 1000).toFixed(1)} s)`,
     hotRate === undefined
       ? 'TARGET n/a   aggregate vs the hot community: run part hot first (BENCH_PARTS=hot,city) or set BENCH_HOT_RATE'
@@ -311,4 +312,13 @@ function runStreamsChild(): void {
     },
   };
   answer(handlers);
+}
+
+/** The five slowest acknowledged writes: what each was, how long it took, when it was sent and whether it opened its connection. */
+function slowest(ok: readonly Outcome[]): string {
+  return [...ok]
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 5)
+    .map((o) => `${(o.tag as { kind: Kind }).kind} ${o.ms.toFixed(0)} ms (sent at ${((o.sentAt ?? 0) / 1000).toFixed(1)} s${o.first ? ', its connection\'s first' : ''})`)
+    .join('; ');
 }

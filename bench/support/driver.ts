@@ -17,6 +17,9 @@ export interface Outcome {
   status: number;
   error?: string;
   ms: number;
+  /** When it was sent, in ms since the load began, and whether it opened its worker's connection. */
+  sentAt?: number;
+  first?: boolean;
   /** The answer's body, parsed, when `keepBodies` asked for it (2xx only). */
   body?: any;
 }
@@ -48,11 +51,12 @@ export async function drive(options: {
   const deadline = started + options.seconds * 1000;
   let last = started;
   const worker = async (index: number) => {
-    while (performance.now() < deadline) {
+    for (let first = true; performance.now() < deadline; first = false) {
       const task = options.next(index);
       if (!task) return;
+      const sentAt = performance.now() - started;
       const outcome = await send(agent, task, options.keepBodies ?? false, options.timeoutMs ?? 60_000);
-      outcomes.push(outcome);
+      outcomes.push({ ...outcome, sentAt, first });
       last = performance.now();
     }
   };
