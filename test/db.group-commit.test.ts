@@ -1,10 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { createGroupCommit } from '../src/db/group-commit.js';
+import { createGroupCommit, type GroupCommitOptions } from '../src/db/group-commit.js';
 import { incomeOf } from '../src/modules/ledger/ledger.income.js';
 import { setupCommunity, startHarness, type Harness } from './support/harness.js';
 import { gate, holdHead as holdLock } from './support/locks.js';
 import { expectProblem } from './support/problems.js';
+
+/**
+ * A group commit whose first batch waits until released, so that what arrives meanwhile
+ * queues; it records every batch it writes, and refuses, as the database would, a batch
+ * holding `refused`.
+ */
+function gatedGroup(options: GroupCommitOptions, refused?: string) {
+  const { opened, open: release } = gate();
+  const batches: Array<{ lane: string; items: string[] }> = [];
+  const group = createGroupCommit<string, string>(async (lane, items) => {
+    batches.push({ lane, items });
+    if (batches.length === 1) await opened;
+    if (refused !== undefined && items.includes(refused)) throw Object.assign(new Error(`${refused} refused`), { severity: 'ERROR', code: '23514' });
+    return items;
+  }, options);
+  return { group, batches, release };
+}
 
 describe('group commit', () => {
   it('sends what arrives during a batch together in the next one, in order', async () => {
@@ -57,16 +74,7 @@ describe('group commit', () => {
   });
 
   it('sends the work of every key of a lane in one batch, and bounds each key on its own', async () => {
-    const { opened: gated, open: release } = gate();
-    const batches: string[][] = [];
-    const group = createGroupCommit<string, string>(
-      async (lane, items) => {
-        batches.push([lane, ...items]);
-        if (batches.length === 1) await gated;
-        return items;
-      },
-      { maxQueued: 2, laneOf: (key) => (key.startsWith('x') ? 'lane x' : 'lane y') },
-    );
+    const { group, batches, release } = gatedGroup({ maxQueued: 2, laneOf: (key) => (key.startsWith('x') ? 'lane x' : 'lane y') });
     const first = group.submit('x1', 'a');
     // While the lane writes 'a', x1 and x2 queue in it: two each at most.
     const waiting = [group.submit('x1', 'b'), group.submit('x2', 'c'), group.submit('x1', 'd'), group.submit('x2', 'e')];
@@ -75,45 +83,26 @@ describe('group commit', () => {
     expect(await group.submit('y1', 'g'), 'another lane is not held up').toBe('g');
     release();
     expect(await Promise.all([first, ...waiting])).toEqual(['a', 'b', 'c', 'd', 'e']);
-    expect(batches).toEqual([['lane x', 'a'], ['lane y', 'g'], ['lane x', 'b', 'c', 'd', 'e']]);
+    expect(batches.map((b) => [b.lane, ...b.items])).toEqual([['lane x', 'a'], ['lane y', 'g'], ['lane x', 'b', 'c', 'd', 'e']]);
   });
 
   it('gives every key of a lane its turn in a batch, so a flood on one never keeps another waiting behind it', async () => {
-    const { opened: gated, open: release } = gate();
-    const batches: string[][] = [];
-    const group = createGroupCommit<string, string>(
-      async (_lane, items) => {
-        batches.push(items);
-        if (batches.length === 1) await gated;
-        return items;
-      },
-      { maxBatch: 4, laneOf: () => 'one lane' },
-    );
+    const { group, batches, release } = gatedGroup({ maxBatch: 4, laneOf: () => 'one lane' });
     const first = group.submit('flood', 'f0');
     const flood = Array.from({ length: 9 }, (_, i) => group.submit('flood', `f${i + 1}`));
     const quiet = group.submit('quiet', 'q1');
     release();
     await Promise.all([first, ...flood, quiet]);
-    expect(batches[1], 'the quiet key rides the first batch after it arrived').toEqual(['f1', 'q1', 'f2', 'f3']);
-    expect(batches.slice(2)).toEqual([['f4', 'f5', 'f6', 'f7'], ['f8', 'f9']]);
+    expect(batches[1]!.items, 'the quiet key rides the first batch after it arrived').toEqual(['f1', 'q1', 'f2', 'f3']);
+    expect(batches.slice(2).map((b) => b.items)).toEqual([['f4', 'f5', 'f6', 'f7'], ['f8', 'f9']]);
   });
 
   it('retries a refused lane batch key by key, and item by item only within the key that failed', async () => {
-    const { opened: gated, open: release } = gate();
-    const calls: string[][] = [];
-    const group = createGroupCommit<string, string>(
-      async (_lane, items) => {
-        calls.push(items);
-        if (calls.length === 1) await gated;
-        if (items.includes('a2')) throw Object.assign(new Error('a2 refused'), { severity: 'ERROR', code: '23514' });
-        return items;
-      },
-      { laneOf: () => 'one lane' },
-    );
+    const { group, batches, release } = gatedGroup({ laneOf: () => 'one lane' }, 'a2');
     const outcomes = Promise.allSettled(['x', 'a1', 'a2', 'b1', 'b2'].map((item) => group.submit(item === 'x' ? 'x' : item[0]!, item)));
     release();
     expect((await outcomes).map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual(['x', 'a1', 'a2 refused', 'b1', 'b2']);
-    expect(calls).toEqual([['x'], ['a1', 'a2', 'b1', 'b2'], ['a1', 'a2'], ['a1'], ['a2'], ['b1', 'b2']]);
+    expect(batches.map((b) => b.items)).toEqual([['x'], ['a1', 'a2', 'b1', 'b2'], ['a1', 'a2'], ['a1'], ['a2'], ['b1', 'b2']]);
   });
 });
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { pgCode, pgConstraint } from '../../db/transaction.js';
 import { AppError, assert, invalidState, notFound, validationFailed } from '../../shared/errors.js';
 import { formatMoney, Money, sum, ZERO } from '../../shared/money.js';
-import type { EntryDraft, FeedDraft, PostingLine } from './ledger.repository.js';
+import type { EntryDraft, FeedDraft, PostingLine } from './ledger.posting.repository.js';
 
 /**
  * Turning what a caller asks for into an entry the database will take, and the database's

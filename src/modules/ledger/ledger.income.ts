@@ -4,7 +4,7 @@ import { formatYuan } from '../../shared/money.js';
 import { oneLine } from '../../shared/text.js';
 import { FUND_ACCOUNT } from './ledger.chart.js';
 import { pastOrPresent, positiveAmount, toDraft } from './ledger.drafts.js';
-import type { IncomeItem } from './ledger.repository.js';
+import type { IncomeItem } from './ledger.posting.repository.js';
 import type { Income, RecordIncomeBody } from './ledger.schemas.js';
 import { hasRole, type Member } from '../communities/communities.service.js';
 

@@ -14,8 +14,9 @@ import { incomeOf, incomeRefusal, refusedIncome } from './ledger.income.js';
 import { journalStream, type PayeesOf } from './ledger.journal.js';
 import * as feedRepo from './ledger.feed.repository.js';
 import type { FeedRow } from './ledger.feed.repository.js';
+import * as posting from './ledger.posting.repository.js';
+import type { EntryItem, FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.posting.repository.js';
 import * as repo from './ledger.repository.js';
-import type { EntryItem, FeedDraft, IncomeItem, Posted, PostingLine } from './ledger.repository.js';
 import type { Account, AccountType, CreateAccountBody, EntriesQuery, Entry, Fund, Income, RecordIncomeBody, ReversalBody } from './ledger.schemas.js';
 import { leavesAfter, verifyBooks, type VerifyOptions } from './ledger.verify.js';
 import { entryRow, toAccount, withPostings } from './ledger.views.js';
@@ -65,7 +66,7 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
   async function recordIncomes(batch: IncomeRequest[]): Promise<Array<Posted | AppError | Promise<Posted>>> {
     const items = batch.map(({ communityId, principal, item }) => ({ communityId, ...item, platformAdmin: principal.isPlatformAdmin }));
     // One statement is its own transaction: no BEGIN or COMMIT round trip (StatementTx).
-    const outcomes = await repo.insertIncomesChecked(db, items, true);
+    const outcomes = await posting.insertIncomesChecked(db, items, true);
     return outcomes.map((outcome, k) => {
       if (outcome === 'not_found' || outcome === 'forbidden') return refusedIncome(outcome);
       return outcome ?? contended.submit(batch[k]!.communityId, { communityId: batch[k]!.communityId, ...batch[k]!.item });
@@ -74,7 +75,7 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
 
   /** Incomes of communities whose head was busy: per community, they wait for it together. */
   const contended = createGroupCommit<CommunityIncome, Posted>(async (_communityId, items) => {
-    const posted = await repo.insertIncomes(db, items);
+    const posted = await posting.insertIncomes(db, items);
     return items.map((_, k) => posted.get(k)!);
   });
 
@@ -96,7 +97,7 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
     const drafts = requests.map(toDraft);
     let posted: Posted[];
     try {
-      posted = await repo.postEntries(tx, communityId, drafts);
+      posted = await posting.postEntries(tx, communityId, drafts);
     } catch (error) {
       throw translatePostError(error);
     }
@@ -123,7 +124,7 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
     draftEntries(requests: readonly PostRequest[]): { ids: string[]; items: EntryItem[] } {
       assert(requests.length > 0, 'something to post');
       const drafts = requests.map(toDraft);
-      return { ids: drafts.map((d) => d.id), items: repo.entryItems(requests[0]!.communityId, drafts) };
+      return { ids: drafts.map((d) => d.id), items: posting.entryItems(requests[0]!.communityId, drafts) };
     },
 
     /** Tells the live feed that a community's books moved (a statement committed outside inTransaction). */
@@ -144,7 +145,7 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
      * budget approved), in the caller's transaction. Returns its seq.
      */
     async publish(tx: Tx, communityId: string, feed: FeedDraft): Promise<number> {
-      const seq = await repo.publishFeedItem(tx, communityId, feed);
+      const seq = await posting.publishFeedItem(tx, communityId, feed);
       afterCommit(tx, () => signal.touched(communityId));
       return seq;
     },
@@ -219,7 +220,7 @@ export function createLedgerService(db: Database, signal: ChangeSignal, communit
           const refusal = incomeRefusal((await communities.members(communityId, [principal]))[0]);
           if (refusal) throw refusal;
           outcome = await runOnce(db, { communityId, ...idempotency }, async (tx) => {
-            await repo.insertIncomes(tx, [{ communityId, ...item }]);
+            await posting.insertIncomes(tx, [{ communityId, ...item }]);
             return recorded;
           });
         }
