@@ -81,8 +81,21 @@ export function formatRate(rate: string | null): string {
 /** A rate as a bar width in percent, capped at 100 (layout only, not a figure shown). */
 export function rateWidth(rate: string | null): string {
   if (rate === null) return '0%';
-  const percent = formatRate(rate).replace('%', '');
-  return `${Math.min(100, parseFloat(percent))}%`;
+  // The rate in ten-thousandths ("0.8523" -> 8523), exactly; 10000 is the whole bar.
+  const basisPoints = scaled(rate, 4);
+  const capped = basisPoints > 10_000n ? 10_000n : basisPoints < 0n ? 0n : basisPoints;
+  return `${capped / 100n}.${String(capped % 100n).padStart(2, '0')}%`;
+}
+
+/**
+ * A decimal string as a whole number of 10^-places (digits past them dropped), exactly: what
+ * the bars compare and divide, so that no figure passes through a float, even for layout.
+ */
+function scaled(value: string, places: number): bigint {
+  const match = /^(-?)(\d+)(?:\.(\d*))?$/.exec(value.trim());
+  if (!match) return 0n;
+  const digits = BigInt(match[2]! + (match[3] ?? '').padEnd(places, '0').slice(0, places));
+  return match[1] ? -digits : digits;
 }
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
@@ -135,17 +148,21 @@ export function formatMonth(period: string): string {
 }
 
 /**
- * The width of a bar showing `part` of `whole`, in percent (layout only: figures on screen are
- * always formatted from the strings themselves).
+ * The width of a bar showing `part` of `whole`, in percent to a tenth, capped at 100 (layout
+ * only: figures on screen are always formatted from the strings themselves).
  */
 export function barWidth(part: string, whole: string): string {
-  const p = Math.abs(parseFloat(part));
-  const w = Math.abs(parseFloat(whole));
-  if (!(w > 0)) return '0%';
-  return `${Math.min(100, (p / w) * 100).toFixed(1)}%`;
+  const abs = (n: bigint) => (n < 0n ? -n : n);
+  const p = abs(scaled(part, 4));
+  const w = abs(scaled(whole, 4));
+  if (w === 0n) return '0%';
+  // Tenths of a percent, rounded half up: p / w x 1000.
+  const tenths = (p * 2_000n + w) / (2n * w);
+  const capped = tenths > 1_000n ? 1_000n : tenths;
+  return `${capped / 10n}.${capped % 10n}%`;
 }
 
 /** The larger of two decimal strings (as amounts), for scaling a chart. */
 export function maxAmount(values: string[]): string {
-  return values.reduce((a, b) => (parseFloat(b) > parseFloat(a) ? b : a), '0');
+  return values.reduce((a, b) => (scaled(b, 4) > scaled(a, 4) ? b : a), '0');
 }
